@@ -1,0 +1,171 @@
+"""The backpropagation engine shared by Scalars and Tensors.
+
+A *variable* is anything with the small protocol below (`Variable`). The engine never looks
+at values: it orders the graph and passes derivatives along it, so the same loop serves
+`Scalar` and `Tensor`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+__all__ = [
+    "central_difference",
+    "Variable",
+    "Context",
+    "topological_sort",
+    "backpropagate",
+    "no_grad",
+    "is_grad_enabled",
+]
+
+
+def central_difference(
+    f: Callable[..., Any], *vals: Any, arg: int = 0, epsilon: float = 1e-6
+) -> float:
+    r"""Approximate $\partial f / \partial x_{arg}$ at `vals`.
+
+    $f'_i(x) \approx \frac{f(\ldots, x_i + \epsilon, \ldots) - f(\ldots, x_i - \epsilon, \ldots)}{2\epsilon}$
+
+    Args:
+        f: a function of `len(vals)` arguments returning a number.
+        *vals: the point to differentiate at.
+        arg: which argument to vary.
+        epsilon: the half-width of the difference.
+
+    Returns:
+        The central-difference estimate of the derivative.
+    """
+    if not 0 <= arg < len(vals):
+        raise IndexError(f"central_difference: arg={arg} but f takes {len(vals)} values")
+    up = list(vals)
+    down = list(vals)
+    up[arg] = vals[arg] + epsilon
+    down[arg] = vals[arg] - epsilon
+    return (float(f(*up)) - float(f(*down))) / (2.0 * epsilon)
+
+
+class Variable(Protocol):
+    """What the engine needs from a node of the computation graph."""
+
+    @property
+    def unique_id(self) -> int: ...
+
+    def is_leaf(self) -> bool: ...
+
+    def is_constant(self) -> bool: ...
+
+    @property
+    def parents(self) -> Iterable["Variable"]: ...
+
+    def chain_rule(self, d_output: Any) -> Iterable[tuple["Variable", Any]]: ...
+
+    def accumulate_derivative(self, x: Any) -> None: ...
+
+
+_grad_enabled = [True]
+
+
+def is_grad_enabled() -> bool:
+    """Whether new function calls record history (False inside `no_grad()`)."""
+    return _grad_enabled[-1]
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block, function calls record no history (like `torch.no_grad`).
+
+    Use it for evaluation and parameter updates: results are constants, and nothing is
+    saved for a backward pass.
+    """
+    _grad_enabled.append(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.pop()
+
+
+@dataclass(slots=True)
+class Context:
+    """What `forward` leaves for `backward`.
+
+    Attributes:
+        no_grad: True when no input needs a derivative; then nothing is saved.
+        saved_values: the values given to `save_for_backward`.
+    """
+
+    no_grad: bool = False
+    saved_values: tuple[Any, ...] = ()
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Store `values` for the backward pass (skipped when `no_grad`)."""
+        if self.no_grad:
+            return
+        self.saved_values = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The same tuple as `saved_values` (the tensor-side name)."""
+        return self.saved_values
+
+
+def topological_sort(variable: Variable) -> list[Variable]:
+    """Order the graph behind `variable` so every node comes before the nodes it depends on.
+
+    The output comes first (right-most first); constants are skipped. Iterative
+    depth-first search (post-order, reversed), so graphs far deeper than Python's recursion
+    limit are fine.
+
+    Args:
+        variable: the right-most variable.
+
+    Returns:
+        Non-constant variables, each before all of its parents.
+    """
+    order: list[Variable] = []
+    if variable.is_constant():
+        return order
+    seen = {variable.unique_id}
+    # Each stack entry is a node and an iterator over its parents still to visit.
+    stack: list[tuple[Variable, Iterator[Variable]]] = [(variable, iter(variable.parents))]
+    while stack:
+        node, pending = stack[-1]
+        for parent in pending:
+            uid = parent.unique_id
+            if uid not in seen and not parent.is_constant():
+                seen.add(uid)
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def backpropagate(variable: Variable, deriv: Any) -> None:
+    """Pass `deriv` (d output / d `variable`) back through the graph to the leaves.
+
+    Each node's derivative is complete (all its consumers have contributed) before it is
+    passed on, exactly once; leaves accumulate theirs with `accumulate_derivative`.
+
+    Args:
+        variable: the right-most variable.
+        deriv: its derivative, e.g. 1.0 for a scalar loss.
+    """
+    pending: dict[int, Any] = {variable.unique_id: deriv}
+    for node in topological_sort(variable):
+        d = pending.pop(node.unique_id, None)
+        if d is None:  # nothing flows here (e.g. only through constant paths)
+            continue
+        if node.is_leaf():
+            node.accumulate_derivative(d)
+            continue
+        for parent, d_parent in node.chain_rule(d):
+            uid = parent.unique_id
+            if uid in pending:
+                pending[uid] = pending[uid] + d_parent
+            else:
+                pending[uid] = d_parent
