@@ -1,0 +1,430 @@
+"""The Tensor: strided data plus the history that lets it backpropagate.
+
+A `Tensor` wraps a `TensorData` (storage, shape, strides), the backend whose kernels compute
+with it, and a `History` (the `Function` call that made it). It follows the same variable
+protocol as `Scalar`, so `backward()` runs the shared engine in `autodiff`.
+
+History states: `None` is a constant (no gradient), `History()` a leaf (collects `.grad`),
+anything else an intermediate result.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any, Callable, Iterable, Sequence, Union
+
+import numpy as np
+
+from .autodiff import backpropagate, no_grad
+from .tensor_data import Storage, TensorData, UserIndex, UserShape, UserStrides, shape_broadcast
+from .tensor_functions import (
+    EQ,
+    LT,
+    Add,
+    All,
+    Copy,
+    Exp,
+    History,
+    Inv,
+    IsClose,
+    Log,
+    MatMul,
+    Mul,
+    Neg,
+    Permute,
+    ReLU,
+    Sigmoid,
+    Sum,
+    View,
+)
+from .tensor_ops import SimpleBackend, TensorBackend
+
+__all__ = ["Tensor", "TensorLike", "grad_check"]
+
+TensorLike = Union[float, int, "Tensor"]
+
+_next_id = itertools.count(1).__next__
+
+
+class Tensor:
+    """A multidimensional array of floats in the computation graph.
+
+    Args:
+        v: the data (storage, shape, strides).
+        back: its history; `None` (the default) makes a constant, `History()` a leaf.
+        name: an optional label (defaults to the unique id).
+        backend: the kernels to compute with (default `SimpleBackend`).
+    """
+
+    __slots__ = ("_tensor", "history", "grad", "unique_id", "_name", "backend", "__weakref__")
+
+    def __init__(
+        self,
+        v: TensorData,
+        back: History | None = None,
+        name: str | None = None,
+        backend: TensorBackend | None = None,
+    ) -> None:
+        self._tensor = v
+        self.history = back
+        self.grad: Tensor | None = None
+        self.unique_id = _next_id()
+        self._name = name
+        self.backend = SimpleBackend if backend is None else backend
+
+    # ---- Construction ---------------------------------------------------------------------
+
+    @staticmethod
+    def make(
+        storage: Union[Storage, Sequence[float]],
+        shape: UserShape,
+        strides: UserStrides | None = None,
+        backend: TensorBackend | None = None,
+    ) -> Tensor:
+        """A constant tensor over `storage` read with `shape` (and `strides`)."""
+        return Tensor(TensorData(storage, shape, strides), backend=backend)
+
+    def _new(self, data: TensorData) -> Tensor:
+        """A constant tensor over `data`, on this tensor's backend."""
+        return Tensor(data, backend=self.backend)
+
+    def _ensure_tensor(self, b: TensorLike) -> Tensor:
+        """`b` as a tensor: numbers become constant tensors of shape (1,)."""
+        if isinstance(b, Tensor):
+            return b
+        if isinstance(b, (int, float, np.integer, np.floating)):
+            return Tensor.make(np.array([float(b)]), (1,), backend=self.backend)
+        raise TypeError(f"cannot combine a Tensor with {type(b).__name__} {b!r}")
+
+    def zeros(self, shape: UserShape | None = None) -> Tensor:
+        """A constant tensor of zeros (of this tensor's shape by default), same backend."""
+        shape = self.shape if shape is None else tuple(shape)
+        return Tensor.make(np.zeros(int(np.prod(shape, dtype=np.int64))), shape, backend=self.backend)
+
+    def detach(self) -> Tensor:
+        """A constant sharing this tensor's data, cut off from the graph."""
+        return Tensor(self._tensor, backend=self.backend)
+
+    # ---- Properties -----------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._tensor.shape
+
+    @property
+    def size(self) -> int:
+        return self._tensor.size
+
+    @property
+    def dims(self) -> int:
+        return self._tensor.dims
+
+    @property
+    def name(self) -> str:
+        """The label given at creation, else the unique id as a string."""
+        return self._name if self._name is not None else str(self.unique_id)
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+
+    def tuple(self) -> tuple[Any, ...]:
+        """`(storage, shape, strides)`: what the kernels take."""
+        return self._tensor.tuple()
+
+    # ---- Values ---------------------------------------------------------------------------
+
+    def __getitem__(self, key: Union[int, UserIndex]) -> float:
+        return self._tensor.get(key)
+
+    def __setitem__(self, key: Union[int, UserIndex], val: float) -> None:
+        self._tensor.set(key, val)
+
+    def item(self) -> float:
+        """The value of a single-element tensor."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a single-element tensor, got shape {self.shape}")
+        return self._tensor.get((0,) * self.dims)
+
+    def __bool__(self) -> bool:
+        return self.item() != 0.0
+
+    def to_numpy(self) -> np.ndarray:
+        """A new numpy array with this tensor's shape and values (any strides)."""
+        data = self.contiguous()._tensor
+        return data._storage[: data.size].reshape(data.shape).copy()
+
+    def __repr__(self) -> str:
+        return f"tensor({self._tensor.to_string(indent=len('tensor('))})"
+
+    def __hash__(self) -> int:
+        return hash(self.unique_id)
+
+    # ---- Arithmetic (few primitives, the rest composed) ------------------------------------
+
+    def __add__(self, b: TensorLike) -> Tensor:
+        return Add.apply(self, self._ensure_tensor(b))
+
+    def __radd__(self, b: TensorLike) -> Tensor:
+        return Add.apply(self._ensure_tensor(b), self)
+
+    def __sub__(self, b: TensorLike) -> Tensor:
+        return Add.apply(self, Neg.apply(self._ensure_tensor(b)))
+
+    def __rsub__(self, b: TensorLike) -> Tensor:
+        return Add.apply(self._ensure_tensor(b), Neg.apply(self))
+
+    def __mul__(self, b: TensorLike) -> Tensor:
+        return Mul.apply(self, self._ensure_tensor(b))
+
+    def __rmul__(self, b: TensorLike) -> Tensor:
+        return Mul.apply(self._ensure_tensor(b), self)
+
+    def __truediv__(self, b: TensorLike) -> Tensor:
+        return Mul.apply(self, Inv.apply(self._ensure_tensor(b)))
+
+    def __rtruediv__(self, b: TensorLike) -> Tensor:
+        return Mul.apply(self._ensure_tensor(b), Inv.apply(self))
+
+    def __matmul__(self, b: Tensor) -> Tensor:
+        return MatMul.apply(self, b)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __lt__(self, b: TensorLike) -> Tensor:
+        return LT.apply(self, self._ensure_tensor(b))
+
+    def __gt__(self, b: TensorLike) -> Tensor:
+        return LT.apply(self._ensure_tensor(b), self)
+
+    def __eq__(self, b: TensorLike) -> Tensor:  # type: ignore[override]
+        return EQ.apply(self, self._ensure_tensor(b))
+
+    def is_close(self, b: TensorLike) -> Tensor:
+        r"""1.0 where $|a - b| < 10^{-2}$, else 0.0."""
+        return IsClose.apply(self, self._ensure_tensor(b))
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ReLU.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    # ---- Reductions (the reduced dimension stays, with size 1) -----------------------------
+
+    def _flat(self) -> Tensor:
+        """All values as one dimension (shape `(size,)`)."""
+        return self.contiguous().view(self.size)
+
+    def sum(self, dim: int | None = None) -> Tensor:
+        """Sum along `dim`, or of everything (shape `(1,)`)."""
+        if dim is None:
+            return Sum.apply(self._flat(), dim=0)
+        return Sum.apply(self, dim=dim)
+
+    def mean(self, dim: int | None = None) -> Tensor:
+        """Mean along `dim`, or of everything: the sum divided by the count."""
+        count = self.size if dim is None else self.shape[dim]
+        return self.sum(dim) / count
+
+    def all(self, dim: int | None = None) -> Tensor:
+        """1.0 where every value (of a 0/1 tensor) along `dim`, or everywhere, is 1.0."""
+        if dim is None:
+            return All.apply(self._flat(), dim=0)
+        return All.apply(self, dim=dim)
+
+    # ---- Layout ---------------------------------------------------------------------------
+
+    def permute(self, *order: Union[int, Sequence[int]]) -> Tensor:
+        """Reorder the dimensions: result dimension `i` is this tensor's `order[i]`."""
+        return Permute.apply(self, order=_ints(order))
+
+    def view(self, *shape: Union[int, Sequence[int]]) -> Tensor:
+        """The same (contiguous) values read with another shape of the same size."""
+        return View.apply(self, shape=_ints(shape))
+
+    def contiguous(self) -> Tensor:
+        """This tensor if its layout is row-major already, else a row-major copy."""
+        if self._tensor.is_contiguous():
+            return self
+        return Copy.apply(self)
+
+    # ---- Autodiff -------------------------------------------------------------------------
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Make this tensor a leaf that collects `.grad` (True) or a constant (False)."""
+        if not flag:
+            self.history = None
+        elif self.history is None:
+            self.history = History()
+        return self
+
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to (or through) this tensor."""
+        return self.history is not None
+
+    def is_leaf(self) -> bool:
+        return self.history is not None and self.history.last_fn is None
+
+    def is_constant(self) -> bool:
+        return self.history is None
+
+    @property
+    def parents(self) -> Iterable[Tensor]:
+        if self.history is None:
+            return ()
+        return self.history.inputs
+
+    def chain_rule(self, d_output: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """Pair each non-constant input with its gradient, summed back to the input's shape."""
+        h = self.history
+        assert h is not None and h.last_fn is not None and h.ctx is not None
+        grads = h.last_fn.backward_all(h.ctx, d_output)
+        if len(grads) != len(h.inputs):
+            raise RuntimeError(
+                f"{h.last_fn.__name__}.backward returned {len(grads)} gradients for "
+                f"{len(h.inputs)} inputs"
+            )
+        return [
+            (inp, inp.expand(inp._ensure_tensor(g)))
+            for inp, g in zip(h.inputs, grads)
+            if not inp.is_constant()
+        ]
+
+    def expand(self, other: Tensor) -> Tensor:
+        """`other` (a gradient) brought to this tensor's shape, the one place broadcasting
+        is undone.
+
+        A gradient shaped like a broadcast of this tensor is summed over the broadcast
+        dimensions; a smaller one (e.g. from a reduction) is first spread over the common
+        shape.
+        """
+        if other.shape == self.shape:
+            return other
+        full = shape_broadcast(self.shape, other.shape)
+        if other.shape != full:
+            other = self.backend.id_map(other, self.zeros(full))
+        if full == self.shape:
+            return other
+        extra = len(full) - self.dims
+        for dim, n in enumerate(full):
+            if dim < extra or (n != 1 and self.shape[dim - extra] == 1):
+                other = self.backend.add_reduce(other, dim)
+        # (1, .., 1, *self.shape) -> self.shape; the reduction's output is contiguous
+        return Tensor.make(other._tensor._storage, self.shape, backend=self.backend)
+
+    def accumulate_derivative(self, x: Tensor) -> None:
+        """Add `x` to `.grad` (leaves only), into fresh storage each time."""
+        if not self.is_leaf():
+            raise RuntimeError("only leaf tensors accumulate a gradient")
+        if x.shape != self.shape:
+            raise ValueError(f"gradient shape {x.shape} does not match tensor shape {self.shape}")
+        if self.grad is None:
+            self.grad = self.backend.id_map(x)
+        else:
+            self.grad = self.backend.add_zip(self.grad, x)
+
+    def backward(self, grad_output: TensorLike | None = None) -> None:
+        """Backpropagate from this tensor, filling `.grad` on the leaves behind it.
+
+        Args:
+            grad_output: d(something)/d(this tensor); defaults to 1.0 for a single-element
+                tensor, and may be any shape that broadcasts to this one.
+        """
+        if self.is_constant():
+            raise RuntimeError(
+                f"backward() on a tensor of shape {self.shape} that does not require grad"
+            )
+        if grad_output is None:
+            if self.size != 1:
+                raise ValueError(
+                    f"backward() on a tensor of shape {self.shape} needs a grad_output: "
+                    "only single-element tensors default to 1.0"
+                )
+            grad_output = Tensor.make(np.ones(1), self.shape, backend=self.backend)
+        grad = self._ensure_tensor(grad_output)
+        if shape_broadcast(grad.shape, self.shape) != self.shape:
+            raise ValueError(
+                f"grad_output of shape {grad.shape} does not fit a tensor of shape {self.shape}"
+            )
+        with no_grad():
+            backpropagate(self, self.expand(grad))
+
+    def zero_grad_(self) -> None:
+        """Forget the gradient."""
+        self.grad = None
+
+
+def _ints(args: Sequence[Any]) -> tuple[int, ...]:
+    """`(2, 3)` or `((2, 3),)` as `(2, 3)`: dims may be given spread out or as one sequence."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def grad_check(
+    f: Callable[..., Tensor],
+    *vals: Tensor,
+    epsilon: float = 1e-6,
+    tolerance: float = 1e-2,
+    rng: random.Random | None = None,
+) -> None:
+    r"""Check `f`'s backward against central differences at a random position of each input.
+
+    Backpropagates from `f(*vals).sum()` and compares each input's `.grad` at one random
+    index with $\frac{F(x + \epsilon e_i) - F(x - \epsilon e_i)}{2\epsilon}$, $F$ = `f(..).sum()`.
+
+    Args:
+        f: a function of tensors returning a tensor.
+        *vals: the inputs (made leaves; their `.grad` is reset).
+        epsilon: half-width of the difference.
+        tolerance: relative and absolute tolerance.
+        rng: where positions are drawn from (default: a fixed seed, so failures repeat).
+
+    Raises:
+        AssertionError: naming the function, argument, index and both values.
+    """
+    rng = random.Random(10) if rng is None else rng
+    for x in vals:
+        x.requires_grad_(True)
+        x.zero_grad_()
+    f(*vals).sum().backward()
+    for arg, x in enumerate(vals):
+        if x.grad is None:
+            raise AssertionError(f"grad_check: argument {arg} of {_name(f)} got no gradient")
+        if x.grad.shape != x.shape:
+            raise AssertionError(
+                f"grad_check: gradient shape {x.grad.shape} must match tensor shape {x.shape}"
+            )
+        index = tuple(rng.randrange(n) for n in x.shape)
+        expected = _central_difference(f, vals, arg, index, epsilon)
+        got = x.grad[index]
+        if not abs(got - expected) <= tolerance + tolerance * abs(expected):
+            raise AssertionError(
+                f"grad_check failed for {_name(f)}: argument {arg} at index {index}: backward "
+                f"gives {got!r}, central difference gives {expected!r}. Inputs: {vals!r}"
+            )
+
+
+def _central_difference(
+    f: Callable[..., Tensor], vals: Sequence[Tensor], arg: int, index: UserIndex, epsilon: float
+) -> float:
+    """d sum(f(vals)) / d vals[arg][index], by central difference."""
+    step = vals[arg].zeros()
+    step[index] = epsilon
+    with no_grad():
+        up = f(*(v + step if i == arg else v for i, v in enumerate(vals))).sum().item()
+        down = f(*(v - step if i == arg else v for i, v in enumerate(vals))).sum().item()
+    return (up - down) / (2.0 * epsilon)
+
+
+def _name(f: Callable[..., Any]) -> str:
+    return getattr(f, "__name__", repr(f))

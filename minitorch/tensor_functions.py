@@ -1,0 +1,353 @@
+"""Differentiable tensor functions: each one's forward and backward on one screen.
+
+`forward` computes with the tensor's backend kernels (`a.backend.exp_map(a)`), so it
+records nothing. `backward` gets the gradient of the output and returns one gradient per
+tensor input, shaped like the *output*: `Tensor.chain_rule` sums broadcast gradients back to
+each input's shape in one place (`Tensor.expand`), so no function deals with broadcasting.
+Backward runs under `no_grad`, so it may use ordinary tensor arithmetic.
+
+Non-tensor parameters (a dimension, an order, a shape) are passed to `apply` by keyword.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .autodiff import Context, is_grad_enabled
+from .tensor_data import IndexingError, TensorData
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "History",
+    "Function",
+    "Neg",
+    "Inv",
+    "Add",
+    "Mul",
+    "Sigmoid",
+    "ReLU",
+    "Log",
+    "Exp",
+    "Sum",
+    "All",
+    "LT",
+    "EQ",
+    "IsClose",
+    "Permute",
+    "View",
+    "Copy",
+    "MatMul",
+]
+
+
+@dataclass(slots=True)
+class History:
+    """How a tensor was made: the function, its context, and the input tensors.
+
+    `History()` (no function) marks a leaf, a tensor that collects a gradient.
+    """
+
+    last_fn: type[Function] | None = None
+    ctx: Context | None = None
+    inputs: Sequence[Tensor] = ()
+
+
+class Function:
+    """A differentiable tensor operation: subclasses define static `forward` and `backward`."""
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run `forward` on `inputs` and record the call when a derivative is needed.
+
+        History is recorded only when grad mode is on and some input requires grad;
+        otherwise the result is a constant and the context saves nothing.
+
+        Args:
+            *inputs: the tensor arguments (differentiable).
+            **params: non-tensor arguments (a dim, an order, a shape), passed to forward.
+
+        Returns:
+            The output tensor.
+        """
+        need_grad = is_grad_enabled() and any(t.requires_grad() for t in inputs)
+        ctx = Context(no_grad=not need_grad)
+        out = cls.forward(ctx, *inputs, **params)
+        if need_grad:
+            out.history = History(cls, ctx, inputs)
+        return out
+
+    @classmethod
+    def backward_all(cls, ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
+        """`backward` as a tuple, one gradient per tensor input."""
+        grads = cls.backward(ctx, grad_output)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: Tensor, **params: Any) -> Tensor:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor | tuple[Tensor, ...]:
+        raise NotImplementedError
+
+
+class Neg(Function):
+    r"""$f(a) = -a$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        return a.backend.neg_map(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        return -grad_output
+
+
+class Inv(Function):
+    r"""$f(a) = 1/a$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return a.backend.inv_map(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (a,) = ctx.saved_values
+        return a.backend.inv_back_zip(a, grad_output)
+
+
+class Add(Function):
+    r"""$f(a, b) = a + b$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        return a.backend.add_zip(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        return grad_output, grad_output
+
+
+class Mul(Function):
+    r"""$f(a, b) = a \times b$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return a.backend.mul_zip(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = ctx.saved_values
+        return grad_output * b, grad_output * a
+
+
+class Sigmoid(Function):
+    r"""$f(a) = \sigma(a) = 1 / (1 + e^{-a})$; backward uses $\sigma' = \sigma (1 - \sigma)$."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        out = a.backend.sigmoid_map(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (s,) = ctx.saved_values
+        return grad_output * s * (1.0 - s)
+
+
+class ReLU(Function):
+    r"""$f(a) = \max(a, 0)$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return a.backend.relu_map(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (a,) = ctx.saved_values
+        return a.backend.relu_back_zip(a, grad_output)
+
+
+class Log(Function):
+    r"""$f(a) = \log a$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return a.backend.log_map(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (a,) = ctx.saved_values
+        return a.backend.log_back_zip(a, grad_output)
+
+
+class Exp(Function):
+    r"""$f(a) = e^a$; backward reuses the output, since $(e^a)' = e^a$."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        out = a.backend.exp_map(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (out,) = ctx.saved_values
+        return grad_output * out
+
+
+class Sum(Function):
+    r"""$f(a)_{..,0,..} = \sum_i a_{..,i,..}$ along `dim`, which stays with size 1.
+
+    Backward returns the gradient as it is: `expand` spreads it back along `dim`.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
+        return a.backend.add_reduce(a, dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        return grad_output
+
+
+def _no_gradient(grad_output: Tensor) -> Tensor:
+    """The zero gradient of a step function (comparisons are flat almost everywhere)."""
+    return grad_output.zeros(grad_output.shape)
+
+
+class All(Function):
+    r"""$f(a) = \prod_i a_i$ along `dim`: 1.0 when every entry of a 0/1 tensor is 1."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
+        return a.backend.mul_reduce(a, dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        return _no_gradient(grad_output)
+
+
+class LT(Function):
+    r"""$f(a, b) = 1$ if $a < b$ else $0$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        return a.backend.lt_zip(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        zero = _no_gradient(grad_output)
+        return zero, zero
+
+
+class EQ(Function):
+    r"""$f(a, b) = 1$ if $a = b$ else $0$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        return a.backend.eq_zip(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        zero = _no_gradient(grad_output)
+        return zero, zero
+
+
+class IsClose(Function):
+    r"""$f(a, b) = 1$ if $|a - b| < 10^{-2}$ else $0$"""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        return a.backend.is_close_zip(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        zero = _no_gradient(grad_output)
+        return zero, zero
+
+
+class Permute(Function):
+    """Reorder dimensions (`out` dimension `i` is input dimension `order[i]`); no data moves."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, order: tuple[int, ...]) -> Tensor:
+        ctx.save_for_backward(order)
+        return a._new(a._tensor.permute(*order))
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (order,) = ctx.saved_values
+        inverse = sorted(range(len(order)), key=order.__getitem__)
+        return grad_output._new(grad_output._tensor.permute(*inverse))
+
+
+class View(Function):
+    """The same contiguous storage read with another shape of the same size."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, shape: tuple[int, ...]) -> Tensor:
+        if not a._tensor.is_contiguous():
+            raise ValueError(
+                f"view{shape} needs a contiguous tensor, but shape {a.shape} has strides "
+                f"{a._tensor.strides}; call .contiguous() first"
+            )
+        size = 1
+        for n in shape:
+            size *= n
+        if size != a.size:
+            raise IndexingError(
+                f"cannot view shape {a.shape} ({a.size} values) as {shape} ({size} values)"
+            )
+        ctx.save_for_backward(a.shape)
+        return a._new(TensorData(a._tensor._storage, shape))
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (shape,) = ctx.saved_values
+        grad = grad_output.contiguous()
+        return grad._new(TensorData(grad._tensor._storage, shape))
+
+
+class Copy(Function):
+    """A contiguous copy: $f(a) = a$ with fresh row-major storage."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor) -> Tensor:
+        return a.backend.id_map(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        return grad_output
+
+
+def _transpose(a: Tensor) -> Tensor:
+    """Swap the last two dimensions (a view)."""
+    order = list(range(a.dims))
+    order[-2], order[-1] = order[-1], order[-2]
+    return a.permute(*order)
+
+
+class MatMul(Function):
+    r"""$f(a, b) = a b$ (batched over a leading dimension when 3-D).
+
+    Backward: $\partial L/\partial a = g\, b^T$ and $\partial L/\partial b = a^T g$.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(a, b)
+        return a.backend.matrix_multiply(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = ctx.saved_values
+        return grad_output @ _transpose(b), _transpose(a) @ grad_output

@@ -1,0 +1,317 @@
+"""Backends: a small table of kernels, and the glue around them written once.
+
+A backend supplies four low-level kernels over raw `(storage, shape, strides)` triples:
+
+* `map_kernel(fn)`:    `out[i] = fn(a[broadcast(i)])`
+* `zip_kernel(fn)`:    `out[i] = fn(a[broadcast(i)], b[broadcast(i)])`
+* `reduce_kernel(fn)`: `out[.., 0, ..] = fold(fn, out[.., 0, ..], a[.., :, ..])` along one dimension
+* `matrix_multiply_kernel`: `out[n] = a[n] @ b[n]` for 3-D operands, broadcast over `n`
+
+`TensorOps` turns them into tensor operations: it checks and broadcasts shapes, allocates the
+output, and promotes 2-D matrix products to 3-D. Faster backends subclass it and replace only
+the kernels. `TensorBackend` names the operations a `Tensor` calls (`add_zip`, `exp_map`, ...).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+import numpy as np
+
+from . import operators
+from .tensor_data import IndexingError, Shape, Storage, Strides, TensorData, shape_broadcast
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "MapKernel",
+    "ZipKernel",
+    "ReduceKernel",
+    "MatMulKernel",
+    "TensorOps",
+    "TensorBackend",
+    "SimpleOps",
+    "SimpleBackend",
+    "tensor_map",
+    "tensor_zip",
+    "tensor_reduce",
+    "tensor_matrix_multiply",
+]
+
+
+class MapKernel(Protocol):
+    def __call__(
+        self, out: Storage, out_shape: Shape, out_strides: Strides,
+        in_storage: Storage, in_shape: Shape, in_strides: Strides,
+    ) -> None: ...
+
+
+class ZipKernel(Protocol):
+    def __call__(
+        self, out: Storage, out_shape: Shape, out_strides: Strides,
+        a_storage: Storage, a_shape: Shape, a_strides: Strides,
+        b_storage: Storage, b_shape: Shape, b_strides: Strides,
+    ) -> None: ...
+
+
+class ReduceKernel(Protocol):
+    def __call__(
+        self, out: Storage, out_shape: Shape, out_strides: Strides,
+        a_storage: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
+    ) -> None: ...
+
+
+MatMulKernel = ZipKernel  # the same nine arguments, all 3-D
+
+
+class TensorOps:
+    """The glue shared by every backend. Subclasses provide the kernels only."""
+
+    cuda: bool = False
+
+    @staticmethod
+    def map_kernel(fn: Callable[[float], float]) -> MapKernel:
+        raise NotImplementedError("a backend must provide map_kernel")
+
+    @staticmethod
+    def zip_kernel(fn: Callable[[float, float], float]) -> ZipKernel:
+        raise NotImplementedError("a backend must provide zip_kernel")
+
+    @staticmethod
+    def reduce_kernel(fn: Callable[[float, float], float]) -> ReduceKernel:
+        raise NotImplementedError("a backend must provide reduce_kernel")
+
+    @staticmethod
+    def matrix_multiply_kernel(*args: Any) -> None:
+        raise NotImplementedError("a backend must provide matrix_multiply_kernel")
+
+    @classmethod
+    def map(cls, fn: Callable[[float], float]) -> Callable[..., Tensor]:
+        """Lift `fn` to tensors: `map(fn)(a, out=None)` applies it to every element.
+
+        `a` may broadcast to a given `out` (that is how a gradient is spread over a larger
+        shape); without `out`, a new contiguous tensor of `a`'s shape is allocated.
+        """
+        kernel = cls.map_kernel(fn)
+
+        def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
+            if out is None:
+                out = a.zeros(a.shape)
+            elif shape_broadcast(a.shape, out.shape) != out.shape:
+                raise IndexingError(f"map: shape {a.shape} does not broadcast to {out.shape}")
+            kernel(*out._tensor.tuple(), *a._tensor.tuple())
+            return out
+
+        return apply
+
+    @classmethod
+    def zip(cls, fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
+        """Lift `fn` to pairs of tensors, broadcasting them to a common shape."""
+        kernel = cls.zip_kernel(fn)
+
+        def apply(a: Tensor, b: Tensor) -> Tensor:
+            shape = a.shape if a.shape == b.shape else shape_broadcast(a.shape, b.shape)
+            out = a.zeros(shape)
+            kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
+            return out
+
+        return apply
+
+    @classmethod
+    def reduce(
+        cls, fn: Callable[[float, float], float], start: float = 0.0
+    ) -> Callable[[Tensor, int], Tensor]:
+        """Lift `fn` to a fold along one dimension, which stays with size 1."""
+        kernel = cls.reduce_kernel(fn)
+
+        def apply(a: Tensor, dim: int) -> Tensor:
+            if not -a.dims <= dim < a.dims:
+                raise IndexingError(f"cannot reduce dimension {dim} of shape {a.shape}")
+            dim = dim % a.dims
+            out_shape = a.shape[:dim] + (1,) + a.shape[dim + 1 :]
+            out = a.zeros(out_shape)
+            out._tensor._storage[:] = start
+            kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
+            return out
+
+        return apply
+
+    @classmethod
+    def matrix_multiply(cls, a: Tensor, b: Tensor) -> Tensor:
+        r"""Matrix product $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$.
+
+        Operands are 2-D `(i, k)` or 3-D `(batch, i, k)`; a 2-D operand is read as a batch of
+        one, and the batch dimension broadcasts. Two 2-D operands give a 2-D result.
+
+        Raises:
+            IndexingError: naming both shapes, when they cannot be multiplied.
+        """
+        if a.dims not in (2, 3) or b.dims not in (2, 3):
+            raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
+        a3, b3 = _batched(a._tensor), _batched(b._tensor)
+        if a3.shape[2] != b3.shape[1]:
+            raise IndexingError(
+                f"matmul: inner sizes differ in {a.shape} @ {b.shape} "
+                f"({a3.shape[2]} against {b3.shape[1]})"
+            )
+        if a3.shape[0] != b3.shape[0] and 1 not in (a3.shape[0], b3.shape[0]):
+            raise IndexingError(f"matmul: batch sizes of {a.shape} @ {b.shape} do not broadcast")
+        batch = max(a3.shape[0], b3.shape[0])
+        out = a.zeros((batch, a3.shape[1], b3.shape[2]))
+        cls.matrix_multiply_kernel(*out._tensor.tuple(), *a3.tuple(), *b3.tuple())
+        if a.dims == 2 and b.dims == 2:
+            out = out._new(TensorData(out._tensor._storage, out.shape[1:]))  # (1, i, j) -> (i, j)
+        return out
+
+
+def _batched(data: TensorData) -> TensorData:
+    """A 2-D layout read as 3-D `(1, i, k)`, sharing storage; 3-D layouts unchanged."""
+    if data.dims == 3:
+        return data
+    return TensorData(data._storage, (1,) + data.shape, (0,) + data.strides)
+
+
+class TensorBackend:
+    """The named tensor operations built from one `TensorOps` class.
+
+    Args:
+        ops: the backend's ops class (e.g. `SimpleOps`).
+    """
+
+    def __init__(self, ops: type[TensorOps]) -> None:
+        self.ops = ops
+        self.cuda = ops.cuda
+
+        self.neg_map = ops.map(operators.neg)
+        self.sigmoid_map = ops.map(operators.sigmoid)
+        self.relu_map = ops.map(operators.relu)
+        self.log_map = ops.map(operators.log)
+        self.exp_map = ops.map(operators.exp)
+        self.id_map = ops.map(operators.id)
+        self.inv_map = ops.map(operators.inv)
+
+        self.add_zip = ops.zip(operators.add)
+        self.mul_zip = ops.zip(operators.mul)
+        self.lt_zip = ops.zip(operators.lt)
+        self.eq_zip = ops.zip(operators.eq)
+        self.is_close_zip = ops.zip(operators.is_close)
+        self.relu_back_zip = ops.zip(operators.relu_back)
+        self.log_back_zip = ops.zip(operators.log_back)
+        self.inv_back_zip = ops.zip(operators.inv_back)
+
+        self.add_reduce = ops.reduce(operators.add, 0.0)
+        self.mul_reduce = ops.reduce(operators.mul, 1.0)
+        self.matrix_multiply = ops.matrix_multiply
+
+    def __repr__(self) -> str:
+        return f"TensorBackend({self.ops.__name__})"
+
+
+# ---- The pure-Python kernels ---------------------------------------------------------------------
+# `fn` is called once per element from Python. numpy only reads and writes storage through
+# (shape, strides), as `as_strided` views: the gather and scatter around the Python loop.
+
+
+def _view(storage: Storage, shape: Shape, strides: Strides) -> np.ndarray:
+    """`storage` seen through `shape` and `strides` (a view: writes go to storage)."""
+    return np.lib.stride_tricks.as_strided(
+        storage,
+        shape=tuple(int(n) for n in shape),
+        strides=tuple(int(s) * storage.itemsize for s in strides),
+    )
+
+
+def _broadcast_values(
+    storage: Storage, shape: Shape, strides: Strides, out_shape: Shape
+) -> list[float]:
+    """The values read for every output index, in row-major order of `out_shape`."""
+    values = np.broadcast_to(_view(storage, shape, strides), tuple(int(n) for n in out_shape))
+    return values.ravel().tolist()
+
+
+def _write(out: Storage, out_shape: Shape, out_strides: Strides, values: list[Any]) -> None:
+    """Write row-major `values` into `out` through its shape and strides."""
+    target = _view(out, out_shape, out_strides)
+    target[...] = np.array(values, dtype=np.float64).reshape(target.shape)
+
+
+def tensor_map(fn: Callable[[float], float]) -> MapKernel:
+    """The pure-Python map kernel: `out[i] = fn(in[broadcast(i)])`."""
+
+    def _map(
+        out: Storage, out_shape: Shape, out_strides: Strides,
+        in_storage: Storage, in_shape: Shape, in_strides: Strides,
+    ) -> None:
+        values = _broadcast_values(in_storage, in_shape, in_strides, out_shape)
+        _write(out, out_shape, out_strides, list(map(fn, values)))
+
+    return _map
+
+
+def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
+    """The pure-Python zip kernel: `out[i] = fn(a[broadcast(i)], b[broadcast(i)])`."""
+
+    def _zip(
+        out: Storage, out_shape: Shape, out_strides: Strides,
+        a_storage: Storage, a_shape: Shape, a_strides: Strides,
+        b_storage: Storage, b_shape: Shape, b_strides: Strides,
+    ) -> None:
+        a = _broadcast_values(a_storage, a_shape, a_strides, out_shape)
+        b = _broadcast_values(b_storage, b_shape, b_strides, out_shape)
+        _write(out, out_shape, out_strides, list(map(fn, a, b)))
+
+    return _zip
+
+
+def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
+    """The pure-Python reduce kernel: fold `fn` along `reduce_dim`, starting from `out`."""
+
+    def _reduce(
+        out: Storage, out_shape: Shape, out_strides: Strides,
+        a_storage: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
+    ) -> None:
+        a = np.moveaxis(_view(a_storage, a_shape, a_strides), reduce_dim, -1)  # (..., n)
+        target = np.moveaxis(_view(out, out_shape, out_strides), reduce_dim, -1)  # (..., 1)
+        if a.size == 0:
+            return
+        rows = a.reshape(-1, a.shape[-1]).tolist()
+        starts = target.reshape(-1).tolist()
+        folded = [functools.reduce(fn, row, start) for row, start in zip(rows, starts)]
+        target[...] = np.array(folded, dtype=np.float64).reshape(target.shape)
+
+    return _reduce
+
+
+def tensor_matrix_multiply(
+    out: Storage, out_shape: Shape, out_strides: Strides,
+    a_storage: Storage, a_shape: Shape, a_strides: Strides,
+    b_storage: Storage, b_shape: Shape, b_strides: Strides,
+) -> None:
+    r"""The pure-Python batched matmul kernel: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$."""
+    batch, rows, cols = (int(n) for n in out_shape)
+    if out.size == 0 or batch * rows * cols == 0:
+        return
+    a = np.broadcast_to(_view(a_storage, a_shape, a_strides), (batch, rows, int(a_shape[2])))
+    b = np.broadcast_to(_view(b_storage, b_shape, b_strides), (batch, int(b_shape[1]), cols))
+    a_rows = a.tolist()  # [n][i] -> row i of a[n]
+    b_cols = np.swapaxes(b, 1, 2).tolist()  # [n][j] -> column j of b[n]
+    values = [
+        [[sum(map(operator.mul, row, col)) for col in cols_n] for row in rows_n]
+        for rows_n, cols_n in zip(a_rows, b_cols)
+    ]
+    _write(out, out_shape, out_strides, values)
+
+
+class SimpleOps(TensorOps):
+    """Pure-Python kernels: each element goes through the Python float function."""
+
+    map_kernel = staticmethod(tensor_map)
+    zip_kernel = staticmethod(tensor_zip)
+    reduce_kernel = staticmethod(tensor_reduce)
+    matrix_multiply_kernel = staticmethod(tensor_matrix_multiply)
+
+
+SimpleBackend = TensorBackend(SimpleOps)
