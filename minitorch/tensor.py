@@ -11,6 +11,7 @@ anything else an intermediate result.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from typing import Any, Callable, Iterable, Sequence, Union
 
@@ -100,7 +101,7 @@ class Tensor:
     def zeros(self, shape: UserShape | None = None) -> Tensor:
         """A constant tensor of zeros (of this tensor's shape by default), same backend."""
         shape = self.shape if shape is None else tuple(shape)
-        return Tensor.make(np.zeros(int(np.prod(shape, dtype=np.int64))), shape, backend=self.backend)
+        return Tensor.make(np.zeros(math.prod(shape)), shape, backend=self.backend)
 
     def detach(self) -> Tensor:
         """A constant sharing this tensor's data, cut off from the graph."""
@@ -260,10 +261,13 @@ class Tensor:
     # ---- Autodiff -------------------------------------------------------------------------
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        """Make this tensor a leaf that collects `.grad` (True) or a constant (False)."""
+        """Make this tensor a leaf that collects `.grad` (True) or a constant (False).
+
+        Either way it is cut off from the graph that made it.
+        """
         if not flag:
             self.history = None
-        elif self.history is None:
+        elif not self.is_leaf():
             self.history = History()
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Sequence
 
@@ -82,7 +83,7 @@ def _flatten(data: Sequence[Any]) -> tuple[list[float], tuple[int, ...]]:
 
 def zeros(shape: UserShape, backend: TensorBackend = SimpleBackend) -> Tensor:
     """A constant tensor of zeros."""
-    size = int(np.prod(tuple(shape), dtype=np.int64))
+    size = math.prod(shape)
     return Tensor.make(np.zeros(size), tuple(shape), backend=backend)
 
 
@@ -90,6 +91,6 @@ def rand(
     shape: UserShape, backend: TensorBackend = SimpleBackend, requires_grad: bool = False
 ) -> Tensor:
     """A tensor of uniform values in [0, 1) from Python's `random` (seed it to repeat)."""
-    size = int(np.prod(tuple(shape), dtype=np.int64))
+    size = math.prod(shape)
     values = np.array([random.random() for _ in range(size)])
     return Tensor.make(values, tuple(shape), backend=backend).requires_grad_(requires_grad)

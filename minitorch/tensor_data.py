@@ -1,4 +1,4 @@
-"""Strided storage: how a flat array of floats is read as a tensor of any shape.
+r"""Strided storage: how a flat array of floats is read as a tensor of any shape.
 
 A tensor's elements live in one flat float64 `storage`. Its `shape` says how many entries
 each dimension has; its `strides` say how far apart, in storage, two neighbours along each
@@ -12,6 +12,7 @@ integer numpy arrays with no Python objects, so the same source compiles unchang
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Iterable, Sequence, Union
 
@@ -196,7 +197,7 @@ class TensorData:
             raise IndexingError(
                 f"shape {self.shape} and strides {self.strides} must be non-negative"
             )
-        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.size = math.prod(self.shape)
         self.dims = len(self.shape)
         last = sum((n - 1) * s for n, s in zip(self.shape, self.strides))
         if self.size > 0 and last >= len(self._storage):

@@ -217,19 +217,22 @@ class TensorBackend:
 
 def _view(storage: Storage, shape: Shape, strides: Strides) -> np.ndarray:
     """`storage` seen through `shape` and `strides` (a view: writes go to storage)."""
-    return np.lib.stride_tricks.as_strided(
+    return np.ndarray(
+        tuple(shape.tolist()),
+        np.float64,
         storage,
-        shape=tuple(int(n) for n in shape),
-        strides=tuple(int(s) * storage.itemsize for s in strides),
+        0,
+        tuple(s * storage.itemsize for s in strides.tolist()),
     )
 
 
-def _broadcast_values(
-    storage: Storage, shape: Shape, strides: Strides, out_shape: Shape
-) -> list[float]:
+def _values(storage: Storage, shape: Shape, strides: Strides, out_shape: Shape) -> list[float]:
     """The values read for every output index, in row-major order of `out_shape`."""
-    values = np.broadcast_to(_view(storage, shape, strides), tuple(int(n) for n in out_shape))
-    return values.ravel().tolist()
+    view = _view(storage, shape, strides)
+    target = tuple(out_shape.tolist())
+    if view.shape != target:
+        view = np.broadcast_to(view, target)
+    return view.ravel().tolist()
 
 
 def _write(out: Storage, out_shape: Shape, out_strides: Strides, values: list[Any]) -> None:
@@ -245,7 +248,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         out: Storage, out_shape: Shape, out_strides: Strides,
         in_storage: Storage, in_shape: Shape, in_strides: Strides,
     ) -> None:
-        values = _broadcast_values(in_storage, in_shape, in_strides, out_shape)
+        values = _values(in_storage, in_shape, in_strides, out_shape)
         _write(out, out_shape, out_strides, list(map(fn, values)))
 
     return _map
@@ -259,8 +262,8 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
         a_storage: Storage, a_shape: Shape, a_strides: Strides,
         b_storage: Storage, b_shape: Shape, b_strides: Strides,
     ) -> None:
-        a = _broadcast_values(a_storage, a_shape, a_strides, out_shape)
-        b = _broadcast_values(b_storage, b_shape, b_strides, out_shape)
+        a = _values(a_storage, a_shape, a_strides, out_shape)
+        b = _values(b_storage, b_shape, b_strides, out_shape)
         _write(out, out_shape, out_strides, list(map(fn, a, b)))
 
     return _zip

@@ -1,0 +1,127 @@
+"""Backend kernels and glue: map, zip, reduce and matmul against numpy, on any layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minitorch
+from minitorch import IndexingError, SimpleBackend, Tensor, operators
+
+from tensor_strategies import broadcastable_tensors, shapes, tensors
+
+BACKENDS = [pytest.param(SimpleBackend, id="simple")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(t=tensors())
+def test_map_applies_the_float_function_to_every_element(backend, t):
+    t = Tensor(t._tensor, backend=backend)
+    out = backend.neg_map(t)
+    assert out.shape == t.shape and out._tensor.is_contiguous()
+    np.testing.assert_array_equal(out.to_numpy(), -t.to_numpy())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(t=tensors(shape=(1, 3)))
+def test_map_broadcasts_into_a_given_output(backend, t):
+    out = backend.id_map(t, minitorch.zeros((2, 4, 3), backend=backend))
+    np.testing.assert_array_equal(out.to_numpy(), np.broadcast_to(t.to_numpy(), (2, 4, 3)))
+
+
+def test_map_into_an_output_it_cannot_broadcast_to_raises():
+    with pytest.raises(IndexingError, match=r"\(3,\).*\(2,\)"):
+        SimpleBackend.id_map(minitorch.zeros((3,)), minitorch.zeros((2,)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(ts=broadcastable_tensors())
+def test_zip_broadcasts_like_numpy(backend, ts):
+    a, b = ts
+    out = backend.add_zip(a, b)
+    np.testing.assert_array_equal(out.to_numpy(), a.to_numpy() + b.to_numpy())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(t=tensors())
+def test_zip_broadcasts_a_scalar(backend, t):
+    out = backend.mul_zip(t, minitorch.tensor([2.0], backend=backend))
+    np.testing.assert_array_equal(out.to_numpy(), t.to_numpy() * 2.0)
+
+
+def test_zip_of_shapes_that_do_not_broadcast_raises_naming_both():
+    with pytest.raises(IndexingError, match=r"\(2, 3\).*\(4,\)"):
+        SimpleBackend.add_zip(minitorch.zeros((2, 3)), minitorch.zeros((4,)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(st.data())
+def test_reduce_folds_one_dimension_and_keeps_it(backend, data):
+    t = data.draw(tensors())
+    dim = data.draw(st.integers(0, t.dims - 1))
+    out = backend.add_reduce(t, dim)
+    np.testing.assert_allclose(out.to_numpy(), t.to_numpy().sum(axis=dim, keepdims=True))
+    out = backend.mul_reduce(t, dim)
+    np.testing.assert_allclose(out.to_numpy(), t.to_numpy().prod(axis=dim, keepdims=True))
+
+
+def test_reduce_over_a_missing_dimension_raises():
+    with pytest.raises(IndexingError, match=r"dimension 2 of shape \(2, 3\)"):
+        SimpleBackend.add_reduce(minitorch.zeros((2, 3)), 2)
+
+
+def test_reduce_starts_from_the_given_start_value():
+    fold = minitorch.SimpleOps.reduce(operators.max, -1e9)
+    out = fold(minitorch.tensor([[-5.0, -2.0], [-7.0, -9.0]]), 1)
+    assert out.to_numpy().tolist() == [[-2.0], [-7.0]]
+
+
+@st.composite
+def matmul_operands(draw, batched_a: bool, batched_b: bool):
+    i, k, j, n = (draw(st.integers(1, 4)) for _ in range(4))
+    batch_a = (draw(st.sampled_from([1, n])),) if batched_a else ()
+    batch_b = (draw(st.sampled_from([1, n])),) if batched_b else ()
+    return draw(tensors(shape=batch_a + (i, k))), draw(tensors(shape=batch_b + (k, j)))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("batched_a, batched_b", [(0, 0), (1, 0), (0, 1), (1, 1)])
+@given(data=st.data())
+def test_matrix_multiply_matches_numpy_in_2d_and_batched_3d(backend, batched_a, batched_b, data):
+    a, b = data.draw(matmul_operands(bool(batched_a), bool(batched_b)))
+    out = backend.matrix_multiply(a, b)
+    np.testing.assert_allclose(out.to_numpy(), a.to_numpy() @ b.to_numpy(), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b, message",
+    [
+        ((2, 3), (4, 5), "inner sizes"),
+        ((2, 2, 3), (3, 3, 1), "batch sizes"),
+        ((3,), (3, 3), "2-D or 3-D"),
+    ],
+)
+def test_matrix_multiply_of_mismatched_shapes_raises_naming_them(shape_a, shape_b, message):
+    with pytest.raises(IndexingError, match=message):
+        SimpleBackend.matrix_multiply(minitorch.zeros(shape_a), minitorch.zeros(shape_b))
+
+
+@given(shape=shapes())
+def test_kernels_write_through_a_non_contiguous_output(shape):
+    a = minitorch.rand(shape)
+    out = minitorch.zeros(tuple(reversed(shape))).permute(*reversed(range(len(shape))))
+    SimpleBackend.exp_map(a, out)
+    np.testing.assert_allclose(out.to_numpy(), np.exp(a.to_numpy()))
+
+
+def test_backend_builds_every_named_operation():
+    names = [
+        "neg_map", "sigmoid_map", "relu_map", "log_map", "exp_map", "id_map", "inv_map",
+        "add_zip", "mul_zip", "lt_zip", "eq_zip", "is_close_zip", "relu_back_zip",
+        "log_back_zip", "inv_back_zip", "add_reduce", "mul_reduce", "matrix_multiply",
+    ]
+    assert all(callable(getattr(SimpleBackend, name)) for name in names)
+    assert SimpleBackend.cuda is False
+    assert repr(SimpleBackend) == "TensorBackend(SimpleOps)"
