@@ -159,17 +159,21 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
         deriv: its derivative, e.g. 1.0 for a scalar loss.
     """
     uid = variable.unique_id
-    pending: dict[int, tuple[Variable, Any]] = {uid: (variable, deriv)}
+    nodes: dict[int, Variable] = {uid: variable}  # reached, not yet visited
+    derivs: dict[int, Any] = {uid: deriv}  # their derivatives so far
     heap = [-uid]
     while heap:
-        node, d = pending.pop(-heappop(heap))
+        uid = -heappop(heap)
+        node = nodes.pop(uid)
+        d = derivs.pop(uid)
         if node.is_leaf():
             node.accumulate_derivative(d)
             continue
         for parent, d_parent in node.chain_rule(d):
             uid = parent.unique_id
-            if uid in pending:
-                pending[uid] = (parent, pending[uid][1] + d_parent)
+            if uid in derivs:
+                derivs[uid] = derivs[uid] + d_parent  # never in place: d may be shared
             else:
-                pending[uid] = (parent, d_parent)
+                nodes[uid] = parent
+                derivs[uid] = d_parent
                 heappush(heap, -uid)
