@@ -10,6 +10,13 @@ from .autodiff import (
     no_grad,
     topological_sort,
 )
+from .scalar import Scalar, ScalarHistory, derivative_check
+from .scalar_functions import ScalarFunction
+from . import scalar_functions
+from .module import Module, Parameter
+from .optim import SGD, Optimizer
+from .datasets import Graph, datasets
+from .testing import MathTest, MathTestVariable
 from .tensor import Tensor, grad_check
 from .tensor_create import rand, tensor, zeros
 from .tensor_data import (
@@ -35,6 +42,19 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "topological_sort",
+    "Scalar",
+    "ScalarHistory",
+    "derivative_check",
+    "ScalarFunction",
+    "scalar_functions",
+    "Module",
+    "Parameter",
+    "SGD",
+    "Optimizer",
+    "Graph",
+    "datasets",
+    "MathTest",
+    "MathTestVariable",
     "Tensor",
     "grad_check",
     "rand",
