@@ -13,12 +13,14 @@ from .autodiff import no_grad
 from .datasets import Graph, datasets
 from .models import Classifier, ScalarMLP
 from .optim import SGD
+from .tensor_models import TensorMLP
 
 __all__ = ["TrainConfig", "EpochReport", "TrainResult", "BACKENDS", "train"]
 
 # name -> model factory `(hidden, seed) -> Classifier`
 BACKENDS: dict[str, Callable[[int, int], Classifier]] = {
     "scalar": ScalarMLP,
+    "simple": TensorMLP,  # the same network as batched tensor operations, pure-Python kernels
 }
 
 

@@ -1,0 +1,80 @@
+"""The course's classifier as batched tensor operations.
+
+The same network as `models.ScalarMLP` (2 inputs -> hidden ReLU -> hidden ReLU -> sigmoid),
+from the same `init_weights`, with the same loss; but each layer is one matrix product over
+all points at once instead of a loop of Scalar operations per point.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from . import operators
+from .autodiff import no_grad
+from .models import init_weights
+from .module import Module
+from .tensor import Tensor
+from .tensor_create import tensor
+from .tensor_ops import SimpleBackend, TensorBackend
+
+__all__ = ["TensorLinear", "TensorMLP"]
+
+Point = tuple[float, float]
+
+
+class TensorLinear(Module):
+    r"""$Y = X W + b$ for a batch $X$ of shape `(points, in)`; `W` is `(in, out)`."""
+
+    def __init__(
+        self, weights: list[list[float]], bias: list[float], backend: TensorBackend
+    ) -> None:
+        super().__init__()
+        self.weights = self.add_parameter("weights", tensor(weights, backend=backend))
+        self.bias = self.add_parameter("bias", tensor(bias, backend=backend))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weights.value + self.bias.value  # (points, in) @ (in, out) + (out,)
+
+
+class TensorMLP(Module):
+    """The classifier on tensors: one batched forward pass per epoch.
+
+    Args:
+        hidden: units in each hidden layer.
+        seed: fixes the initial weights (the same as the scalar model's for this seed).
+        backend: the tensor backend that computes.
+    """
+
+    def __init__(self, hidden: int, seed: int = 0, backend: TensorBackend = SimpleBackend) -> None:
+        super().__init__()
+        self.backend = backend
+        (w1, b1), (w2, b2), (w3, b3) = init_weights(seed, [2, hidden, hidden, 1])
+        self.layer1 = TensorLinear(w1, b1, backend)
+        self.layer2 = TensorLinear(w2, b2, backend)
+        self.layer3 = TensorLinear(w3, b3, backend)
+
+    def forward(self, X: Tensor) -> Tensor:
+        r"""The logits $z$ of a batch, shape `(points, 1)`; $P(\text{class } 1) = \sigma(z)$."""
+        h = self.layer1.forward(X).relu()
+        h = self.layer2.forward(h).relu()
+        return self.layer3.forward(h)
+
+    def loss(self, X: Sequence[Point], y: Sequence[int]) -> tuple[Tensor, list[float]]:
+        r"""Mean of $-\log P(\text{right class})$, and each point's $P(\text{class } 1)$.
+
+        $P(\text{right class}) = \sigma(s z)$ with $s = \pm 1$ the label's sign, the same
+        stable form as the scalar model ($1 - \sigma(z) = \sigma(-z)$).
+        """
+        z = self.forward(tensor(list(X), backend=self.backend))  # (points, 1)
+        sign = tensor([[1.0 if label == 1 else -1.0] for label in y], backend=self.backend)
+        loss = -((z * sign).sigmoid().log().mean())
+        return loss, _probabilities(z)
+
+    def predict(self, X: Sequence[Point]) -> list[float]:
+        with no_grad():
+            return _probabilities(self.forward(tensor(list(X), backend=self.backend)))
+
+
+def _probabilities(z: Tensor) -> list[float]:
+    """$\\sigma(z)$ of each logit, as floats."""
+    return [operators.sigmoid(v) for v in z.to_numpy().ravel().tolist()]
