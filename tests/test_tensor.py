@@ -160,7 +160,9 @@ def test_one_arg_forward_and_gradients_match_torch(fn, t):
     t.requires_grad_(True)
     out = tensor_fn(t)
     out.sum().backward()
-    np.testing.assert_allclose(out.to_numpy().ravel(), expected.detach().numpy().ravel(), 1e-6, 1e-9)
+    np.testing.assert_allclose(
+        out.to_numpy().ravel(), expected.detach().numpy().ravel(), 1e-6, 1e-9
+    )
     np.testing.assert_allclose(t.grad.to_numpy(), reference.grad.numpy(), 1e-6, 1e-9)
 
 
