@@ -76,5 +76,5 @@ class TensorMLP(Module):
 
 
 def _probabilities(z: Tensor) -> list[float]:
-    """$\\sigma(z)$ of each logit, as floats."""
+    r"""$\sigma(z)$ of each logit, as floats."""
     return [operators.sigmoid(v) for v in z.to_numpy().ravel().tolist()]
