@@ -121,6 +121,14 @@ def test_comparisons_pass_back_zero_gradients_of_each_input_shape(name, ts):
     assert not a.grad.to_numpy().any() and not b.grad.to_numpy().any()
 
 
+def test_all_and_is_close_pass_back_zero_gradients():
+    a = tensor([[1.0, 0.5], [2.0, 3.0]], requires_grad=True)
+    b = tensor([1.0, 0.5], requires_grad=True)
+    (a.is_close(b).sum() + a.all()).backward()
+    assert a.grad.to_numpy().tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    assert b.grad.to_numpy().tolist() == [0.0, 0.0]
+
+
 @given(st.data())
 def test_permute_gradient_is_the_inverse_permutation(data):
     t = data.draw(tensors(smooth_floats))
@@ -238,6 +246,14 @@ def test_a_diamond_graph_sums_both_paths():
     z = y * x + y.exp()  # dz/dx = 6x + 3 e^(3x)
     z.backward()
     assert x.grad.item() == pytest.approx(12.0 + 3.0 * np.exp(6.0))
+
+
+def test_gradients_are_constants_with_their_own_storage():
+    x = tensor([1.0, 2.0], requires_grad=True)
+    y = tensor([3.0, 4.0], requires_grad=True)
+    (x + y).sum().backward()
+    assert x.grad.is_constant() and y.grad.is_constant()
+    assert x.grad._tensor._storage is not y.grad._tensor._storage
 
 
 def test_gradients_accumulate_across_backward_calls_until_zeroed():
