@@ -7,10 +7,13 @@ gradient descent, the loop `minitorch train` runs and micrograd's own demo uses.
 
 minitorch (Parameters stepped by `minitorch.SGD`), micrograd, and PyTorch 0-dim float64
 tensors when torch is installed, are interleaved round by round in one process with the
-cyclic garbage collector left on as users have it. Before each timed epoch the heap is
-collected outside the timer, so no engine is charged for another's garbage; collections
-that an engine's own allocations trigger stay in its time. Prints each median epoch time
-and the ratio minitorch / micrograd.
+cyclic garbage collector left on as users have it. Each engine is charged for the
+collector work its own epoch causes and no other's: the collections its allocations
+trigger during the epoch, plus the cost of collecting the garbage it leaves behind
+(a full collection right after the epoch, minus the same collection over the clean heap
+that follows). micrograd's closures leave a reference cycle per node for the collector;
+minitorch's graphs are freed by reference counting. Prints each median epoch time and
+the ratio minitorch / micrograd.
 
     python bench/scalar_engine.py [--rounds 15] [--points 50] [--per-point]
 
@@ -161,12 +164,17 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in epochs}
     for epoch in epochs.values():  # warm-up
         epoch()
+    gc.collect()
     for _ in range(args.rounds):
         for name, epoch in epochs.items():
-            gc.collect()
             t0 = time.perf_counter()
             epoch()
-            times[name].append(time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            gc.collect()  # the garbage this epoch left for the collector
+            t2 = time.perf_counter()
+            gc.collect()  # the same pass with nothing to find: the baseline
+            t3 = time.perf_counter()
+            times[name].append((t1 - t0) + max(0.0, (t2 - t1) - (t3 - t2)))
 
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     loop = "one backward per point" if args.per_point else "full batch, one backward"

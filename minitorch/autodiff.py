@@ -158,14 +158,11 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
         variable: the right-most variable.
         deriv: its derivative, e.g. 1.0 for a scalar loss.
     """
-    uid = variable.unique_id
-    nodes: dict[int, Variable] = {uid: variable}  # reached, not yet visited
-    derivs: dict[int, Any] = {uid: deriv}  # their derivatives so far
-    heap = [-uid]
+    derivs: dict[int, Any] = {variable.unique_id: deriv}  # reached, not yet visited
+    heap: list[tuple[int, Variable]] = [(-variable.unique_id, variable)]  # ids are unique
     while heap:
-        uid = -heappop(heap)
-        node = nodes.pop(uid)
-        d = derivs.pop(uid)
+        _, node = heappop(heap)
+        d = derivs.pop(node.unique_id)
         if node.is_leaf():
             node.accumulate_derivative(d)
             continue
@@ -174,6 +171,5 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
             if uid in derivs:
                 derivs[uid] = derivs[uid] + d_parent  # never in place: d may be shared
             else:
-                nodes[uid] = parent
                 derivs[uid] = d_parent
-                heappush(heap, -uid)
+                heappush(heap, (-uid, parent))
