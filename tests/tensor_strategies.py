@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from hypothesis import settings
 from hypothesis import strategies as st
 
 import minitorch
 from minitorch import TensorData
-
-# Tensor properties run many small examples; keep them modest so the suite stays fast.
-settings.register_profile("tensor", deadline=None, max_examples=20)
-settings.load_profile("tensor")
 
 # Values where the catalogue's functions are smooth enough for central differences: away
 # from the pole of inv (a = -3.5), the kink of relu (a = -5.5) and the kink in complex

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
 from minitorch import Tensor, grad_check, tensor
 from minitorch.testing import MathTestVariable
 
-from tensor_strategies import (
+from .tensor_strategies import (
     broadcastable_tensors,
     shaped_tensors,
     small_floats,
     smooth_floats,
     tensors,
 )
+
+# Each example here runs several forward and backward passes over up to 81 values: fewer
+# examples than the suite's profile keep this module about as fast as the others.
+few = settings(max_examples=20)
 
 one_arg, two_arg, red_arg = MathTestVariable._comp_testing()
 COMPARISONS = {"gt2", "lt2", "eq2"}  # flat almost everywhere: their gradients are checked as zero
@@ -37,6 +41,7 @@ def close(x: float, y: float) -> bool:
 
 
 @pytest.mark.parametrize("fn", one_arg, ids=[name for name, _, _ in one_arg])
+@few
 @given(t=tensors())
 def test_one_arg_functions_match_floats_elementwise(fn, t):
     name, float_fn, tensor_fn = fn
@@ -47,6 +52,7 @@ def test_one_arg_functions_match_floats_elementwise(fn, t):
 
 
 @pytest.mark.parametrize("fn", two_arg, ids=[name for name, _, _ in two_arg])
+@few
 @given(ts=shaped_tensors(2))
 def test_two_arg_functions_match_floats_elementwise(fn, ts):
     name, float_fn, tensor_fn = fn
@@ -57,6 +63,7 @@ def test_two_arg_functions_match_floats_elementwise(fn, ts):
 
 
 @pytest.mark.parametrize("fn", two_arg, ids=[name for name, _, _ in two_arg])
+@few
 @given(ts=broadcastable_tensors())
 def test_two_arg_functions_broadcast_like_numpy(fn, ts):
     name, float_fn, tensor_fn = fn
@@ -66,6 +73,7 @@ def test_two_arg_functions_broadcast_like_numpy(fn, ts):
 
 
 @pytest.mark.parametrize("fn", red_arg, ids=[name for name, _, _ in red_arg])
+@few
 @given(t=tensors())
 def test_reductions_match_floats_and_keep_their_dimension(fn, t):
     name, float_fn, tensor_fn = fn
@@ -85,18 +93,21 @@ def test_reductions_match_floats_and_keep_their_dimension(fn, t):
 
 
 @pytest.mark.parametrize("fn", one_arg, ids=[name for name, _, _ in one_arg])
+@few
 @given(t=tensors(smooth_floats))
 def test_one_arg_gradients_match_central_differences(fn, t):
     grad_check(fn[2], t)
 
 
 @pytest.mark.parametrize("fn", smooth_two_arg, ids=[name for name, _, _ in smooth_two_arg])
+@few
 @given(ts=shaped_tensors(2, smooth_floats))
 def test_two_arg_gradients_match_central_differences(fn, ts):
     grad_check(fn[2], *ts)
 
 
 @pytest.mark.parametrize("fn", smooth_two_arg, ids=[name for name, _, _ in smooth_two_arg])
+@few
 @given(ts=shaped_tensors(2, smooth_floats))
 def test_two_arg_gradients_sum_back_over_broadcast_dimensions(fn, ts):
     a, b = ts
@@ -106,12 +117,14 @@ def test_two_arg_gradients_sum_back_over_broadcast_dimensions(fn, ts):
 
 
 @pytest.mark.parametrize("fn", red_arg, ids=[name for name, _, _ in red_arg])
+@few
 @given(t=tensors(smooth_floats))
 def test_reduction_gradients_match_central_differences(fn, t):
     grad_check(fn[2], t)
 
 
 @pytest.mark.parametrize("name", sorted(COMPARISONS))
+@few
 @given(ts=broadcastable_tensors())
 def test_comparisons_pass_back_zero_gradients_of_each_input_shape(name, ts):
     fn = dict((n, f) for n, _, f in two_arg)[name]
@@ -129,6 +142,7 @@ def test_all_and_is_close_pass_back_zero_gradients():
     assert b.grad.to_numpy().tolist() == [0.0, 0.0]
 
 
+@few
 @given(st.data())
 def test_permute_gradient_is_the_inverse_permutation(data):
     t = data.draw(tensors(smooth_floats))
@@ -136,11 +150,13 @@ def test_permute_gradient_is_the_inverse_permutation(data):
     grad_check(lambda a: a.permute(*order) * a.permute(*order), t)
 
 
+@few
 @given(tensors(smooth_floats))
 def test_view_gradient_reads_back_into_the_original_shape(t):
     grad_check(lambda a: a.contiguous().view(a.size) * 2.0, t)
 
 
+@few
 @given(st.data())
 def test_matmul_gradients_match_central_differences(data):
     i, k, j, n = (data.draw(st.integers(1, 3)) for _ in range(4))
@@ -159,6 +175,7 @@ def _torch(t: Tensor):
 
 
 @pytest.mark.parametrize("fn", one_arg + red_arg, ids=[n for n, _, _ in one_arg + red_arg])
+@few
 @given(t=tensors(smooth_floats))
 def test_one_arg_forward_and_gradients_match_torch(fn, t):
     name, _, tensor_fn = fn
@@ -175,6 +192,7 @@ def test_one_arg_forward_and_gradients_match_torch(fn, t):
 
 
 @pytest.mark.parametrize("fn", two_arg, ids=[n for n, _, _ in two_arg])
+@few
 @given(ts=broadcastable_tensors(smooth_floats))
 def test_two_arg_forward_and_broadcast_gradients_match_torch(fn, ts):
     name, _, tensor_fn = fn
@@ -191,6 +209,7 @@ def test_two_arg_forward_and_broadcast_gradients_match_torch(fn, ts):
     np.testing.assert_allclose(b.grad.to_numpy(), rb.grad.numpy(), 1e-6, 1e-9)
 
 
+@few
 @given(st.data())
 def test_matmul_forward_and_gradients_match_torch(data):
     i, k, j, n = (data.draw(st.integers(1, 4)) for _ in range(4))
@@ -265,6 +284,7 @@ def test_gradients_accumulate_across_backward_calls_until_zeroed():
     assert x.grad is None
 
 
+@few
 @given(broadcastable_tensors())
 def test_broadcast_gradients_have_their_input_shapes(ts):
     a, b = (t.requires_grad_(True) for t in ts)
@@ -358,6 +378,7 @@ def test_view_reshapes_contiguous_data():
     assert t.view((3, 2)).to_numpy().tolist() == [[2, 3], [4, 4], [5, 7]]
 
 
+@few
 @given(st.data())
 def test_permute_matches_numpy_transpose(data):
     t = data.draw(tensors())
@@ -365,6 +386,7 @@ def test_permute_matches_numpy_transpose(data):
     np.testing.assert_array_equal(t.permute(*order).to_numpy(), t.to_numpy().transpose(order))
 
 
+@few
 @given(tensors())
 def test_contiguous_copies_any_layout_into_row_major(t):
     c = t.contiguous()
@@ -408,6 +430,7 @@ def test_tensor_requires_grad_and_backend_arguments():
     assert t.is_leaf() and t.backend is minitorch.SimpleBackend
 
 
+@few
 @given(tensors())
 def test_to_numpy_round_trips_through_nested_lists(t):
     values = t.to_numpy()
@@ -446,6 +469,7 @@ def test_repr_shows_the_values():
     assert repr(tensor([[1.0, 2.0]])) == "tensor([[1.0000, 2.0000]])"
 
 
+@few
 @given(small_floats)
 def test_reflected_operators_put_the_number_on_the_left(x):
     t = tensor([2.0])

@@ -17,7 +17,7 @@ from minitorch.tensor_data import (
     to_index,
 )
 
-from tensor_strategies import broadcastable_shapes, shapes, tensor_data
+from .tensor_strategies import broadcastable_shapes, shapes, tensor_data
 
 
 def test_layout_reads_row_major_and_column_major():

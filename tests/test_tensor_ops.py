@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import minitorch
 from minitorch import IndexingError, SimpleBackend, Tensor, operators
 
-from tensor_strategies import broadcastable_tensors, shapes, tensors
+from .tensor_strategies import broadcastable_tensors, shapes, tensors
 
 BACKENDS = [pytest.param(SimpleBackend, id="simple")]
 
