@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import minitorch
@@ -51,3 +53,14 @@ def test_sgd_updates_tensor_parameters_into_fresh_leaves():
     loss.backward()
     optim.zero_grad()
     assert all(p.value.grad is None for p in model.parameters())
+
+
+def test_the_command_line_trains_with_the_simple_backend(tmp_path, capsys):
+    from minitorch.cli import main
+
+    args = ["train", "--backend", "simple", "--dataset", "Diag", "--epochs", "3",
+            "--points", "10", "--hidden", "3", "--out", str(tmp_path), "--no-plots", "--quiet"]
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["backend"] == "simple" and len(metrics["losses"]) == 3
+    assert "Diag:" in capsys.readouterr().out
