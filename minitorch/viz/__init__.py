@@ -1,0 +1,23 @@
+"""Pictures for learning: function plots, box diagrams, backprop frames, graph drawings and
+training plots.
+
+The core package never imports this one; it pulls in plotly and matplotlib itself.
+"""
+
+from .backprop import BACKPROP_STEPS, backprop
+from .boxes import draw_boxes
+from .diagram import Drawing
+from .functions import FunctionFigure, plot_function, plot_function3D
+from .training import plot_decision_boundary, plot_loss
+
+__all__ = [
+    "plot_function",
+    "plot_function3D",
+    "draw_boxes",
+    "backprop",
+    "plot_decision_boundary",
+    "plot_loss",
+    "BACKPROP_STEPS",
+    "Drawing",
+    "FunctionFigure",
+]
