@@ -8,6 +8,7 @@ from .backprop import BACKPROP_STEPS, backprop
 from .boxes import draw_boxes
 from .diagram import Drawing
 from .functions import FunctionFigure, plot_function, plot_function3D
+from .graph import GraphDrawing, draw_graph, graph_dot
 from .training import plot_decision_boundary, plot_loss
 
 __all__ = [
@@ -15,9 +16,12 @@ __all__ = [
     "plot_function3D",
     "draw_boxes",
     "backprop",
+    "draw_graph",
     "plot_decision_boundary",
     "plot_loss",
     "BACKPROP_STEPS",
     "Drawing",
     "FunctionFigure",
+    "GraphDrawing",
+    "graph_dot",
 ]

@@ -17,6 +17,7 @@ from typing import Literal
 
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path as MplPath
 
 from ._mpl import figure_to_png, figure_to_svg, new_figure
 
@@ -75,6 +76,7 @@ class Arrow:
         style: a key of `STYLES` ("arrow", "arrow-highlight", "arrow-muted").
         bend: curvature; 0 is straight, parallel duplicates bend apart.
         label_color: the label's colour; by default black, or the arrow's colour if highlighted.
+        via: points the arrow passes through on its way (a polyline), e.g. around boxes.
     """
 
     start: Point
@@ -85,9 +87,10 @@ class Arrow:
     style: str = "arrow"
     bend: float = 0.0
     label_color: str | None = None
+    via: tuple[Point, ...] = ()
 
 
-@dataclass
+@dataclass(repr=False)
 class Drawing:
     """Boxes and arrows that display in a notebook and save as SVG or PNG.
 
@@ -151,6 +154,12 @@ class Drawing:
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    def __repr__(self) -> str:
+        title = f" {self.title!r}," if self.title else ""
+        boxes, arrows = len(self.boxes), len(self.arrows)
+        return (f"<{type(self).__name__}:{title} {boxes} box{'es' * (boxes != 1)}, "
+                f"{arrows} arrow{'s' * (arrows != 1)}>")
+
     def fit(self) -> tuple[float, float, float, float]:
         """The bounding box of the content, room for labels and the margin included."""
         xs: list[float] = []
@@ -163,8 +172,9 @@ class Drawing:
                 xs += [box.x - _text_width(box.note, NOTE_SIZE) / 2,
                        box.x + _text_width(box.note, NOTE_SIZE) / 2]
         for arrow in self.arrows:
-            xs += [arrow.start[0], arrow.end[0]]
-            ys += [arrow.start[1], arrow.end[1]]
+            for px, py in (arrow.start, *arrow.via, arrow.end):
+                xs.append(px)
+                ys.append(py)
             if arrow.label:
                 lx, ly, _, _ = _label_place(arrow)
                 half = _text_width(arrow.label, FONT_SIZE) / 2
@@ -228,10 +238,15 @@ def _draw_box(ax, box: Box, index: int) -> None:
 
 def _draw_arrow(ax, arrow: Arrow, index: int) -> None:
     look = STYLES[arrow.style]
-    patch = FancyArrowPatch(arrow.start, arrow.end, arrowstyle="-|>", mutation_scale=16,
-                            color=look["edge"], linewidth=look["width"],
-                            connectionstyle=f"arc3,rad={arrow.bend}", shrinkA=0, shrinkB=0,
-                            gid=f"arrow-{index}", zorder=2)
+    common = dict(arrowstyle="-|>", mutation_scale=16, color=look["edge"],
+                  linewidth=look["width"], gid=f"arrow-{index}", zorder=2)
+    if arrow.via:
+        points = [arrow.start, *arrow.via, arrow.end]
+        path = MplPath(points, [MplPath.MOVETO] + [MplPath.LINETO] * (len(points) - 1))
+        patch = FancyArrowPatch(path=path, **common)
+    else:
+        patch = FancyArrowPatch(arrow.start, arrow.end, connectionstyle=f"arc3,rad={arrow.bend}",
+                                shrinkA=0, shrinkB=0, **common)
     ax.add_patch(patch)
     if arrow.label:
         x, y, ha, va = _label_place(arrow)

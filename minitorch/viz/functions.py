@@ -34,7 +34,7 @@ class FunctionFigure(go.Figure):
         from ._mpl import figure_to_png
 
         bundle = pio.renderers["plotly_mimetype"].to_mimebundle(self.to_dict())
-        png = figure_to_png(self.to_matplotlib(), dpi=80)
+        png = figure_to_png(self.to_matplotlib(), dpi=72)  # a fallback: keep notebooks light
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
         bundle["text/plain"] = f"<{type(self).__name__}: {self.layout.title.text!r}>"
         return bundle
