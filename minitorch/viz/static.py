@@ -50,15 +50,18 @@ def to_matplotlib(fig: go.Figure) -> Figure:
 
 
 def _surface(fig: go.Figure, title: str) -> Figure:
-    out = new_figure(6.4, 5.2)
+    out = new_figure(6.0, 5.0)
+    # The 3-D axes leave wide empty borders by default: give them the whole figure.
+    out.subplots_adjust(left=0.0, right=0.96, bottom=0.02, top=0.98)
     ax = out.add_subplot(projection="3d")
+    ax.set_box_aspect(None, zoom=0.92)
     for trace in fig.data:
         x, y = np.meshgrid(_floats(trace.x), _floats(trace.y))
         z = np.array([_floats(row) for row in trace.z])
         # Masked cells (undefined points) are left out instead of breaking the colour scale.
         ax.plot_surface(x, y, np.ma.masked_invalid(z), cmap="viridis", linewidth=0,
                         antialiased=True)
-    ax.set_title(title)
+    ax.set_title(title, y=0.98)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_zlabel("z")

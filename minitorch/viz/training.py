@@ -48,16 +48,15 @@ def plot_loss(losses: Sequence[float], title: str | None = None) -> Figure:
     epochs = np.arange(1, len(values) + 1)
     fig = new_figure(6.4, 4.0, layout="constrained")
     ax = fig.add_subplot()
+    finite = y[np.isfinite(y)]
+    label = f"final loss {finite[-1]:.4g}" if finite.size else "loss"
     ax.plot(epochs, y, color=_CLASS_COLORS[0], linewidth=2, marker="o" if len(y) <= 30 else None,
-            markersize=3)
+            markersize=3, label=label)
     ax.set_title(title or "Training loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(True, alpha=0.3)
-    finite = y[np.isfinite(y)]
-    if finite.size:
-        ax.annotate(f"final {finite[-1]:.4g}", xy=(epochs[np.isfinite(y)][-1], finite[-1]),
-                    xytext=(-8, 12), textcoords="offset points", ha="right", fontsize=9)
+    ax.legend(loc="best")  # the final value, placed where it hides least of the curve
     return fig
 
 
