@@ -10,6 +10,13 @@ from .autodiff import (
     no_grad,
     topological_sort,
 )
+from .scalar import Scalar, ScalarHistory, derivative_check
+from .scalar_functions import ScalarFunction
+from . import scalar_functions
+from .module import Module, Parameter
+from .optim import SGD, Optimizer
+from .datasets import Graph, datasets
+from .testing import MathTest, MathTestVariable
 
 __all__ = [
     "operators",
@@ -20,4 +27,17 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "topological_sort",
+    "Scalar",
+    "ScalarHistory",
+    "derivative_check",
+    "ScalarFunction",
+    "scalar_functions",
+    "Module",
+    "Parameter",
+    "SGD",
+    "Optimizer",
+    "Graph",
+    "datasets",
+    "MathTest",
+    "MathTestVariable",
 ]

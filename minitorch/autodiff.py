@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 __all__ = [
@@ -114,9 +115,13 @@ class Context:
 def topological_sort(variable: Variable) -> list[Variable]:
     """Order the graph behind `variable` so every node comes before the nodes it depends on.
 
-    The output comes first (right-most first); constants are skipped. Iterative
-    depth-first search (post-order, reversed), so graphs far deeper than Python's recursion
-    limit are fine.
+    The output comes first (right-most first); constants are skipped.
+
+    Every variable takes its `unique_id` from one increasing counter when it is created,
+    and a function's inputs exist before its output, so each node's id is larger than its
+    parents' ids: sorting the reachable nodes by decreasing id is a topological order.
+    Collecting them is a plain loop (no recursion, so graphs of any depth work) and the
+    sort runs in C.
 
     Args:
         variable: the right-most variable.
@@ -124,25 +129,17 @@ def topological_sort(variable: Variable) -> list[Variable]:
     Returns:
         Non-constant variables, each before all of its parents.
     """
-    order: list[Variable] = []
     if variable.is_constant():
-        return order
-    seen = {variable.unique_id}
-    # Each stack entry is a node and an iterator over its parents still to visit.
-    stack: list[tuple[Variable, Iterator[Variable]]] = [(variable, iter(variable.parents))]
-    while stack:
-        node, pending = stack[-1]
-        for parent in pending:
+        return []
+    found = {variable.unique_id: variable}
+    todo = [variable]
+    while todo:
+        for parent in todo.pop().parents:
             uid = parent.unique_id
-            if uid not in seen and not parent.is_constant():
-                seen.add(uid)
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
+            if uid not in found and not parent.is_constant():
+                found[uid] = parent
+                todo.append(parent)
+    return [found[uid] for uid in sorted(found, reverse=True)]
 
 
 def backpropagate(variable: Variable, deriv: Any) -> None:
@@ -151,21 +148,28 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
     Each node's derivative is complete (all its consumers have contributed) before it is
     passed on, exactly once; leaves accumulate theirs with `accumulate_derivative`.
 
+    The loop visits nodes in the order of `topological_sort` (decreasing `unique_id`), but
+    produces that order lazily with a heap of the nodes that have received a derivative:
+    the largest id still waiting has no unvisited consumer, since consumers have larger
+    ids. One pass instead of a sort followed by a walk, and nodes that no derivative
+    reaches are never touched.
+
     Args:
         variable: the right-most variable.
         deriv: its derivative, e.g. 1.0 for a scalar loss.
     """
-    pending: dict[int, Any] = {variable.unique_id: deriv}
-    for node in topological_sort(variable):
-        d = pending.pop(node.unique_id, None)
-        if d is None:  # nothing flows here (e.g. only through constant paths)
-            continue
+    uid = variable.unique_id
+    pending: dict[int, tuple[Variable, Any]] = {uid: (variable, deriv)}
+    heap = [-uid]
+    while heap:
+        node, d = pending.pop(-heappop(heap))
         if node.is_leaf():
             node.accumulate_derivative(d)
             continue
         for parent, d_parent in node.chain_rule(d):
             uid = parent.unique_id
             if uid in pending:
-                pending[uid] = pending[uid] + d_parent
+                pending[uid] = (parent, pending[uid][1] + d_parent)
             else:
-                pending[uid] = d_parent
+                pending[uid] = (parent, d_parent)
+                heappush(heap, -uid)
