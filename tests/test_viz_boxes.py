@@ -111,3 +111,13 @@ def test_math_that_cannot_be_typeset_fails_early_with_the_label():
 
 def test_a_lone_dollar_is_plain_text():
     draw_boxes(["costs $5", ""], [1]).svg()
+
+
+def test_wide_diagrams_shrink_to_a_notebook_column_but_files_keep_their_size():
+    from minitorch.viz import backprop
+
+    drawing = backprop(6)
+    assert 'width="760px"' in drawing._repr_svg_()
+    assert 'width="760px"' not in drawing.svg()
+    small = draw_boxes(["a", "b"], [1])
+    assert 'width="760px"' not in small._repr_svg_()  # narrow ones are not blown up

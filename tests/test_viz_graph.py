@@ -77,7 +77,19 @@ def test_a_variable_used_twice_has_two_edges_drawn_apart():
     drawing = draw_graph(x * x)
     twins = [a for a, e in zip(drawing.arrows, drawing.edges) if e[0] == f"v{x.unique_id}"]
     assert len(twins) == 2
-    assert twins[0].bend == -twins[1].bend != 0
+    assert twins[0].start != twins[1].start and twins[0].end != twins[1].end
+
+
+def test_arrows_meeting_a_node_do_not_cross_there():
+    x, y, h = sample_graph()
+    drawing = draw_graph(h)
+    into = {}
+    for (src, dst), arrow in zip(drawing.edges, drawing.arrows):
+        into.setdefault(dst, []).append(arrow)
+    for arrows in into.values():
+        # Ports top to bottom follow the sources top to bottom.
+        by_source = sorted(arrows, key=lambda a: -(a.via[-1][1] if a.via else a.start[1]))
+        assert [a.end[1] for a in by_source] == sorted((a.end[1] for a in arrows), reverse=True)
 
 
 def test_constants_are_drawn_dashed():

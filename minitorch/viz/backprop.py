@@ -15,10 +15,10 @@ __all__ = ["backprop", "BACKPROP_STEPS"]
 _NODES = {
     "x": (0.0, 1.1, "$x$"),
     "y": (0.0, -1.1, "$y$"),
-    "z": (3.0, 0.0, r"$z = x \cdot y$"),
-    "log": (6.0, 1.1, r"$\log z$"),
-    "exp": (6.0, -1.1, "$e^z$"),
-    "h": (9.0, 0.0, r"$h = \log z + e^z$"),
+    "z": (2.8, 0.0, r"$z = x \cdot y$"),
+    "log": (5.6, 1.1, r"$\log z$"),
+    "exp": (5.6, -1.1, "$e^z$"),
+    "h": (8.4, 0.0, r"$h = \log z + e^z$"),
 }
 
 # Backward edges in the order backpropagation visits them (consumer -> input), each with the

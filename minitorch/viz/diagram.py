@@ -11,6 +11,7 @@ tests count what a diagram contains without comparing pixels.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -152,7 +153,7 @@ class Drawing:
         return path
 
     def _repr_svg_(self) -> str:
-        return self.svg()
+        return fit_width(self.svg())
 
     def __repr__(self) -> str:
         title = f" {self.title!r}," if self.title else ""
@@ -184,6 +185,21 @@ class Drawing:
             xs, ys = [0.0, 1.0], [0.0, 1.0]
         top = max(ys) + self.margin + (0.35 if self.title else 0.0)
         return min(xs) - self.margin, min(ys) - self.margin, max(xs) + self.margin, top
+
+
+def fit_width(svg: str, max_px: float = 760.0, min_scale: float = 0.6) -> str:
+    """Shrink a wide SVG to fit a notebook column (down to `min_scale`, then let it scroll).
+
+    Notebooks show an SVG at its own size, so a 13-inch diagram would run off the page;
+    its viewBox lets the browser scale it. Saved `.svg` files keep their true size.
+    """
+    match = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if not match:
+        return svg
+    width, height = (float(v) * 4 / 3 for v in match.groups())  # pt -> CSS px
+    scale = max(min_scale, min(1.0, max_px / width))
+    size = f'width="{width * scale:.0f}px" height="{height * scale:.0f}px"'
+    return svg[: match.start()] + size + svg[match.end():]
 
 
 def _text_width(text: str, size: float) -> float:

@@ -34,7 +34,10 @@ class FunctionFigure(go.Figure):
         from ._mpl import figure_to_png
 
         bundle = pio.renderers["plotly_mimetype"].to_mimebundle(self.to_dict())
-        png = figure_to_png(self.to_matplotlib(), dpi=72)  # a fallback: keep notebooks light
+        # A fallback picture: sharp enough to read, light enough to keep notebooks small
+        # (surfaces compress badly, so they get fewer pixels).
+        surface = any(trace.type == "surface" for trace in self.data)
+        png = figure_to_png(self.to_matplotlib(), dpi=72 if surface else 96)
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
         bundle["text/plain"] = f"<{type(self).__name__}: {self.layout.title.text!r}>"
         return bundle

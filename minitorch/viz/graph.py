@@ -8,6 +8,7 @@ Tensor). The layout is our own (layered, left to right), so no graphviz program 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ NodeKind = Literal["variable", "constant", "function"]
 
 _LINE_H = 0.2  # inches per line of node text
 _CHAR_W = 0.085  # inches per character of node text (generous)
-_LAYER_GAP = 0.9  # horizontal room between layers, for the arrows
+_LAYER_GAP = 0.6  # horizontal room between layers, for the arrows
 _ROW_GAP = 0.3  # vertical room between nodes of one layer
 _FONT = 10.0
 _WAYPOINT_H = 0.12  # the slot a long edge takes in a column it crosses
@@ -252,23 +253,39 @@ def _lay_out(drawing: GraphDrawing) -> None:
         x += width + _LAYER_GAP
     drawing.boxes = [boxes[key] for key in keys]
 
-    seen: dict[tuple[str, str], int] = defaultdict(int)
-    multiplicity: dict[tuple[str, str], int] = defaultdict(int)
-    for edge in drawing.edges:
-        multiplicity[edge] += 1
+    # Each edge's middle points, then its end points: edges meeting a node on one side get
+    # separate ports, ordered by where they come from, so arrowheads do not pile up and
+    # repeated edges (x * x) run side by side.
+    vias = []
     for route in routes:
-        src, dst = route[0], route[-1]
-        a, b = boxes[src], boxes[dst]
         via = []
-        for key in route[1:-1]:  # across each crossed column, level with its waypoint
-            left, right = spans[layer[src] + len(via) // 2 + 1]
+        first = layer[route[0]] + 1
+        for k, key in enumerate(route[1:-1]):  # across each crossed column, level with it
+            left, right = spans[first + k]
             via += [(left, boxes[key].y), (right, boxes[key].y)]
-        # A repeated edge (x * x) bends apart from its twin so both arrows show.
-        n, i = multiplicity[(src, dst)], seen[(src, dst)]
-        seen[(src, dst)] += 1
-        bend = 0.0 if n == 1 else 0.25 * (i - (n - 1) / 2)
-        drawing.arrows.append(Arrow((a.x + a.w / 2, a.y), (b.x - b.w / 2, b.y), bend=bend,
-                                    via=tuple(via)))
+        vias.append(via)
+    outgoing, incoming = defaultdict(list), defaultdict(list)
+    for n, (route, via) in enumerate(zip(routes, vias)):
+        towards = via[0][1] if via else boxes[route[-1]].y
+        coming_from = via[-1][1] if via else boxes[route[0]].y
+        outgoing[route[0]].append((-towards, n))
+        incoming[route[-1]].append((-coming_from, n))
+    starts, ends = {}, {}
+    for ports, side, found in ((outgoing, 1, starts), (incoming, -1, ends)):
+        for key, users in ports.items():
+            for j, (_, n) in enumerate(sorted(users)):
+                found[n] = _port(boxes[key], j, len(users), side)
+    for n, via in enumerate(vias):
+        drawing.arrows.append(Arrow(starts[n], ends[n], via=tuple(via)))
+
+
+def _port(box: Box, j: int, count: int, side: int) -> tuple[float, float]:
+    """Point `j` of `count`, top to bottom, on the left (`side=-1`) or right side of a box."""
+    dy = box.h * 0.6 * (0.5 - (j + 1) / (count + 1))
+    half = box.w / 2
+    if box.shape == "ellipse":  # follow the curve, so arrows touch it
+        half *= math.sqrt(max(0.0, 1.0 - (dy / (box.h / 2)) ** 2))
+    return box.x + side * half, box.y + dy
 
 
 def _order_columns(columns, parents, children) -> None:
