@@ -58,7 +58,16 @@ def test_undefined_points_are_gaps_not_crashes():
     assert ys == [-1.0, None, 1.0]
     ys = list(plot_function("exp", lambda x: math.exp(x) * float("inf"), arange=[0]).data[0].y)
     assert ys == [None]
+    ys = list(plot_function("sqrt", lambda x: x**0.5, arange=[-1, 4]).data[0].y)
+    assert ys == [None, 2.0]  # Python gives a complex root of -1: no real value
     assert plot_function("log", math.log).data[0].connectgaps is False
+
+
+def test_functions_of_scalars_plot_by_their_value():
+    import minitorch
+
+    fig = plot_function("relu", lambda x: minitorch.Scalar(x).relu(), arange=[-1, 2])
+    assert list(fig.data[0].y) == [0.0, 2.0]
 
 
 def test_surface_honours_arange_and_puts_y_on_rows():

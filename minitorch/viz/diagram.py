@@ -75,7 +75,6 @@ class Arrow:
             "mid" (above the middle).
         label_below: put a "mid" label on the lower side of the arrow instead of the upper.
         style: a key of `STYLES` ("arrow", "arrow-highlight", "arrow-muted").
-        bend: curvature; 0 is straight, parallel duplicates bend apart.
         label_color: the label's colour; by default black, or the arrow's colour if highlighted.
         via: points the arrow passes through on its way (a polyline), e.g. around boxes.
     """
@@ -86,7 +85,6 @@ class Arrow:
     label_at: Literal["start", "mid", "end"] = "mid"
     label_below: bool = False
     style: str = "arrow"
-    bend: float = 0.0
     label_color: str | None = None
     via: tuple[Point, ...] = ()
 
@@ -220,7 +218,7 @@ def _label_place(arrow: Arrow) -> tuple[float, float, str, str]:
         nx, ny = -dy / length, dx / length
         if (ny < 0) != arrow.label_below or (ny == 0 and (nx < 0) != arrow.label_below):
             nx, ny = -nx, -ny
-        push = 0.08 + abs(arrow.bend) * length / 2
+        push = 0.08
         ha = "left" if nx > 0.3 else "right" if nx < -0.3 else "center"
         va = "top" if arrow.label_below else "bottom"
         return (sx + ex) / 2 + push * nx, (sy + ey) / 2 + push * ny, ha, va
@@ -261,8 +259,7 @@ def _draw_arrow(ax, arrow: Arrow, index: int) -> None:
         path = MplPath(points, [MplPath.MOVETO] + [MplPath.LINETO] * (len(points) - 1))
         patch = FancyArrowPatch(path=path, **common)
     else:
-        patch = FancyArrowPatch(arrow.start, arrow.end, connectionstyle=f"arc3,rad={arrow.bend}",
-                                shrinkA=0, shrinkB=0, **common)
+        patch = FancyArrowPatch(arrow.start, arrow.end, shrinkA=0, shrinkB=0, **common)
     ax.add_patch(patch)
     if arrow.label:
         x, y, ha, va = _label_place(arrow)

@@ -51,10 +51,13 @@ class FunctionFigure(go.Figure):
 
 
 def sample(fn: Callable[..., Any], *args: float) -> float | None:
-    """`fn(*args)` as a float, or None where `fn` is undefined or not finite."""
+    """`fn(*args)` as a float, or None where `fn` is undefined, complex or not finite."""
     try:
         value = fn(*args)
-        value = float(getattr(value, "data", value))  # a Scalar result counts by its value
+        value = getattr(value, "data", value)  # a Scalar result counts by its value
+        if isinstance(value, complex):  # e.g. (-1) ** 0.5: no real value here
+            return None
+        value = float(value)
     except _UNDEFINED:
         return None
     return value if math.isfinite(value) else None

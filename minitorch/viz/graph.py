@@ -200,8 +200,17 @@ def _topological(keys: list[str], edges: list[tuple[str, str]]) -> list[str]:
 def _lay_out(drawing: GraphDrawing) -> None:
     """Sugiyama-style: layers left to right, waypoints for long edges, barycentre ordering."""
     keys = [node.key for node in drawing.nodes]
+    layer = _layers(keys, drawing.edges)
+    columns, routes = _route(keys, drawing.edges, layer)
+    boxes, spans = _place(columns, {node.key: node for node in drawing.nodes})
+    drawing.boxes = [boxes[key] for key in keys]
+    drawing.arrows = _connect(routes, layer, boxes, spans)
+
+
+def _layers(keys: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Each node's column: one past its deepest input; inputs sit just before their first use."""
     parents, children = defaultdict(list), defaultdict(list)
-    for src, dst in drawing.edges:
+    for src, dst in edges:
         parents[dst].append(src)
         children[src].append(dst)
     layer: dict[str, int] = {}
@@ -211,15 +220,21 @@ def _lay_out(drawing: GraphDrawing) -> None:
     for key in keys:
         if not parents[key] and children[key]:
             layer[key] = min(layer[c] for c in children[key]) - 1
+    return layer
 
-    # An edge spanning several layers gets an invisible waypoint in each layer it crosses;
-    # waypoints take a slot in their column, so the edge runs between boxes, not through them.
+
+def _route(keys, edges, layer) -> tuple[dict[int, list[str]], list[list[str]]]:
+    """Columns of node keys in drawing order, and each edge's route through them.
+
+    An edge spanning several layers gets an invisible waypoint in each layer it crosses;
+    waypoints take a slot in their column, so the edge runs between boxes, not through them.
+    """
     columns: dict[int, list[str]] = defaultdict(list)
     for key in keys:
         columns[layer[key]].append(key)
     routes: list[list[str]] = []
     links_up, links_down = defaultdict(list), defaultdict(list)
-    for n, (src, dst) in enumerate(drawing.edges):
+    for n, (src, dst) in enumerate(edges):
         route = [src] + [f"~{n}.{i}" for i in range(layer[src] + 1, layer[dst])] + [dst]
         for i, key in enumerate(route[1:-1], start=layer[src] + 1):
             columns[i].append(key)
@@ -228,34 +243,40 @@ def _lay_out(drawing: GraphDrawing) -> None:
             links_down[a].append(b)
         routes.append(route)
     _order_columns(columns, links_up, links_down)
+    return columns, routes
 
-    by_key = {node.key: node for node in drawing.nodes}
-    sizes = {key: _node_size(by_key[key]) if key in by_key else (0.0, _WAYPOINT_H)
-             for col in columns.values() for key in col}
+
+def _place(columns, by_key) -> tuple[dict[str, Box], dict[int, tuple[float, float]]]:
+    """A box for every node and waypoint, and each column's horizontal span."""
     boxes: dict[str, Box] = {}
-    spans: dict[int, tuple[float, float]] = {}  # column -> (left, right)
+    spans: dict[int, tuple[float, float]] = {}
     x = 0.0
     for index in sorted(columns):
         col = columns[index]
-        width = max(sizes[k][0] for k in col)
-        total = sum(sizes[k][1] for k in col) + _ROW_GAP * (len(col) - 1)
-        y = total / 2
-        for key in col:
-            w, h = sizes[key]
+        sizes = [_node_size(by_key[k]) if k in by_key else (0.0, _WAYPOINT_H) for k in col]
+        width = max(w for w, _ in sizes)
+        y = (sum(h for _, h in sizes) + _ROW_GAP * (len(col) - 1)) / 2  # centred on 0
+        for key, (w, h) in zip(col, sizes):
             node = by_key.get(key)
-            label = "" if node is None else "\n".join(l.replace("$", r"\$") for l in node.lines)
-            shape = "ellipse" if node is not None and node.kind == "function" else "round"
-            style = "variable" if node is None else node.kind
-            boxes[key] = Box(x + width / 2, y - h / 2, w, h, label=label, shape=shape,
-                             style=style, font_size=_FONT)
+            if node is None:
+                boxes[key] = Box(x + width / 2, y - h / 2, w, h)
+            else:
+                label = "\n".join(line.replace("$", r"\$") for line in node.lines)
+                shape = "ellipse" if node.kind == "function" else "round"
+                boxes[key] = Box(x + width / 2, y - h / 2, w, h, label=label, shape=shape,
+                                 style=node.kind, font_size=_FONT)
             y -= h + _ROW_GAP
         spans[index] = (x, x + width)
         x += width + _LAYER_GAP
-    drawing.boxes = [boxes[key] for key in keys]
+    return boxes, spans
 
-    # Each edge's middle points, then its end points: edges meeting a node on one side get
-    # separate ports, ordered by where they come from, so arrowheads do not pile up and
-    # repeated edges (x * x) run side by side.
+
+def _connect(routes, layer, boxes, spans) -> list[Arrow]:
+    """One arrow per edge, through its waypoints.
+
+    Edges meeting a node on one side get separate ports, ordered by where they come from, so
+    arrowheads do not pile up and repeated edges (x * x) run side by side.
+    """
     vias = []
     for route in routes:
         via = []
@@ -275,8 +296,7 @@ def _lay_out(drawing: GraphDrawing) -> None:
         for key, users in ports.items():
             for j, (_, n) in enumerate(sorted(users)):
                 found[n] = _port(boxes[key], j, len(users), side)
-    for n, via in enumerate(vias):
-        drawing.arrows.append(Arrow(starts[n], ends[n], via=tuple(via)))
+    return [Arrow(starts[n], ends[n], via=tuple(via)) for n, via in enumerate(vias)]
 
 
 def _port(box: Box, j: int, count: int, side: int) -> tuple[float, float]:
