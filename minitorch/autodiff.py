@@ -158,18 +158,18 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
         variable: the right-most variable.
         deriv: its derivative, e.g. 1.0 for a scalar loss.
     """
-    uid = variable.unique_id
-    pending: dict[int, tuple[Variable, Any]] = {uid: (variable, deriv)}
-    heap = [-uid]
+    derivs: dict[int, Any] = {variable.unique_id: deriv}  # reached, not yet visited
+    heap: list[tuple[int, Variable]] = [(-variable.unique_id, variable)]  # ids are unique
     while heap:
-        node, d = pending.pop(-heappop(heap))
+        _, node = heappop(heap)
+        d = derivs.pop(node.unique_id)
         if node.is_leaf():
             node.accumulate_derivative(d)
             continue
         for parent, d_parent in node.chain_rule(d):
             uid = parent.unique_id
-            if uid in pending:
-                pending[uid] = (parent, pending[uid][1] + d_parent)
+            if uid in derivs:
+                derivs[uid] = derivs[uid] + d_parent  # never in place: d may be shared
             else:
-                pending[uid] = (parent, d_parent)
-                heappush(heap, -uid)
+                derivs[uid] = d_parent
+                heappush(heap, (-uid, parent))

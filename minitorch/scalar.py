@@ -122,31 +122,31 @@ class Scalar:
     # ---- operators: a few primitives, the rest composed -------------------------------------
 
     def __add__(self, b: ScalarLike) -> Scalar:
-        return Add.apply(self, b)
+        return _add(self, b)
 
     def __radd__(self, b: ScalarLike) -> Scalar:
-        return Add.apply(b, self)
+        return _add(b, self)
 
     def __sub__(self, b: ScalarLike) -> Scalar:
-        return Add.apply(self, Neg.apply(b))
+        return _add(self, _neg(b))
 
     def __rsub__(self, b: ScalarLike) -> Scalar:
-        return Add.apply(b, Neg.apply(self))
+        return _add(b, _neg(self))
 
     def __mul__(self, b: ScalarLike) -> Scalar:
-        return Mul.apply(self, b)
+        return _mul(self, b)
 
     def __rmul__(self, b: ScalarLike) -> Scalar:
-        return Mul.apply(b, self)
+        return _mul(b, self)
 
     def __truediv__(self, b: ScalarLike) -> Scalar:
-        return Mul.apply(self, Inv.apply(b))
+        return _mul(self, _inv(b))
 
     def __rtruediv__(self, b: ScalarLike) -> Scalar:
-        return Mul.apply(b, Inv.apply(self))
+        return _mul(b, _inv(self))
 
     def __neg__(self) -> Scalar:
-        return Neg.apply(self)
+        return _neg(self)
 
     def __lt__(self, b: ScalarLike) -> Scalar:
         return LT.apply(self, b)
@@ -209,7 +209,11 @@ class Scalar:
                 f"{fn.__name__}.backward returned {len(derivs)} derivative(s) "
                 f"{derivs!r}, but the function took {len(inputs)} input(s)"
             )
-        return [(x, d) for x, d in zip(inputs, derivs) if x._inputs is not None]
+        pairs = []
+        for x, d in zip(inputs, derivs):
+            if x._inputs is not None:
+                pairs.append((x, d))
+        return pairs
 
     def backward(self, d_output: float | None = None) -> None:
         """Backpropagate from this Scalar: every leaf behind it collects its derivative.
@@ -264,3 +268,6 @@ def derivative_check(f: Callable[..., Scalar], *scalars: Scalar) -> None:
 
 
 from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid  # noqa: E402
+
+# The arithmetic operators run on every node: bind their `apply` once.
+_add, _mul, _neg, _inv = Add.apply, Mul.apply, Neg.apply, Inv.apply

@@ -1,0 +1,103 @@
+"""`minitorch` on the command line: `minitorch train [options]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from .train import BACKENDS, EpochReport, TrainConfig, TrainResult, train
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(prog="minitorch", description="minitorch: learn deep learning by building it.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    t = commands.add_parser(
+        "train",
+        help="train the classic 2-hidden-layer classifier on a toy data set",
+        description="Train a 2 -> hidden -> hidden -> 1 ReLU network with SGD and write "
+        "OUT/metrics.json (plus OUT/boundary.png and OUT/loss.png).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    t.add_argument("--dataset", default=defaults.dataset, help="Simple, Diag, Split, Xor, Circle or Spiral")
+    t.add_argument("--backend", default=defaults.backend, help=f"one of: {', '.join(BACKENDS)}")
+    t.add_argument("--hidden", type=int, default=defaults.hidden, help="units per hidden layer")
+    t.add_argument("--epochs", type=int, default=defaults.epochs, help="full-batch SGD steps")
+    t.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
+    t.add_argument("--points", type=int, default=defaults.points, help="data set size")
+    t.add_argument("--seed", type=int, default=defaults.seed, help="fixes data and initial weights")
+    t.add_argument("--out", type=Path, default=Path("out"), help="folder for metrics and plots")
+    t.add_argument("--no-plots", action="store_true", help="skip boundary.png and loss.png")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        config = TrainConfig(
+            dataset=args.dataset, backend=args.backend, hidden=args.hidden, epochs=args.epochs,
+            lr=args.lr, points=args.points, seed=args.seed,
+        )
+    except ValueError as e:
+        parser.error(str(e))
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=config.epochs, desc=f"{config.dataset} / {config.backend}", unit="epoch",
+               disable=args.quiet, dynamic_ncols=True)
+
+    def progress(r: EpochReport) -> None:
+        bar.set_postfix(loss=f"{r.loss:.4f}", acc=f"{r.correct}/{r.total}", refresh=False)
+        bar.update(1)
+
+    try:
+        result = train(config, progress)
+    finally:
+        bar.close()
+    write_json_atomic(args.out / "metrics.json", result.metrics())
+    if not args.no_plots:
+        _save_plots(result, args.out)
+    print(
+        f"{config.dataset}: {result.correct}/{result.total} correct "
+        f"({result.accuracy:.0%}), final loss {result.final_loss:.4f}, "
+        f"{result.seconds_per_epoch * 1e3:.1f} ms/epoch -> {args.out}/metrics.json"
+    )
+    return 0
+
+
+def _save_plots(result: TrainResult, out: Path) -> None:
+    """Hook for the pictures of a run (decision boundary and loss curve)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        sub = parser._subparsers._group_actions[0].choices["train"]  # for its error messages
+        return _run_train(args, sub)
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The training job behind `minitorch train`: a config, one loop, a result.
+
+The loop never prints: progress goes to the optional `callback`, once per epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from .autodiff import no_grad
+from .datasets import Graph, datasets
+from .models import Classifier, ScalarMLP
+from .optim import SGD
+
+__all__ = ["TrainConfig", "EpochReport", "TrainResult", "BACKENDS", "train"]
+
+# name -> model factory `(hidden, seed) -> Classifier`
+BACKENDS: dict[str, Callable[[int, int], Classifier]] = {
+    "scalar": ScalarMLP,
+}
+
+
+@dataclass
+class TrainConfig:
+    """What to train, and how."""
+
+    dataset: str = "Xor"  # one of minitorch.datasets: Simple, Diag, Split, Xor, Circle, Spiral
+    backend: str = "scalar"  # which engine computes: a key of BACKENDS
+    hidden: int = 10  # units in each of the two hidden layers
+    epochs: int = 300  # full passes over the data, one SGD step each
+    lr: float = 0.5  # SGD learning rate
+    points: int = 50  # size of the generated data set
+    seed: int = 0  # fixes the data and the initial weights: same seed, same run
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "epochs", "points"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"--{name} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"--lr must be positive, got {self.lr!r}")
+        if self.dataset not in datasets:
+            raise ValueError(
+                f"unknown --dataset {self.dataset!r}; choose one of {', '.join(datasets)}"
+            )
+        if self.backend not in BACKENDS:
+            raise ValueError(
+                f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
+            )
+
+
+@dataclass
+class EpochReport:
+    """Where training stands after one epoch (before that epoch's step)."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    correct: int
+    total: int
+
+
+@dataclass
+class TrainResult:
+    """A finished run: the final model evaluated on its data, and the loss curve."""
+
+    config: TrainConfig
+    final_loss: float
+    correct: int
+    total: int
+    seconds_per_epoch: float
+    losses: list[float] = field(repr=False)
+    model: Classifier = field(repr=False)
+    graph: Graph = field(repr=False)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total
+
+    def metrics(self) -> dict[str, Any]:
+        """The run as plain JSON-ready values."""
+        return {
+            **asdict(self.config),
+            "final_loss": self.final_loss,
+            "correct": self.correct,
+            "total": self.total,
+            "accuracy": self.accuracy,
+            "seconds_per_epoch": self.seconds_per_epoch,
+            "losses": self.losses,
+        }
+
+
+def count_correct(probs: list[float], y: list[int]) -> int:
+    """How many points the probabilities put on the right side of 0.5."""
+    return sum(1 for p, label in zip(probs, y) if (p > 0.5) == (label == 1))
+
+
+def train(config: TrainConfig, callback: Callable[[EpochReport], None] | None = None) -> TrainResult:
+    """Train the classifier of `config.backend` on `config.dataset` with full-batch SGD.
+
+    Args:
+        config: what to train.
+        callback: called after every epoch with an `EpochReport`.
+
+    Returns:
+        The result, with the final model evaluated on the training points.
+    """
+    graph = datasets[config.dataset](config.points, seed=config.seed)
+    model = BACKENDS[config.backend](config.hidden, config.seed)
+    optim = SGD(model.parameters(), config.lr)
+    losses = []
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        # forward: mean loss over all points
+        optim.zero_grad()
+        loss, probs = model.loss(graph.X, graph.y)
+        # backward and update
+        loss.backward()
+        optim.step()
+        # report
+        losses.append(_item(loss))
+        if callback is not None:
+            correct = count_correct(probs, graph.y)
+            callback(EpochReport(epoch, config.epochs, losses[-1], correct, graph.N))
+    seconds_per_epoch = (time.perf_counter() - start) / config.epochs
+
+    # evaluate the final parameters, without history
+    with no_grad():
+        loss, probs = model.loss(graph.X, graph.y)
+    return TrainResult(
+        config=config,
+        final_loss=_item(loss),
+        correct=count_correct(probs, graph.y),
+        total=graph.N,
+        seconds_per_epoch=seconds_per_epoch,
+        losses=losses,
+        model=model,
+        graph=graph,
+    )
+
+
+def _item(loss: Any) -> float:
+    """A scalar loss (Scalar or one-element Tensor) as a float."""
+    return float(loss.item()) if hasattr(loss, "item") else float(loss.data)

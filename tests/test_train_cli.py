@@ -1,0 +1,69 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import minitorch
+from minitorch.cli import main, write_json_atomic
+from minitorch.train import TrainConfig, train
+
+FIELDS = {"dataset", "backend", "hidden", "epochs", "lr", "points", "seed", "final_loss",
+          "correct", "total", "accuracy", "seconds_per_epoch"}
+
+
+def test_cli_trains_and_writes_metrics(tmp_path: Path, capsys) -> None:
+    rc = main(["train", "--dataset", "Simple", "--hidden", "3", "--epochs", "30", "--points",
+               "12", "--seed", "1", "--lr", "0.5", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    assert rc == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert FIELDS <= set(metrics)
+    assert metrics["dataset"] == "Simple" and metrics["total"] == 12 and metrics["epochs"] == 30
+    assert metrics["accuracy"] == metrics["correct"] / 12
+    assert len(metrics["losses"]) == 30 and metrics["losses"][-1] < metrics["losses"][0]
+    assert "Simple:" in capsys.readouterr().out
+
+
+def test_same_seed_same_run() -> None:
+    config = TrainConfig(dataset="Xor", hidden=4, epochs=15, points=10, seed=7)
+    a, b = train(config), train(config)
+    assert a.losses == b.losses and a.final_loss == b.final_loss and a.correct == b.correct
+
+
+def test_training_learns_simple() -> None:
+    result = train(TrainConfig(dataset="Simple", hidden=4, epochs=150, points=20, seed=0))
+    assert result.correct >= 19
+    assert result.final_loss < result.losses[0]
+
+
+def test_callback_sees_every_epoch() -> None:
+    seen = []
+    train(TrainConfig(hidden=2, epochs=4, points=5), seen.append)
+    assert [r.epoch for r in seen] == [1, 2, 3, 4] and all(r.total == 5 for r in seen)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--points", "0"], "--points must be a positive integer, got 0"),
+        (["--epochs", "-3"], "--epochs must be a positive integer, got -3"),
+        (["--dataset", "Moons"], "unknown --dataset 'Moons'"),
+        (["--backend", "gpu9000"], "unknown --backend 'gpu9000'"),
+        (["--lr", "0"], "--lr must be positive"),
+    ],
+)
+def test_bad_options_exit_with_a_message_and_write_nothing(tmp_path, capsys, args, message) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", str(tmp_path), "--quiet", *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_failed_write_leaves_the_old_metrics_whole(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.json"
+    write_json_atomic(path, {"old": 1})
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"new": object()})  # not JSON-serialisable, fails mid-write
+    assert json.loads(path.read_text()) == {"old": 1}
+    assert os.listdir(tmp_path) == ["metrics.json"]  # no temporary file left behind
