@@ -83,56 +83,17 @@ def render_images() -> None:
     h.backward()
     draw_graph(h).save(IMG / "draw_graph.png", dpi=110)
 
-    losses, model_fn, graph = _train_xor()
-    plot_loss(losses, title="Xor: training loss").savefig(IMG / "loss.png", dpi=100)
-    plot_decision_boundary(model_fn, graph, title="Xor: decision boundary").savefig(
-        IMG / "boundary.png", dpi=100)
+    # The training pictures come from the same run as `minitorch train` with its defaults.
+    from minitorch.train import TrainConfig, train
+
+    result = train(TrainConfig())
+    name = result.config.dataset
+    plot_loss(result.losses, title=f"{name}: training loss").savefig(IMG / "loss.png", dpi=100)
+    plot_decision_boundary(result.model.predict, result.graph,
+                           title=f"{name}: decision boundary").savefig(IMG / "boundary.png",
+                                                                       dpi=100)
     for png in sorted(IMG.glob("*.png")):
         print(f"wrote {png.relative_to(ROOT)}")
-
-
-def _train_xor(epochs: int = 400, lr: float = 1.0, hidden: int = 10, seed: int = 1):
-    """A tiny two-layer scalar network trained on Xor, enough for honest training pictures."""
-    import random
-
-    import minitorch
-
-    rng = random.Random(seed)
-    graph = minitorch.datasets["Xor"](60, seed=seed)
-
-    def param():
-        return minitorch.Scalar(rng.uniform(-1.0, 1.0))
-
-    w1 = [[param(), param()] for _ in range(hidden)]
-    b1 = [param() for _ in range(hidden)]
-    w2 = [param() for _ in range(hidden)]
-    b2 = param()
-    params = [p for row in w1 for p in row] + b1 + w2 + [b2]
-
-    def forward(x1, x2):
-        h = [(w[0] * x1 + w[1] * x2 + b).relu() for w, b in zip(w1, b1)]
-        return (sum((w * v for w, v in zip(w2, h)), b2)).sigmoid()
-
-    losses = []
-    for _ in range(epochs):
-        total = 0.0
-        for p in params:
-            p.derivative = None
-        loss = 0
-        for (x1, x2), label in zip(graph.X, graph.y):
-            prob = forward(x1, x2)
-            # Negative log-likelihood of the true label.
-            loss = loss - (prob if label == 1 else 1.0 - prob).log()
-        (loss / len(graph.X)).backward()
-        total = loss.data / len(graph.X)
-        for p in params:
-            p.data -= lr * (p.derivative or 0.0)
-        losses.append(total)
-
-    def model_fn(points):
-        return [forward(a, b).data for a, b in points]
-
-    return losses, model_fn, graph
 
 
 if __name__ == "__main__":

@@ -80,3 +80,14 @@ def test_importing_does_not_touch_pyplot_and_the_core_does_not_import_viz():
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_boundary_of_a_real_model_and_dataset(tmp_path):
+    import minitorch
+    from minitorch.models import ScalarMLP
+
+    graph = minitorch.datasets["Xor"](20, seed=0)
+    model = ScalarMLP(2, 0)  # what `minitorch train` hands over: model.predict and its graph
+    fig = plot_decision_boundary(model.predict, graph, title="Xor")
+    fig.savefig(tmp_path / "boundary.png", dpi=60)
+    assert (tmp_path / "boundary.png").stat().st_size > 0
