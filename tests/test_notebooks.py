@@ -104,3 +104,14 @@ def test_the_seed_history_cell_shows_the_recorded_call():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_without_errors(path):
     render.run_notebook(path)  # raises CellExecutionError naming the failing cell
+
+
+def test_every_picture_the_readme_section_shows_exists():
+    import re
+
+    text = (DOCS / "README-pictures.md").read_text()
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(pictures) == 7
+    for picture in pictures:
+        path = DOCS.parent / picture
+        assert path.is_file() and path.read_bytes()[:4] == b"\x89PNG", picture
