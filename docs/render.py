@@ -52,8 +52,15 @@ def render_images() -> None:
     """The README's pictures, each from the real helper."""
     sys.path.insert(0, str(ROOT))
     import minitorch
-    from minitorch.viz import (backprop, draw_boxes, draw_graph, plot_decision_boundary,
-                               plot_function, plot_function3D, plot_loss)
+    from minitorch.viz import (
+        backprop,
+        draw_boxes,
+        draw_graph,
+        plot_decision_boundary,
+        plot_function,
+        plot_function3D,
+        plot_loss,
+    )
     from minitorch.viz._mpl import figure_to_png
 
     IMG.mkdir(exist_ok=True)

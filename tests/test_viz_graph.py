@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-import minitorch
 from minitorch import Scalar
 from minitorch.viz import GraphDrawing, draw_graph, graph_dot
 
@@ -64,7 +63,7 @@ def test_the_svg_has_one_box_per_node_and_one_arrow_per_edge():
 
 
 def test_nodes_show_name_value_and_derivative_once_known():
-    x, y, h = sample_graph()
+    x, _, h = sample_graph()
     before = {n.key: n.lines for n in draw_graph(h).nodes}
     assert before[f"v{x.unique_id}"] == ("x", "data 2")
     h.backward()
@@ -81,7 +80,7 @@ def test_a_variable_used_twice_has_two_edges_drawn_apart():
 
 
 def test_arrows_meeting_a_node_do_not_cross_there():
-    x, y, h = sample_graph()
+    *_, h = sample_graph()
     drawing = draw_graph(h)
     into = {}
     for (src, dst), arrow in zip(drawing.edges, drawing.arrows):
@@ -174,8 +173,8 @@ class MatMul:
 
 
 class FakeTensor:
-    def __init__(self, shape, history=FakeHistory(), grad=None):
-        self.shape, self.history, self.grad = shape, history, grad
+    def __init__(self, shape, history=None, grad=None):
+        self.shape, self.history, self.grad = shape, history or FakeHistory(), grad
         self.unique_id, self.name = next(_ids), None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ._mpl import check_label
 from .diagram import Arrow, Box, Drawing
@@ -73,8 +73,12 @@ def _check_labels(labels: Sequence[Label], columns: int) -> list[tuple[str, ...]
         )
     groups = []
     for i, entry in enumerate(labels):
-        group = (entry,) if isinstance(entry, str) else tuple(entry) if isinstance(
-            entry, (tuple, list)) else None
+        if isinstance(entry, str):
+            group = (entry,)
+        elif isinstance(entry, (tuple, list)):
+            group = tuple(entry)
+        else:
+            group = ()
         if not group:
             raise ValueError(
                 f"draw_boxes: labels[{i}] must be a string or a non-empty tuple of strings, "

@@ -231,8 +231,8 @@ def _label_place(arrow: Arrow) -> tuple[float, float, str, str]:
 
 def _draw_box(ax, box: Box, index: int) -> None:
     look = STYLES[box.style]
-    common = dict(facecolor=look["face"], edgecolor=look["edge"], linewidth=look["width"],
-                  linestyle=look["dash"], gid=f"box-{index}", zorder=1)
+    common = {"facecolor": look["face"], "edgecolor": look["edge"], "linewidth": look["width"],
+              "linestyle": look["dash"], "gid": f"box-{index}", "zorder": 1}
     if box.shape == "ellipse":
         patch = Ellipse((box.x, box.y), box.w, box.h, **common)
     else:
@@ -252,8 +252,8 @@ def _draw_box(ax, box: Box, index: int) -> None:
 
 def _draw_arrow(ax, arrow: Arrow, index: int) -> None:
     look = STYLES[arrow.style]
-    common = dict(arrowstyle="-|>", mutation_scale=16, color=look["edge"],
-                  linewidth=look["width"], gid=f"arrow-{index}", zorder=2)
+    common = {"arrowstyle": "-|>", "mutation_scale": 16, "color": look["edge"],
+              "linewidth": look["width"], "gid": f"arrow-{index}", "zorder": 2}
     if arrow.via:
         points = [arrow.start, *arrow.via, arrow.end]
         path = MplPath(points, [MplPath.MOVETO] + [MplPath.LINETO] * (len(points) - 1))

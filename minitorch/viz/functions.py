@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import math
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -122,5 +123,5 @@ def plot_function3D(
     zs = [[sample(fn, x, y) for x in xs] for y in xs]
     fig = FunctionFigure(go.Surface(x=xs, y=xs, z=zs, colorscale="Viridis", showscale=False))
     fig.update_layout(title=title, template="plotly_white", width=640, height=520,
-                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="z"))
+                      scene={"xaxis_title": "x", "yaxis_title": "y", "zaxis_title": "z"})
     return fig

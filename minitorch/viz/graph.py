@@ -315,12 +315,11 @@ def _order_columns(columns, parents, children) -> None:
     for neighbours, sweep in ((parents, indices), (children, indices[::-1])) * 2:
         for index in sweep:
             col = columns[index]
-
-            def centre(key: str) -> float:
+            centre = {}
+            for key in col:
                 near = [position[n] for n in neighbours[key]]
-                return sum(near) / len(near) if near else position[key]
-
-            col.sort(key=centre)
+                centre[key] = sum(near) / len(near) if near else position[key]
+            col.sort(key=centre.__getitem__)
             for i, key in enumerate(col):
                 position[key] = i
 

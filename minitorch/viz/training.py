@@ -7,7 +7,8 @@ without pyplot (see `_mpl`), so they work headless and leave the user's backend 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
