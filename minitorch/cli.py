@@ -81,13 +81,23 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     print(
         f"{config.dataset}: {result.correct}/{result.total} correct "
         f"({result.accuracy:.0%}), final loss {result.final_loss:.4f}, "
-        f"{result.seconds_per_epoch * 1e3:.1f} ms/epoch -> {args.out}/metrics.json"
+        f"{result.seconds_per_epoch * 1e3:.1f} ms/epoch -> {args.out}/"
     )
     return 0
 
 
 def _save_plots(result: TrainResult, out: Path) -> None:
-    """Hook for the pictures of a run (decision boundary and loss curve)."""
+    """Write OUT/boundary.png and OUT/loss.png for a finished run."""
+    from .viz import plot_decision_boundary, plot_loss  # plotting stays out of the core
+
+    c = result.config
+    name = f"{c.dataset}, {c.backend} backend, hidden {c.hidden}"
+    plot_loss(result.losses, title=f"Training loss ({name})").savefig(out / "loss.png", dpi=120)
+    fig = plot_decision_boundary(
+        result.model.predict, result.graph,
+        title=f"{name}: {result.correct}/{result.total} correct",
+    )
+    fig.savefig(out / "boundary.png", dpi=120)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

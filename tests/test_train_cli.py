@@ -67,3 +67,12 @@ def test_a_failed_write_leaves_the_old_metrics_whole(tmp_path: Path) -> None:
         write_json_atomic(path, {"new": object()})  # not JSON-serialisable, fails mid-write
     assert json.loads(path.read_text()) == {"old": 1}
     assert os.listdir(tmp_path) == ["metrics.json"]  # no temporary file left behind
+
+
+def test_cli_writes_the_two_pictures(tmp_path: Path) -> None:
+    rc = main(["train", "--dataset", "Diag", "--hidden", "2", "--epochs", "3", "--points", "6",
+               "--out", str(tmp_path), "--quiet"])
+    assert rc == 0
+    for name in ("boundary.png", "loss.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data[:4] == b"\x89PNG" and len(data) > 5000
