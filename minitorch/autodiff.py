@@ -7,6 +7,7 @@ at values: it orders the graph and passes derivatives along it, so the same loop
 
 from __future__ import annotations
 
+import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from heapq import heappop, heappush
@@ -20,6 +21,7 @@ __all__ = [
     "backpropagate",
     "no_grad",
     "is_grad_enabled",
+    "next_unique_id",
 ]
 
 
@@ -65,6 +67,11 @@ class Variable(Protocol):
 
     def accumulate_derivative(self, x: Any) -> None: ...
 
+
+# Every variable, Scalar or Tensor, takes its `unique_id` from this one counter when it is
+# created. Inputs exist before outputs, so ids increase along the graph: the order that
+# `topological_sort` and `backpropagate` rely on.
+next_unique_id = itertools.count(1).__next__
 
 _grad_enabled = [True]
 
@@ -117,7 +124,7 @@ def topological_sort(variable: Variable) -> list[Variable]:
 
     The output comes first (right-most first); constants are skipped.
 
-    Every variable takes its `unique_id` from one increasing counter when it is created,
+    Every variable takes its `unique_id` from `next_unique_id` when it is created,
     and a function's inputs exist before its output, so each node's id is larger than its
     parents' ids: sorting the reachable nodes by decreasing id is a topological order.
     Collecting them is a plain loop (no recursion, so graphs of any depth work) and the

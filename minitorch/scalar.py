@@ -11,13 +11,12 @@ reference counting at once, and the cyclic garbage collector has nothing to chas
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, Union
 
 import numpy as np
 
-from .autodiff import Context, backpropagate, central_difference, no_grad
+from .autodiff import Context, backpropagate, central_difference, next_unique_id, no_grad
 
 if TYPE_CHECKING:
     from .scalar_functions import ScalarFunction
@@ -26,7 +25,6 @@ __all__ = ["ScalarLike", "ScalarHistory", "Scalar", "derivative_check"]
 
 ScalarLike = Union[float, int, "Scalar"]
 
-_next_id = itertools.count(1).__next__
 
 
 @dataclass(slots=True)
@@ -65,7 +63,7 @@ class Scalar:
         self.data = v
         self.history = back
         self.derivative: float | None = None
-        self.unique_id = _next_id()
+        self.unique_id = next_unique_id()
         self._name = name
 
     @property

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import operators
-from .autodiff import Context, _grad_enabled
-from .scalar import Scalar, _as_float, _next_id
+from .autodiff import Context, _grad_enabled, next_unique_id
+from .scalar import Scalar, _as_float
 
 __all__ = [
     "ScalarFunction", "Add", "Mul", "Inv", "Neg", "Log", "Exp", "Sigmoid", "ReLU", "LT", "EQ",
@@ -48,7 +48,7 @@ class ScalarFunction:
         s = _new(Scalar)
         s.data = out
         s.derivative = None
-        s.unique_id = _next_id()
+        s.unique_id = next_unique_id()
         s._name = None
         if ctx.no_grad:
             s._fn = s._ctx = s._inputs = None

@@ -10,14 +10,13 @@ anything else an intermediate result.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from typing import Any, Callable, Iterable, Sequence, Union
 
 import numpy as np
 
-from .autodiff import backpropagate, no_grad
+from .autodiff import backpropagate, next_unique_id, no_grad
 from .tensor_data import Storage, TensorData, UserIndex, UserShape, UserStrides, shape_broadcast
 from .tensor_functions import (
     EQ,
@@ -45,7 +44,6 @@ __all__ = ["Tensor", "TensorLike", "grad_check"]
 
 TensorLike = Union[float, int, "Tensor"]
 
-_next_id = itertools.count(1).__next__
 
 
 class Tensor:
@@ -70,7 +68,7 @@ class Tensor:
         self._tensor = v
         self.history = back
         self.grad: Tensor | None = None
-        self.unique_id = _next_id()
+        self.unique_id = next_unique_id()
         self._name = name
         self.backend = SimpleBackend if backend is None else backend
 
