@@ -12,7 +12,6 @@ torch = pytest.importorskip("torch")
 one_arg, two_arg, _ = MathTestVariable._comp_testing()
 
 
-
 def _torch_grads(fn, *xs: float) -> list[float]:
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
     out = fn(*ts)
