@@ -22,6 +22,7 @@ __all__ = [
     "no_grad",
     "is_grad_enabled",
     "next_unique_id",
+    "Named",
 ]
 
 
@@ -72,6 +73,25 @@ class Variable(Protocol):
 # created. Inputs exist before outputs, so ids increase along the graph: the order that
 # `topological_sort` and `backpropagate` rely on.
 next_unique_id = itertools.count(1).__next__
+
+class Named:
+    """The `name` of a variable: the label given at creation, else its unique id.
+
+    Mixed into Scalar and Tensor, which store `_name` and `unique_id`.
+    """
+
+    __slots__ = ()
+    _name: str | None
+    unique_id: int
+
+    @property
+    def name(self) -> str:
+        return self._name if self._name is not None else str(self.unique_id)
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+
 
 _grad_enabled = [True]
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, Union
 
 import numpy as np
 
-from .autodiff import Context, backpropagate, central_difference, next_unique_id, no_grad
+from .autodiff import Context, Named, backpropagate, central_difference, next_unique_id, no_grad
 
 if TYPE_CHECKING:
     from .scalar_functions import ScalarFunction
@@ -39,7 +39,7 @@ class ScalarHistory:
     inputs: Sequence[Scalar] = field(default_factory=list)
 
 
-class Scalar:
+class Scalar(Named):
     """A float in the computation graph.
 
     Args:
@@ -79,15 +79,6 @@ class Scalar:
             self._fn, self._ctx, self._inputs = None, None, None
         else:
             self._fn, self._ctx, self._inputs = back.last_fn, back.ctx, tuple(back.inputs)
-
-    @property
-    def name(self) -> str:
-        """The label given at creation, else the unique id as a string."""
-        return self._name if self._name is not None else str(self.unique_id)
-
-    @name.setter
-    def name(self, value: str) -> None:
-        self._name = value
 
     @property
     def grad(self) -> float | None:

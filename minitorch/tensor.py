@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Sequence, Union
 
 import numpy as np
 
-from .autodiff import backpropagate, next_unique_id, no_grad
+from .autodiff import Named, backpropagate, next_unique_id, no_grad
 from .tensor_data import Storage, TensorData, UserIndex, UserShape, UserStrides, shape_broadcast
 from .tensor_functions import (
     EQ,
@@ -46,7 +46,7 @@ TensorLike = Union[float, int, "Tensor"]
 
 
 
-class Tensor:
+class Tensor(Named):
     """A multidimensional array of floats in the computation graph.
 
     Args:
@@ -118,15 +118,6 @@ class Tensor:
     @property
     def dims(self) -> int:
         return self._tensor.dims
-
-    @property
-    def name(self) -> str:
-        """The label given at creation, else the unique id as a string."""
-        return self._name if self._name is not None else str(self.unique_id)
-
-    @name.setter
-    def name(self, value: str) -> None:
-        self._name = value
 
     def tuple(self) -> tuple[Any, ...]:
         """`(storage, shape, strides)`: what the kernels take."""
