@@ -200,25 +200,25 @@ class ReLU(ScalarFunction):
         return operators.relu_back(a, d_output)
 
 
-class LT(ScalarFunction):
-    r"""$f(x, y) = 1$ if $x < y$ else $0$ (flat: zero derivative almost everywhere)"""
+class _Comparison(ScalarFunction):
+    """A 0/1 comparison: flat, so both derivatives are zero (almost everywhere)."""
+
+    @staticmethod
+    def backward(ctx: Context, d_output: float) -> tuple[float, float]:
+        return 0.0, 0.0
+
+
+class LT(_Comparison):
+    r"""$f(x, y) = 1$ if $x < y$ else $0$"""
 
     @staticmethod
     def forward(ctx: Context, a: float, b: float) -> float:
         return operators.lt(a, b)
 
-    @staticmethod
-    def backward(ctx: Context, d_output: float) -> tuple[float, float]:
-        return 0.0, 0.0
 
-
-class EQ(ScalarFunction):
-    r"""$f(x, y) = 1$ if $x = y$ else $0$ (flat: zero derivative almost everywhere)"""
+class EQ(_Comparison):
+    r"""$f(x, y) = 1$ if $x = y$ else $0$"""
 
     @staticmethod
     def forward(ctx: Context, a: float, b: float) -> float:
         return operators.eq(a, b)
-
-    @staticmethod
-    def backward(ctx: Context, d_output: float) -> tuple[float, float]:
-        return 0.0, 0.0

@@ -236,43 +236,37 @@ class All(Function):
         return _no_gradient(grad_output)
 
 
-class LT(Function):
+class _Comparison(Function):
+    """A 0/1 comparison of two tensors: flat, so both gradients are zero."""
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        zero = _no_gradient(grad_output)
+        return zero, zero
+
+
+class LT(_Comparison):
     r"""$f(a, b) = 1$ if $a < b$ else $0$"""
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         return a.backend.lt_zip(a, b)
 
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        zero = _no_gradient(grad_output)
-        return zero, zero
 
-
-class EQ(Function):
+class EQ(_Comparison):
     r"""$f(a, b) = 1$ if $a = b$ else $0$"""
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         return a.backend.eq_zip(a, b)
 
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        zero = _no_gradient(grad_output)
-        return zero, zero
 
-
-class IsClose(Function):
+class IsClose(_Comparison):
     r"""$f(a, b) = 1$ if $|a - b| < 10^{-2}$ else $0$"""
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Tensor:
         return a.backend.is_close_zip(a, b)
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        zero = _no_gradient(grad_output)
-        return zero, zero
 
 
 class Permute(Function):
