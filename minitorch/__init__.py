@@ -33,6 +33,10 @@ from .tensor_data import (
     to_index,
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
+from . import nn
+from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
+from .fast_conv import Conv1dFun, Conv2dFun, conv1d, conv2d
+from .layers import Conv1d, Conv2d, Linear
 
 __all__ = [
     "operators",
@@ -76,4 +80,20 @@ __all__ = [
     "SimpleOps",
     "TensorBackend",
     "TensorOps",
+    "nn",
+    "argmax",
+    "avgpool2d",
+    "dropout",
+    "logsoftmax",
+    "max",
+    "maxpool2d",
+    "softmax",
+    "tile",
+    "Conv1dFun",
+    "Conv2dFun",
+    "conv1d",
+    "conv2d",
+    "Conv1d",
+    "Conv2d",
+    "Linear",
 ]

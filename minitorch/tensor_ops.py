@@ -15,6 +15,7 @@ the kernels. `TensorBackend` names the operations a `Tensor` calls (`add_zip`, `
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -204,6 +205,8 @@ class TensorBackend:
 
         self.add_reduce = ops.reduce(operators.add, 0.0)
         self.mul_reduce = ops.reduce(operators.mul, 1.0)
+        # A kernel, not a composition: max pooling and the stable (log)softmax need it.
+        self.max_reduce = ops.reduce(operators.max, -math.inf)
         self.matrix_multiply = ops.matrix_multiply
 
     def __repr__(self) -> str:
