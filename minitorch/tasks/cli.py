@@ -58,7 +58,7 @@ def _train_parser() -> argparse.ArgumentParser:
     m.add_argument("--pixels", default=d.pixels, choices=tuple(PIXELS), help="raw 0-255 (the course), unit 0-1, standard (mean 0, sd 1)")
     m.add_argument("--init", default=d.init, choices=("default", "course"), help="the layers' init, or the course's U(-0.05, 0.05)")
     m.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate after the first linear layer")
-    m.add_argument("--train-size", type=int, default=None, help="train on the first N training digits only")
+    m.add_argument("--train-size", type=int, default=None, help="train on N of the training digits only (a fixed random subset)")
     m.add_argument("--val-fraction", type=float, default=d.val_fraction, help="share of each digit held out for validation")
 
     s = tasks.add_parser(

@@ -11,12 +11,12 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 
 def make_optimizer(name: str, parameters: Sequence[Any], lr: float) -> Any:
     """`sgd`: plain SGD; `momentum`: SGD with momentum 0.9; `adam`: Adam with its usual betas."""
-    from ..optim import SGD, Adam
+    from .. import optim
 
     if name == "sgd":
-        return SGD(parameters, lr=lr)
+        return optim.SGD(parameters, lr=lr)
     if name == "momentum":
-        return SGD(parameters, lr=lr, momentum=0.9)
+        return optim.SGD(parameters, lr=lr, momentum=0.9)
     if name == "adam":
-        return Adam(parameters, lr=lr)
+        return optim.Adam(parameters, lr=lr)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")

