@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
+import types
 import uuid
 from typing import Any, Callable
 
@@ -49,6 +50,7 @@ __all__ = [
     "tensor_zip",
     "tensor_reduce",
     "tensor_matrix_multiply",
+    "Kernel",
     "index_to_position",
     "to_index",
     "broadcast_index",
@@ -62,6 +64,8 @@ broadcast_index = njit(inline="always", cache=True)(tensor_data.broadcast_index)
 # Elements handled by one task of a parallel loop: enough work to pay for a task, and the
 # unit for which the index buffers are allocated.
 CHUNK = 4096
+# Work (elements touched) from which a kernel runs in parallel; see `Kernel`.
+PARALLEL_WORK = 32768
 
 
 # ---- Scalar functions as numba sees them ---------------------------------------------------------
@@ -114,26 +118,73 @@ def _compile(fn: Callable[..., float]) -> tuple[Any, bool]:
     return compiled, cacheable
 
 
-def _kernel(py_func: Callable[..., None], cache: bool, **options: Any) -> Any:
-    """`py_func` compiled as a parallel kernel, with `parallel_diagnostics` that always works.
+class Kernel:
+    """One kernel source compiled twice: serially for small work, in parallel for large.
 
-    numba keeps no parallel diagnostics for a kernel it loaded from its cache; asked for
-    them, the kernel compiles a fresh, uncached copy for the same signatures and reports on
-    that (the course's `parallel_check.py` relies on the report).
+    Starting a parallel region costs tens of microseconds (milliseconds when the other
+    core is busy), more than a small tensor operation takes in one thread, so work below
+    `PARALLEL_WORK` elements runs serially (numba reads `prange` as `range` there).
+
+    Args:
+        py_func: the kernel's Python source.
+        work: from the kernel's arguments, about how many elements it touches.
+        cache: whether numba may cache the compiled code on disk.
+        **options: further numba options (e.g. `fastmath`).
     """
-    kernel = njit(parallel=True, cache=cache, error_model="numpy", **options)(py_func)
-    report = kernel.parallel_diagnostics
 
-    def parallel_diagnostics(signature: Any = None, level: int = 1) -> None:
-        if all(kernel.overloads[sig].metadata is not None for sig in kernel.signatures):
-            return report(signature, level)
-        fresh = njit(parallel=True, error_model="numpy", **options)(py_func)
-        for sig in kernel.signatures:
-            fresh.compile(sig)
-        return fresh.parallel_diagnostics(signature, level)
+    def __init__(
+        self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
+    ) -> None:
+        options = dict(error_model="numpy", cache=cache, **options)
+        self.py_func = py_func
+        self.work = work
+        self.options = options
+        self.parallel = njit(parallel=True, **options)(py_func)
+        # A copy under its own name: numba's cache tells functions apart by qualified name,
+        # not by compile options, so the two variants must not share one.
+        serial = types.FunctionType(
+            py_func.__code__, py_func.__globals__, py_func.__name__, py_func.__defaults__,
+            py_func.__closure__,
+        )
+        serial.__qualname__ = py_func.__qualname__ + "_serial"
+        serial.__module__ = py_func.__module__
+        self.serial = njit(**options)(serial)
 
-    kernel.parallel_diagnostics = parallel_diagnostics
-    return kernel
+    def __call__(self, *args: Any) -> None:
+        if self.work(*args) < PARALLEL_WORK:
+            return self.serial(*args)
+        return self.parallel(*args)
+
+    def parallel_diagnostics(self, signature: Any = None, level: int = 1) -> None:
+        """numba's report on how the parallel variant's loops were parallelised.
+
+        numba keeps no diagnostics for code it loaded from its cache; then a fresh, uncached
+        copy is compiled for the same signatures and reported on (the course's
+        `parallel_check.py` prints this report).
+        """
+        kernel = self.parallel
+        if not kernel.signatures:  # only the serial variant has run: compile the other
+            for sig in self.serial.signatures:
+                kernel.compile(sig)
+        if any(kernel.overloads[sig].metadata is None for sig in kernel.signatures):
+            fresh = njit(parallel=True, **{**self.options, "cache": False})(self.py_func)
+            for sig in kernel.signatures:
+                fresh.compile(sig)
+            kernel = fresh
+        return kernel.parallel_diagnostics(signature, level)
+
+
+def _elementwise_work(out: np.ndarray, *_: Any) -> int:
+    return out.size
+
+
+def _reduce_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: np.ndarray, *_: Any) -> int:
+    return a.size
+
+
+def _matmul_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: Any, a_shape: Any, *_: Any) -> int:
+    # One multiply-add of the vectorised inner loop costs about 1/32 of an elementwise op.
+    return out.size * int(a_shape[2]) // 32
 
 
 # ---- Layout helpers ------------------------------------------------------------------------------
@@ -202,7 +253,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
                 value = in_storage[index_to_position(in_index, in_strides)]
                 out[index_to_position(out_index, out_strides)] = f(value)
 
-    return _kernel(_map, cache)
+    return Kernel(_map, _elementwise_work, cache)
 
 
 def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
@@ -244,7 +295,7 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                 b = b_storage[index_to_position(b_index, b_strides)]
                 out[index_to_position(out_index, out_strides)] = f(a, b)
 
-    return _kernel(_zip, cache)
+    return Kernel(_zip, _elementwise_work, cache)
 
 
 def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
@@ -275,7 +326,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
                     position += step
                 out[o] = acc
 
-    return _kernel(_reduce, cache)
+    return Kernel(_reduce, _reduce_work, cache)
 
 
 # ---- Matrix multiply -----------------------------------------------------------------------------
@@ -285,12 +336,12 @@ KC = 256  # terms of the sum per pass over a block of B (a KC x NC block of B st
 NC = 256  # columns per block: a row of the accumulator tile is 4 KiB
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _pack(storage, shape, strides):  # type: ignore[no-untyped-def]
-    """A row-major copy of a 3-D operand, so its rows are contiguous."""
+    """A row-major copy of a 3-D operand, so its rows are contiguous (O(size): serial)."""
     packed = np.empty(shape[0] * shape[1] * shape[2])
     rows, cols = shape[1], shape[2]
-    for nr in prange(shape[0] * rows):
+    for nr in range(shape[0] * rows):
         n, r = nr // rows, nr % rows
         src = n * strides[0] + r * strides[1]
         dst = nr * cols
@@ -373,7 +424,7 @@ def _matrix_multiply(  # type: ignore[no-untyped-def]
         mr = min(MC, rows - i0)
         a_base = n * a_step + i0 * a_row
         b_base = n * b_step
-        tile = np.empty((MC, NC))
+        tile = np.empty((min(MC, rows), min(NC, cols)))
         for j0 in range(0, cols, NC):
             nc = min(NC, cols - j0)
             tile[:mr, :nc] = 0.0
@@ -391,7 +442,7 @@ def _matrix_multiply(  # type: ignore[no-untyped-def]
                     out[o_base + i * out_strides[1] + j * out_strides[2]] = tile[i, j]
 
 
-tensor_matrix_multiply = _kernel(_matrix_multiply, cache=True, fastmath=True)
+tensor_matrix_multiply = Kernel(_matrix_multiply, _matmul_work, cache=True, fastmath=True)
 
 
 class FastOps(TensorOps):
