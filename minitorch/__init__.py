@@ -15,7 +15,7 @@ from .scalar import Scalar, ScalarHistory, derivative_check
 from .scalar_functions import ScalarFunction
 from . import scalar_functions
 from .module import Module, Parameter
-from .optim import SGD, Optimizer
+from .optim import SGD, Adam, Optimizer
 from .datasets import Graph, datasets
 from .testing import MathTest, MathTestVariable
 from .tensor import Tensor, grad_check
@@ -56,6 +56,7 @@ __all__ = [
     "Module",
     "Parameter",
     "SGD",
+    "Adam",
     "Optimizer",
     "Graph",
     "datasets",
