@@ -37,6 +37,7 @@ from . import nn
 from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
 from .fast_conv import Conv1dFun, Conv2dFun, conv1d, conv2d
 from .layers import Conv1d, Conv2d, Linear
+from .checkpoint import CheckpointError, load, read_metadata, save
 
 __all__ = [
     "operators",
@@ -97,4 +98,8 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "Linear",
+    "CheckpointError",
+    "load",
+    "read_metadata",
+    "save",
 ]
