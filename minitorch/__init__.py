@@ -33,6 +33,8 @@ from .tensor_data import (
     to_index,
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
+from .fast_ops import FastBackend, FastOps
+from . import fast_ops
 from . import nn
 from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
 from .fast_conv import Conv1dFun, Conv2dFun, conv1d, conv2d
@@ -82,6 +84,9 @@ __all__ = [
     "SimpleOps",
     "TensorBackend",
     "TensorOps",
+    "FastBackend",
+    "FastOps",
+    "fast_ops",
     "nn",
     "argmax",
     "avgpool2d",

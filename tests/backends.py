@@ -6,7 +6,10 @@ import pytest
 
 import minitorch
 
-CPU_BACKENDS = [pytest.param(minitorch.SimpleBackend, id="simple")]
+CPU_BACKENDS = [
+    pytest.param(minitorch.SimpleBackend, id="simple"),
+    pytest.param(minitorch.FastBackend, id="fast"),
+]
 
 
 def on(backend: minitorch.TensorBackend, values: object) -> minitorch.Tensor:
