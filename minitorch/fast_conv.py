@@ -24,6 +24,7 @@ import numpy as np
 from numba import prange
 
 from .autodiff import Context, no_grad
+from .fast_ops import FastOps, Kernel
 from .tensor import Tensor
 from .tensor_functions import Function
 
@@ -132,14 +133,9 @@ def _convolve(
         if input.dims == 3:
             out = _convolve(_unsqueeze(input), _unsqueeze(weight), (1, *out_size), reverse)
             return out.view(out.shape[0], out.shape[1], out.shape[3])
-        if _has_numba_kernels(input.backend):
+        if issubclass(input.backend.ops, FastOps):
             return _convolve_kernel(input, weight, out_size, reverse)
         return _convolve_composed(input, weight, out_size, reverse)
-
-
-def _has_numba_kernels(backend: object) -> bool:
-    """Whether tensors on `backend` keep host storage that `conv_kernel` can read."""
-    return False  # until the fast backend lands on main
 
 
 def _unsqueeze(t: Tensor) -> Tensor:
@@ -165,16 +161,22 @@ def _rows(t: Tensor) -> Tensor:
     return t if t._tensor.strides[-1] == 1 or t.shape[-1] == 1 else t.contiguous()
 
 
-# `reassoc` lets LLVM vectorise the dot products of the wide-kernel branch (it may sum in
-# another order: results move by rounding only).
-@numba.njit(parallel=True, cache=True, fastmath={"reassoc"})
-def conv_kernel(
+@numba.njit(inline="always", cache=True)
+def _inside(shift: int, sign: int, count: int, size: int) -> tuple[int, int]:
+    """The range of `t` in `[0, count)` for which `t + sign * shift` lies in `[0, size)`."""
+    if sign > 0:
+        return 0, min(count, size - shift)
+    return shift, min(count, size + shift)
+
+
+def _conv(
     out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
     a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
     w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
     reverse: bool,
 ) -> None:
-    r"""$out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ over raw storage.
+    r"""The source of `conv_kernel`, over raw storage:
+    $out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
 
     All three operands are 4-D with unit stride along their last dimension (rows are
     contiguous slices, which LLVM vectorises; other strides are free); `out` starts at 0.
@@ -226,12 +228,16 @@ def conv_kernel(
                     out[out_image + y * out_strides[2] + x] = acc
 
 
-@numba.njit(inline="always", cache=True)
-def _inside(shift: int, sign: int, count: int, size: int) -> tuple[int, int]:
-    """The range of `t` in `[0, count)` for which `t + sign * shift` lies in `[0, size)`."""
-    if sign > 0:
-        return 0, min(count, size - shift)
-    return shift, min(count, size + shift)
+def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
+               a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
+               w: np.ndarray, w_shape: np.ndarray, *_: object) -> int:
+    # multiply-adds, at about 1/32 of an elementwise op each (as for matmul)
+    return out.size * int(a_shape[1] * w_shape[2] * w_shape[3]) // 32
+
+
+# `reassoc` lets LLVM vectorise the dot products of the wide-kernel branch (it may sum in
+# another order: results move by rounding only).
+conv_kernel = Kernel(_conv, _conv_work, cache=True, fastmath={"reassoc"})
 
 
 # ---- Every other backend: shift matrices and a matrix product ----------------------------------

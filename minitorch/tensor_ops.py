@@ -193,6 +193,8 @@ class TensorBackend:
         self.exp_map = ops.map(operators.exp)
         self.id_map = ops.map(operators.id)
         self.inv_map = ops.map(operators.inv)
+        # Adam's denominator: exp(log(v) / 2) would fail where v is 0.
+        self.sqrt_map = ops.map(operators.sqrt)
 
         self.add_zip = ops.zip(operators.add)
         self.mul_zip = ops.zip(operators.mul)

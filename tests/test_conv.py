@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import minitorch
 from minitorch.fast_conv import _convolve_composed, _convolve_kernel
-from tests.backends import CPU_BACKENDS, on
+from tests.backends import CPU_BACKENDS, on, strided
 
 SETTINGS = settings(max_examples=8, deadline=None)
 
@@ -50,8 +50,9 @@ def test_conv1d_reads_past_the_end_as_zero():
 @given(data=st.data())
 def test_conv_matches_numpy(backend, spatial, data):
     x, w = data.draw(conv_cases(spatial))
+    layout = strided if data.draw(st.booleans()) else on
     conv = minitorch.conv1d if spatial == 1 else minitorch.conv2d
-    out = conv(on(backend, x), on(backend, w))
+    out = conv(layout(backend, x), layout(backend, w))
     assert out.shape == (x.shape[0], w.shape[0], *x.shape[2:])
     np.testing.assert_allclose(out.to_numpy(), conv_reference(x, w), atol=1e-10)
 
@@ -62,8 +63,9 @@ def test_conv_matches_numpy(backend, spatial, data):
 @given(data=st.data())
 def test_conv_passes_grad_check(backend, spatial, data):
     x, w = data.draw(conv_cases(spatial))
+    layout = strided if data.draw(st.booleans()) else on
     fun = minitorch.Conv1dFun if spatial == 1 else minitorch.Conv2dFun
-    minitorch.grad_check(fun.apply, on(backend, x), on(backend, w))
+    minitorch.grad_check(fun.apply, layout(backend, x), layout(backend, w))
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
@@ -101,8 +103,8 @@ def test_numba_kernel_agrees_with_the_composed_path(reverse, data):
     size), the reversed input gradient, and the wide-kernel weight gradient."""
     x, w = data.draw(conv_cases(2))
     out_size = (data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
-    xt = minitorch.tensor(x).permute(0, 1, 3, 2)  # a non-contiguous layout too
-    wt = minitorch.tensor(w).permute(0, 1, 3, 2)
+    xt = strided(minitorch.FastBackend, x)  # a layout without unit stride along rows too
+    wt = strided(minitorch.FastBackend, w)
     fast = _convolve_kernel(xt, wt, out_size, reverse).to_numpy()
     composed = _convolve_composed(xt, wt, out_size, reverse).to_numpy()
     np.testing.assert_allclose(fast, composed, atol=1e-10)

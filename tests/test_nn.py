@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
-from tests.backends import CPU_BACKENDS, on
+from tests.backends import CPU_BACKENDS, on, strided
 
 SETTINGS = settings(max_examples=8, deadline=None)
 
@@ -35,10 +35,10 @@ def _tiles(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 @SETTINGS
-@given(images())
-def test_tile_and_pools_match_numpy(backend, case):
+@given(images(), st.booleans())
+def test_tile_and_pools_match_numpy(backend, case, permuted):
     x, (kh, kw) = case
-    t = on(backend, x)
+    t = (strided if permuted else on)(backend, x)
     tiled, new_h, new_w = minitorch.tile(t, (kh, kw))
     assert (new_h, new_w) == (x.shape[2] // kh, x.shape[3] // kw)
     np.testing.assert_allclose(tiled.to_numpy(), _tiles(x, kh, kw))
@@ -52,10 +52,10 @@ def test_tile_and_pools_match_numpy(backend, case):
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 @SETTINGS
-@given(images())
-def test_pools_pass_grad_check(backend, case):
+@given(images(), st.booleans())
+def test_pools_pass_grad_check(backend, case, permuted):
     x, kernel = case
-    t = on(backend, x)
+    t = (strided if permuted else on)(backend, x)
     minitorch.grad_check(lambda a: minitorch.avgpool2d(a, kernel), t)
     minitorch.grad_check(lambda a: minitorch.maxpool2d(a, kernel), t)
 
@@ -80,10 +80,10 @@ def arrays_and_dims(draw: st.DrawFn) -> tuple[np.ndarray, int]:
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 @SETTINGS
-@given(arrays_and_dims())
-def test_max_matches_numpy_and_passes_grad_check(backend, case):
+@given(arrays_and_dims(), st.booleans())
+def test_max_matches_numpy_and_passes_grad_check(backend, case, permuted):
     x, dim = case
-    t = on(backend, x)
+    t = (strided if permuted else on)(backend, x)
     np.testing.assert_allclose(minitorch.max(t, dim).to_numpy(), x.max(dim, keepdims=True))
     np.testing.assert_allclose(minitorch.max(t).to_numpy(), [x.max()])
     minitorch.grad_check(lambda a: minitorch.max(a, dim), t)
@@ -106,11 +106,11 @@ def test_max_accumulates_when_its_input_is_used_twice(backend):
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 @SETTINGS
-@given(arrays_and_dims())
-def test_argmax_is_one_hot_at_numpys_argmax(backend, case):
+@given(arrays_and_dims(), st.booleans())
+def test_argmax_is_one_hot_at_numpys_argmax(backend, case, permuted):
     x, dim = case
     x = np.round(x)  # rounding makes ties common: the first one must win, as in numpy
-    hot = minitorch.argmax(on(backend, x), dim).to_numpy()
+    hot = minitorch.argmax((strided if permuted else on)(backend, x), dim).to_numpy()
     expected = np.zeros_like(x)
     np.put_along_axis(expected, np.expand_dims(x.argmax(dim), dim), 1.0, dim)
     np.testing.assert_array_equal(hot, expected)
@@ -123,10 +123,10 @@ def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 @SETTINGS
-@given(arrays_and_dims())
-def test_softmax_and_logsoftmax_match_numpy(backend, case):
+@given(arrays_and_dims(), st.booleans())
+def test_softmax_and_logsoftmax_match_numpy(backend, case, permuted):
     x, dim = case
-    t = on(backend, x)
+    t = (strided if permuted else on)(backend, x)
     np.testing.assert_allclose(
         minitorch.softmax(t, dim).to_numpy(), np.exp(_log_softmax(x, dim)), atol=1e-12
     )
@@ -138,10 +138,10 @@ def test_softmax_and_logsoftmax_match_numpy(backend, case):
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 @SETTINGS
-@given(arrays_and_dims())
-def test_softmax_and_logsoftmax_pass_grad_check(backend, case):
+@given(arrays_and_dims(), st.booleans())
+def test_softmax_and_logsoftmax_pass_grad_check(backend, case, permuted):
     x, dim = case
-    t = on(backend, x)
+    t = (strided if permuted else on)(backend, x)
     minitorch.grad_check(lambda a: minitorch.softmax(a, dim) * a, t)
     minitorch.grad_check(lambda a: minitorch.logsoftmax(a, dim) * a, t)
 
@@ -212,3 +212,11 @@ def test_module_mode_follows_train_and_eval():
     assert inner.mode == "train"
     with pytest.raises(AttributeError):
         outer.mode = "eval"
+
+
+def test_grad_check_catches_a_wrong_max_backward(monkeypatch):
+    """The checker can fail: a Max that sends twice the gradient everywhere is caught."""
+    monkeypatch.setattr(minitorch.nn.Max, "backward", staticmethod(lambda ctx, g: g * 2.0))
+    t = minitorch.tensor([[1.0, 5.0, 2.0]])
+    with pytest.raises(AssertionError, match="grad_check failed"):
+        minitorch.grad_check(lambda a: minitorch.max(a, 1), t, rng=random.Random(0))
