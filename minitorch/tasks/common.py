@@ -325,7 +325,7 @@ def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
             f"minitorch train {task} --out OUT"
         )
     try:
-        metadata = minitorch.load_metadata(path)
+        metadata = minitorch.read_metadata(path)
     except (OSError, ValueError) as err:
         raise DataError(f"cannot read the checkpoint {path}: {err}") from None
     if _META_KEY not in metadata:
