@@ -33,15 +33,18 @@ def mnist_training(result: Any, out: Path) -> None:
     _save(plot_confusion(val.confusion(), [str(d) for d in range(10)],
                          title=f"Validation digits: {val.correct}/{len(val.digits)} right ({val.accuracy:.1%})"),
           out / "confusion.png")
-    # 60 validation digits: every class, and the mistakes first so they are not missed
-    wrong = np.flatnonzero(val.predicted != val.digits.labels)
+    # 60 validation digits: up to 12 of the mistakes, the rest a random pick of right answers
     rng = np.random.default_rng(0)
+    wrong = rng.permutation(np.flatnonzero(val.predicted != val.digits.labels))[:12]
     rest = rng.permutation(np.flatnonzero(val.predicted == val.digits.labels))
-    picks = np.concatenate([wrong[:20], rest])[:60]
+    picks = np.concatenate([wrong, rest])[:60]
     picks = picks[np.argsort(val.digits.labels[picks], kind="stable")]
     probs = np.exp(val.log_probs[picks])
+    title = (f"Validation digits: {len(wrong)} of the model's {len(val.digits) - val.correct} mistakes "
+             f"(red: true → predicted) among right answers (green: answer, its probability)")
     _save(plot_digit_grid(val.digits.images[picks], val.digits.labels[picks], val.predicted[picks],
-                          probs[np.arange(len(picks)), val.predicted[picks]], columns=12), out / "predictions.png")
+                          probs[np.arange(len(picks)), val.predicted[picks]], columns=12, title=title),
+          out / "predictions.png")
     # the first layer's maps for one digit of five classes
     firsts = [int(np.flatnonzero(val.digits.labels == d)[0]) for d in (0, 2, 4, 7, 8)
               if np.any(val.digits.labels == d)]

@@ -93,8 +93,10 @@ def plot_confusion(matrix: np.ndarray, classes: Sequence[str], title: str | None
     for i in range(n):
         for j in range(n):
             if m[i, j]:
+                # mistakes in red, so the eye finds them on the pale off-diagonal cells
+                color = "white" if share[i, j] > 0.6 else ("#212529" if i == j else _WRONG)
                 ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=9 if n > 5 else 13,
-                        color="white" if share[i, j] > 0.6 else "#212529")
+                        color=color, fontweight="normal" if i == j else "bold")
         ax.add_patch(_outline(i, i, _RIGHT))
     ax.set_xticks(range(n), classes)
     ax.set_yticks(range(n), classes)
