@@ -22,7 +22,7 @@ from minitorch.tasks.mnist.model import LeNet
 from minitorch.tasks.mnist.train import PIXELS, MnistConfig, _MnistLoop, load_training_data
 from minitorch.tasks.optimizers import make_optimizer
 
-from _twins import report, torch_param
+from _twins import report, set_threads, torch_param
 
 
 def torch_twin(model: LeNet):  # type: ignore[no-untyped-def]
@@ -71,7 +71,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--optimizer", default="sgd", choices=("sgd", "momentum", "adam"))
     parser.add_argument("--pixels", default="unit", choices=("raw", "unit", "standard"))
+    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
     args = parser.parse_args()
+    set_threads(args.threads)
 
     config = MnistConfig(epochs=1, batch=args.batch, lr=args.lr, optimizer=args.optimizer, pixels=args.pixels)
     train, val = load_training_data(config)

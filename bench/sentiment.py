@@ -25,7 +25,7 @@ from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN
 from minitorch.tasks.sentiment.train import SentimentConfig, _SentimentLoop
 
-from _twins import report, torch_param
+from _twins import report, set_threads, torch_param
 
 
 def torch_twin(model: KimCNN):  # type: ignore[no-untyped-def]
@@ -59,7 +59,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="epochs per side, alternating")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
     args = parser.parse_args()
+    set_threads(args.threads)
 
     config = SentimentConfig(data=args.data, train_size=args.sentences, val_size=32, batch=args.batch, lr=args.lr)
     train = load_split(args.data, "train").head(args.sentences)

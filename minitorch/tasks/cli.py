@@ -129,6 +129,16 @@ class _Progress:
             self.bar.close()
 
 
+def _peak_memory_mb() -> float | None:
+    """This process's peak resident memory so far, in MB (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes on macOS, KiB elsewhere
+
+
 def _run(what: Callable[[], Any], progress: _Progress | None = None) -> Any:
     try:
         return what()
@@ -151,7 +161,7 @@ def _train_mnist(args: argparse.Namespace) -> int:
     result = _run(lambda: train_mnist(config, progress), progress)
     args.out.mkdir(parents=True, exist_ok=True)
     save_checkpoint(result.model, args.out / "model.safetensors", model_options(config))
-    write_json_atomic(args.out / "metrics.json", result.metrics())
+    write_json_atomic(args.out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
     if not args.no_plots:
         pictures.mnist_training(result, args.out)
     h = result.history
@@ -179,7 +189,7 @@ def _train_sentiment(args: argparse.Namespace) -> int:
     result = _run(lambda: train_sentiment(config, progress), progress)
     args.out.mkdir(parents=True, exist_ok=True)
     save_checkpoint(result.model, args.out / "model.safetensors", model_options(config, result.vocabulary))
-    write_json_atomic(args.out / "metrics.json", result.metrics())
+    write_json_atomic(args.out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
     if not args.no_plots:
         pictures.sentiment_training(result, args.out)
     h = result.history
