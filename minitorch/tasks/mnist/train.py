@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 from ...autodiff import no_grad
 from ...tensor_create import tensor
 from ..common import (
+    Answers,
     Batch,
     Batches,
     Callback,
@@ -18,7 +19,7 @@ from ..common import (
     TaskError,
     backend_named,
     batch_indices,
-    confusion_matrix,
+    config_json,
     course_init,
     fit,
     seed_everything,
@@ -73,26 +74,20 @@ class MnistConfig:
 
 
 @dataclass
-class Predictions:
+class Predictions(Answers):
     """A model's answers on a set of digits."""
 
     digits: Digits
     log_probs: np.ndarray  # (n, 10)
+    classes = CLASSES
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.digits.labels
 
     @property
     def predicted(self) -> np.ndarray:
         return self.log_probs.argmax(axis=1)
-
-    @property
-    def correct(self) -> int:
-        return int(np.sum(self.predicted == self.digits.labels))
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / max(len(self.digits), 1)
-
-    def confusion(self) -> np.ndarray:
-        return confusion_matrix(self.digits.labels, self.predicted, CLASSES)
 
 
 @dataclass
@@ -107,15 +102,14 @@ class MnistResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.config).items()}
         return {
             "task": "mnist",
-            **config,
+            **config_json(self.config),
             "train_examples": self.train_size,
             "val_examples": len(self.val.digits),
             "accuracy": self.val.accuracy,  # the final model on the validation digits
             "correct": self.val.correct,
-            "total": len(self.val.digits),
+            "total": self.val.total,
             "seconds_per_epoch": float(np.mean(self.history.seconds)),
             **self.history.as_dict(),
         }
