@@ -27,6 +27,7 @@ __all__ = [
     "package_file",
     "Answers",
     "config_json",
+    "run_metrics",
     "StepReport",
     "EpochReport",
     "History",
@@ -158,6 +159,21 @@ def config_json(config: Any) -> dict[str, Any]:
             value = list(value)
         out[key] = value
     return out
+
+
+def run_metrics(task: str, config: Any, val: Answers, history: History, **extra: Any) -> dict[str, Any]:
+    """A finished run as `metrics.json` holds it: options, `extra` figures, the final model's
+    accuracy on the validation set, and the per-epoch history."""
+    return {
+        "task": task,
+        **config_json(config),
+        **extra,
+        "accuracy": val.accuracy,
+        "correct": val.correct,
+        "total": val.total,
+        "seconds_per_epoch": float(np.mean(history.seconds)),
+        **history.as_dict(),
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..common import (
     TaskError,
     backend_named,
     batch_indices,
-    config_json,
+    run_metrics,
     course_init,
     fit,
     seed_everything,
@@ -102,17 +102,8 @@ class MnistResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        return {
-            "task": "mnist",
-            **config_json(self.config),
-            "train_examples": self.train_size,
-            "val_examples": len(self.val.digits),
-            "accuracy": self.val.accuracy,  # the final model on the validation digits
-            "correct": self.val.correct,
-            "total": self.val.total,
-            "seconds_per_epoch": float(np.mean(self.history.seconds)),
-            **self.history.as_dict(),
-        }
+        return run_metrics("mnist", self.config, self.val, self.history,
+                           train_examples=self.train_size, val_examples=self.val.total)
 
 
 def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:

@@ -20,7 +20,7 @@ from ..common import (
     TaskError,
     backend_named,
     batch_indices,
-    config_json,
+    run_metrics,
     course_init,
     fit,
     seed_everything,
@@ -116,19 +116,9 @@ class SentimentResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        return {
-            "task": "sentiment",
-            **config_json(self.config),
-            "vectors": self.vocabulary.source,
-            "train_examples": self.train_size,
-            "val_examples": len(self.val.sentences),
-            "unknown_word_share": self.unknown_words,
-            "accuracy": self.val.accuracy,  # the final model on the validation sentences
-            "correct": self.val.correct,
-            "total": self.val.total,
-            "seconds_per_epoch": float(np.mean(self.history.seconds)),
-            **self.history.as_dict(),
-        }
+        return run_metrics("sentiment", self.config, self.val, self.history, vectors=self.vocabulary.source,
+                           train_examples=self.train_size, val_examples=self.val.total,
+                           unknown_word_share=self.unknown_words)
 
 
 def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, Any]:
