@@ -3,7 +3,7 @@ sentences, minitorch's fast backend against PyTorch (CPU, float64), the same net
 same initial weights, the same batches.
 
 Rounds alternate between the two in one process, so both see the same machine load. Ours is
-`minitorch train sentiment`'s own loop (`tasks.common.fit`, embedding each batch as it goes);
+`minitorch train sentiment`'s own loop (`tasks.loop.fit`, embedding each batch as it goes);
 PyTorch's is the same loop written with torch (embedding each batch the same way). Only the
 training pass is timed. Prints each side's median and spread in seconds per epoch and the
 ratio; multiply by 67,349 / --sentences for a full-data epoch.
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from minitorch.tasks.common import backend_named, batch_indices, fit, seed_everything
+from minitorch.tasks.common import backend_named, seed_everything
+from minitorch.tasks.loop import batch_indices, fit
 from minitorch.tasks.optimizers import make_optimizer
 from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN

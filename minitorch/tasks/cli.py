@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..files import write_json_atomic
-from .common import BACKEND_NAMES, EpochReport, StepReport, TaskError
+from .common import BACKEND_NAMES
+from .errors import TaskError
+from .loop import EpochReport, StepReport
 from .optimizers import OPTIMIZERS
 
 __all__ = ["main", "handles", "TASKS"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common import DataError, MissingData, package_file
+from ..errors import DataError, MissingData, package_file
 
 __all__ = [
     "Digits",

@@ -10,20 +10,9 @@ import numpy as np
 
 from ...autodiff import no_grad
 from ...tensor_create import tensor
-from ..common import (
-    Answers,
-    Batch,
-    Batches,
-    Callback,
-    History,
-    TaskError,
-    backend_named,
-    batch_indices,
-    run_metrics,
-    course_init,
-    fit,
-    seed_everything,
-)
+from ..common import Answers, backend_named, course_init, run_metrics, seed_everything
+from ..errors import TaskError
+from ..loop import Batch, Batches, Callback, History, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common import DataError, MissingData, package_file, require
+from ..errors import DataError, MissingData, package_file, require
 
 __all__ = [
     "Sentences",

@@ -10,21 +10,9 @@ import numpy as np
 
 from ...autodiff import no_grad
 from ...tensor_create import tensor
-from ..common import (
-    Answers,
-    Batch,
-    Batches,
-    Callback,
-    History,
-    MissingData,
-    TaskError,
-    backend_named,
-    batch_indices,
-    run_metrics,
-    course_init,
-    fit,
-    seed_everything,
-)
+from ..common import Answers, backend_named, course_init, run_metrics, seed_everything
+from ..errors import MissingData, TaskError
+from ..loop import Batch, Batches, Callback, History, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
