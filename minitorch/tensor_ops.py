@@ -105,6 +105,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple())
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]  # for inspection and tests
         return apply
 
     @classmethod
@@ -118,6 +119,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
@@ -137,6 +139,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
