@@ -4,21 +4,17 @@ The forward pass, in two dimensions (one dimension is the same with height 1):
 
 $out_{b,o,y,x} = \sum_{c,i,j} in_{b,c,y+i,x+j} \, w_{o,c,i,j}$, positions past the end read as 0,
 
-so the output has the input's height and width. It is computed as one matrix product: the
-input is *unfolded* into its windows, `cols[b, (c,i,j), (y,x)] = in[b, c, y+i, x+j]`, and
-`out[b] = W @ cols[b]` with `W` the weights as an `(out_channels, in_channels*kh*kw)` matrix.
+so the output has the input's height and width. Its backward passes are convolutions too:
 
-The backward passes are the same two steps:
+* $\partial L/\partial in_{b,c,p,q} = \sum_{o,i,j} g_{b,o,p-i,q-j} \, w_{o,c,i,j}$: the gradient
+  convolved with the weights, channels swapped, reading *backwards* ("reversed");
+* $\partial L/\partial w_{o,c,i,j} = \sum_{b,y,x} in_{b,c,y+i,x+j} \, g_{b,o,y,x}$: the input
+  (batch and channels swapped) convolved with the gradient as its kernel, output size `kh x kw`.
 
-* $\partial L/\partial in_{b,c,p,q} = \sum_{o,i,j} g_{b,o,p-i,q-j} \, w_{o,c,i,j}$: a convolution
-  of the gradient with the weights, channels swapped, reading *backwards* (`reverse`): the
-  gradient unfolded backwards, times the swapped weight matrix;
-* $\partial L/\partial w_{o,c,i,j} = \sum_{b,y,x} g_{b,o,y,x} \, in_{b,c,y+i,x+j}$: the gradient
-  times the input's windows, $\sum_b g_b \, cols_b^T$.
-
-So the one piece that depends on the backend is `unfold`: a parallel numba kernel on the fast
-backend; elsewhere, products with constant 0/1 "shift" matrices, which stay on the tensors'
-own backend (no copy through the host). The matrix products are the backend's own.
+So one routine, `_convolve(input, weight, out_size, reverse)`, serves all three. It has two
+implementations: a parallel numba kernel for the fast backend, and, for every other backend,
+a composition of existing tensor operations (shift matrices and one matrix product) that
+stays on the tensors' own backend.
 """
 
 from __future__ import annotations
@@ -32,7 +28,7 @@ from .fast_ops import FastOps, Kernel
 from .tensor import Tensor
 from .tensor_functions import Function
 
-__all__ = ["Conv1dFun", "Conv2dFun", "conv1d", "conv2d", "unfold", "unfold_kernel"]
+__all__ = ["Conv1dFun", "Conv2dFun", "conv1d", "conv2d", "conv_kernel"]
 
 
 class _Conv(Function):
@@ -48,21 +44,20 @@ class _Conv(Function):
     @staticmethod
     def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
         ctx.save_for_backward(input, weight)
-        with no_grad():  # tensor operations inside: record nothing, Conv is the graph's node
-            return _convolve(input, weight, reverse=False)
+        return _convolve(input, weight, input.shape[2:], reverse=False)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
         input, weight = ctx.saved_values
-        # A constant's gradient is dropped by chain_rule: skip its computation (the input
+        # A constant's gradient is dropped by chain_rule: skip its convolution (the input
         # of a first layer usually is one), return a placeholder of the right shape.
         grad_input = (
-            _convolve(grad_output, _swap(weight), reverse=True)
+            _convolve(grad_output, _swap(weight), input.shape[2:], reverse=True)
             if input.requires_grad()
             else input.zeros()
         )
         grad_weight = (
-            _weight_gradient(input, grad_output, weight.shape)
+            _swap(_convolve(_swap(input), _swap(grad_output), weight.shape[2:], reverse=False))
             if weight.requires_grad()
             else weight.zeros()
         )
@@ -128,67 +123,52 @@ def _swap(t: Tensor) -> Tensor:
     return t.permute(1, 0, *range(2, t.dims))
 
 
-def _convolve(input: Tensor, weight: Tensor, reverse: bool) -> Tensor:
-    r"""$out_{n,o,..} = \sum_{c,k} in_{n,c,.. \pm k} \, w_{o,c,k}$, an output as large as the input.
+def _convolve(
+    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
+) -> Tensor:
+    r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
+
+    Positions outside the input read as 0. 1-D operands are treated as 2-D of height 1.
 
     Args:
         input: `(N, C, W)` or `(N, C, H, W)`.
         weight: `(O, C, K)` or `(O, C, KH, KW)`.
+        out_size: the output's `(W,)` or `(H, W)`.
         reverse: read the input at $y - i$ instead of $y + i$.
 
     Returns:
-        `(N, O, W)` or `(N, O, H, W)`, on the input's backend.
-    """
-    n, _, *size = input.shape
-    o = weight.shape[0]
-    cols = unfold(input, weight.shape[2:], reverse)  # (N, C*K.., P)
-    w = weight.contiguous().view(1, o, cols.shape[1])  # one matrix for the whole batch
-    return (w @ cols).view(n, o, *size)
-
-
-def _weight_gradient(input: Tensor, grad_output: Tensor, shape: tuple[int, ...]) -> Tensor:
-    r"""$\partial L / \partial w = \sum_n g_n \, cols_n^T$, shaped like the weight (`shape`)."""
-    n, o = grad_output.shape[:2]
-    cols = unfold(input, shape[2:], reverse=False)  # (N, C*K.., P)
-    g = grad_output.contiguous().view(n, o, cols.shape[2])  # (N, O, P)
-    return (g @ cols.permute(0, 2, 1)).sum(0).view(*shape)  # (N, O, C*K..) summed over N
-
-
-def unfold(input: Tensor, kernel: tuple[int, ...], reverse: bool = False) -> Tensor:
-    """Every window of `input`, one per output position, as columns.
-
-    `cols[n, (c, i, j), (y, x)] = input[n, c, y ± i, x ± j]` (`-` if `reverse`), 0 where that
-    position lies outside the input. 1-D inputs are read as 2-D of height 1.
-
-    Args:
-        input: `(N, C, W)` or `(N, C, H, W)`.
-        kernel: `(K,)` or `(KH, KW)`.
-        reverse: read backwards from each position instead of forwards.
-
-    Returns:
-        A constant `(N, C * KH * KW, H * W)` tensor on the input's backend.
+        A constant tensor of shape `(N, O, *out_size)` on the input's backend.
     """
     with no_grad():
-        if input.dims == 3:  # (N, C, W) -> (N, C, 1, W)
-            n, c, w = input.shape
-            return unfold(input.contiguous().view(n, c, 1, w), (1, *kernel), reverse)
+        if input.dims == 3:
+            out = _convolve(_unsqueeze(input), _unsqueeze(weight), (1, *out_size), reverse)
+            return out.view(out.shape[0], out.shape[1], out.shape[3])
         if issubclass(input.backend.ops, FastOps):
-            return _unfold_kernel(input, kernel, reverse)
-        return _unfold_composed(input, kernel, reverse)
+            return _convolve_kernel(input, weight, out_size, reverse)
+        return _convolve_composed(input, weight, out_size, reverse)
+
+
+def _unsqueeze(t: Tensor) -> Tensor:
+    """`(N, C, W) -> (N, C, 1, W)`."""
+    n, c, w = t.shape
+    return t.contiguous().view(n, c, 1, w)
 
 
 # ---- Fast backend: one parallel numba kernel ---------------------------------------------------
 
 
-def _unfold_kernel(input: Tensor, kernel: tuple[int, ...], reverse: bool) -> Tensor:
-    """`unfold` by `unfold_kernel`, into a fresh (zero) contiguous tensor."""
-    n, c, height, width = input.shape
-    kh, kw = kernel
-    cols = input.zeros((n, c, kh, kw, height, width))
-    if input._tensor.strides[-1] != 1 and width > 1:
-        input = input.contiguous()  # the kernel copies whole rows: they must be contiguous
-    unfold_kernel(cols._tensor._storage, cols._tensor._shape, *input.tuple(), reverse)
-    return cols.view(n, c * kh * kw, height * width)
+def _convolve_kernel(
+    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
+) -> Tensor:
+    """`_convolve` by `conv_kernel`, into a fresh contiguous output."""
+    out = input.zeros((input.shape[0], weight.shape[0], *out_size))
+    conv_kernel(*out.tuple(), *_rows(input).tuple(), *_rows(weight).tuple(), reverse)
+    return out
+
+
+def _rows(t: Tensor) -> Tensor:
+    """`t` with unit stride along its last dimension (copied only when it has not)."""
+    return t if t._tensor.strides[-1] == 1 or t.shape[-1] == 1 else t.contiguous()
 
 
 @numba.njit(inline="always", cache=True)
@@ -199,66 +179,110 @@ def _inside(shift: int, sign: int, count: int, size: int) -> tuple[int, int]:
     return shift, min(count, size + shift)
 
 
-def _unfold(
-    out: np.ndarray, out_shape: np.ndarray,
+def _conv(
+    out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
     a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
+    w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
     reverse: bool,
 ) -> None:
-    r"""The source of `unfold_kernel`: `out[n, c, i, j, y, x] = a[n, c, y ± i, x ± j]`.
+    r"""The source of `conv_kernel`, over raw storage:
+    $out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
 
-    `out` is contiguous and zero, shaped `(N, C, KH, KW, H, W)` for an `a` of `(N, C, H, W)`
-    whose rows have unit stride (other strides are free). Positions outside `a` stay 0.
-    Parallel over (n, c) pairs; each copies whole row segments (slices, which LLVM turns
-    into vector moves), so no index is computed per element.
+    All three operands are 4-D with unit stride along their last dimension (rows are
+    contiguous slices, which LLVM vectorises; other strides are free); `out` starts at 0.
+    Positions outside `a` read as 0. The work splits over (n, o) pairs, one output image
+    each, so threads never write the same place. The loop order keeps the innermost loop
+    long: over output columns when the kernel is narrow (forward, input gradient), over
+    kernel columns when it is wide (the weight gradient, whose kernel is a whole image).
     """
-    batch, channels, kh, kw, height, width = (
-        out_shape[0], out_shape[1], out_shape[2], out_shape[3], out_shape[4], out_shape[5]
-    )
+    batch, out_ch, out_h, out_w = out_shape[0], out_shape[1], out_shape[2], out_shape[3]
+    in_ch, height, width = a_shape[1], a_shape[2], a_shape[3]
+    kh, kw = w_shape[2], w_shape[3]
     sign = -1 if reverse else 1
-    for job in prange(batch * channels):
-        a_image = (job // channels) * a_strides[0] + (job % channels) * a_strides[1]
-        for i in range(kh):
-            y_lo, y_hi = _inside(i, sign, height, height)
-            for j in range(kw):
-                x_lo, x_hi = _inside(j, sign, width, width)
-                plane = ((job * kh + i) * kw + j) * height * width
-                for y in range(y_lo, y_hi):
-                    src = a_image + (y + sign * i) * a_strides[2] + sign * j
-                    dst = plane + y * width
-                    out[dst + x_lo : dst + x_hi] = a[src + x_lo : src + x_hi]
+    for job in prange(batch * out_ch):
+        n = job // out_ch
+        o = job % out_ch
+        out_image = n * out_strides[0] + o * out_strides[1]
+        if reverse or kw <= out_w:
+            # out[y, x_lo:x_hi] += w[i, j] * a[y ± i, x_lo ± j : x_hi ± j], row by row
+            for c in range(in_ch):
+                a_image = n * a_strides[0] + c * a_strides[1]
+                w_image = o * w_strides[0] + c * w_strides[1]
+                for i in range(kh):
+                    y_lo, y_hi = _inside(i, sign, out_h, height)
+                    for j in range(kw):
+                        x_lo, x_hi = _inside(j, sign, out_w, width)
+                        wv = w[w_image + i * w_strides[2] + j]
+                        for y in range(y_lo, y_hi):
+                            o_row = out_image + y * out_strides[2]
+                            a_row = a_image + (y + sign * i) * a_strides[2] + sign * j
+                            out_slice = out[o_row + x_lo : o_row + x_hi]
+                            a_slice = a[a_row + x_lo : a_row + x_hi]
+                            for x in range(out_slice.shape[0]):
+                                out_slice[x] += wv * a_slice[x]
+        else:
+            # out[y, x] = sum over c, i of the dot product of a row of w and a row of a
+            # (forward direction only: the reversed input gradient never has a wide kernel)
+            for y in range(out_h):
+                for x in range(out_w):
+                    j_hi = min(kw, width - x)
+                    acc = 0.0
+                    for c in range(in_ch):
+                        for i in range(min(kh, height - y)):
+                            a_row = n * a_strides[0] + c * a_strides[1] + (y + i) * a_strides[2]
+                            w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
+                            a_slice = a[a_row + x : a_row + x + j_hi]
+                            w_slice = w[w_row : w_row + j_hi]
+                            for j in range(j_hi):
+                                acc += a_slice[j] * w_slice[j]
+                    out[out_image + y * out_strides[2] + x] = acc
 
 
-def _unfold_work(out: np.ndarray, *_: object) -> int:
-    return out.size
+def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
+               a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
+               w: np.ndarray, w_shape: np.ndarray, *_: object) -> int:
+    # multiply-adds, at about 1/32 of an elementwise op each (as for matmul)
+    return out.size * int(a_shape[1] * w_shape[2] * w_shape[3]) // 32
 
 
-unfold_kernel = Kernel(_unfold, _unfold_work, cache=True)
+# `reassoc` lets LLVM vectorise the dot products of the wide-kernel branch (it may sum in
+# another order: results move by rounding only).
+conv_kernel = Kernel(_conv, _conv_work, cache=True, fastmath={"reassoc"})
 
 
-# ---- Every other backend: shift matrices ------------------------------------------------------
+# ---- Every other backend: shift matrices and a matrix product ----------------------------------
 
 
-def _unfold_composed(input: Tensor, kernel: tuple[int, ...], reverse: bool) -> Tensor:
-    """`unfold` from existing tensor operations, on the input's own backend: one product
-    with a constant 0/1 "shift" matrix per spatial dimension."""
+def _convolve_composed(
+    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
+) -> Tensor:
+    """`_convolve` from existing tensor operations, on the input's own backend.
+
+    Unfolds the input into every (row, column) window with one constant 0/1 "shift" matrix
+    per spatial dimension, then contracts windows with weights in one matrix product.
+    """
     n, c, height, width = input.shape
-    kh, kw = kernel
-    x = _unfold_last(input, width, kw, reverse)  # (N, C, H, W, KW)
-    x = x.permute(0, 1, 3, 4, 2)  # (N, C, W, KW, H)
-    x = _unfold_last(x, height, kh, reverse)  # (N, C, W, KW, H, KH)
-    x = x.permute(0, 1, 5, 3, 4, 2).contiguous()  # (N, C, KH, KW, H, W)
-    return x.view(n, c * kh * kw, height * width)
+    o, _, kh, kw = weight.shape
+    out_h, out_w = out_size
+    x = _unfold_last(input, width, out_w, kw, reverse)  # (N, C, H, out_w, KW)
+    x = x.permute(0, 1, 3, 4, 2)  # (N, C, out_w, KW, H)
+    x = _unfold_last(x, height, out_h, kh, reverse)  # (N, C, out_w, KW, out_h, KH)
+    x = x.permute(0, 4, 2, 1, 5, 3).contiguous()  # (N, out_h, out_w, C, KH, KW)
+    windows = x.view(n * out_h * out_w, c * kh * kw)
+    kernels = weight.contiguous().view(o, c * kh * kw).permute(1, 0)  # (C*KH*KW, O)
+    out = (windows @ kernels).view(n, out_h, out_w, o)
+    return out.permute(0, 3, 1, 2).contiguous()  # (N, O, out_h, out_w)
 
 
-def _unfold_last(x: Tensor, size: int, k: int, reverse: bool) -> Tensor:
-    """`(..., size) -> (..., size, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside)."""
+def _unfold_last(x: Tensor, size: int, out: int, k: int, reverse: bool) -> Tensor:
+    """`(..., size) -> (..., out, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside)."""
     sign = -1 if reverse else 1
-    shift = np.zeros((size, size, k))
-    for t in range(size):
+    shift = np.zeros((size, out, k))
+    for t in range(out):
         for j in range(k):
             if 0 <= t + sign * j < size:
                 shift[t + sign * j, t, j] = 1.0
     lead = x.shape[:-1]
     rows = x.contiguous().view(int(np.prod(lead)), size)
-    unfolded = rows @ Tensor.make(shift.ravel(), (size, size * k), backend=x.backend)
-    return unfolded.view(*lead, size, k)
+    unfolded = rows @ Tensor.make(shift.ravel(), (size, out * k), backend=x.backend)
+    return unfolded.view(*lead, out, k)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
-from minitorch.fast_conv import _unfold_composed, _unfold_kernel
+from minitorch.fast_conv import _convolve_composed, _convolve_kernel
 from tests.backends import CPU_BACKENDS, on, strided
 
 SETTINGS = settings(max_examples=8, deadline=None)
@@ -89,24 +89,16 @@ def test_conv_matches_pytorch_forward_and_backward():
 @pytest.mark.parametrize("reverse", [False, True])
 @SETTINGS
 @given(data=st.data())
-def test_numba_unfold_agrees_with_the_composed_unfold(reverse, data):
-    """Both implementations of `unfold`, forwards (the forward pass, the weight gradient)
-    and backwards (the input gradient), on layouts with and without unit-stride rows."""
+def test_numba_kernel_agrees_with_the_composed_path(reverse, data):
+    """Both implementations of `_convolve`, on every output size: forward (out the input's
+    size), the reversed input gradient, and the wide-kernel weight gradient."""
     x, w = data.draw(conv_cases(2))
-    layout = strided if data.draw(st.booleans()) else on
-    xt = layout(minitorch.FastBackend, x)
-    kernel = w.shape[2:]
-    fast = _unfold_kernel(xt, kernel, reverse).to_numpy()
-    composed = _unfold_composed(xt, kernel, reverse).to_numpy()
-    np.testing.assert_array_equal(fast, composed)
-    b, c, h, wd = x.shape
-    i, j = data.draw(st.integers(0, kernel[0] - 1)), data.draw(st.integers(0, kernel[1] - 1))
-    y, col = data.draw(st.integers(0, h - 1)), data.draw(st.integers(0, wd - 1))
-    sign = -1 if reverse else 1
-    inside = 0 <= y + sign * i < h and 0 <= col + sign * j < wd
-    expected = x[:, :, y + sign * i, col + sign * j] if inside else np.zeros((b, c))
-    row = (np.arange(c) * kernel[0] + i) * kernel[1] + j  # (c, i, j) flattened
-    np.testing.assert_array_equal(fast[:, row, y * wd + col], expected)
+    out_size = (data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
+    xt = strided(minitorch.FastBackend, x)  # a layout without unit stride along rows too
+    wt = strided(minitorch.FastBackend, w)
+    fast = _convolve_kernel(xt, wt, out_size, reverse).to_numpy()
+    composed = _convolve_composed(xt, wt, out_size, reverse).to_numpy()
+    np.testing.assert_allclose(fast, composed, atol=1e-10)
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
