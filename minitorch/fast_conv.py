@@ -26,6 +26,7 @@ from numba import prange
 from .autodiff import Context, no_grad
 from .fast_ops import FastOps, Kernel
 from .tensor import Tensor
+from .tensor_data import TensorData
 from .tensor_functions import Function
 
 __all__ = ["Conv1dFun", "Conv2dFun", "conv1d", "conv2d", "conv_kernel"]
@@ -149,9 +150,11 @@ def _convolve(
 
 
 def _unsqueeze(t: Tensor) -> Tensor:
-    """`(N, C, W) -> (N, C, 1, W)`."""
-    n, c, w = t.shape
-    return t.contiguous().view(n, c, 1, w)
+    """`(N, C, W) -> (N, C, 1, W)`: a view of the same storage, whatever its strides (the
+    sentiment model convolves a permuted tensor, three times: no copy each time)."""
+    data = t._tensor
+    (n, c, w), (sn, sc, sw) = data.shape, data.strides
+    return t._new(TensorData(data._storage, (n, c, 1, w), (sn, sc, 0, sw)))
 
 
 # ---- Fast backend: one parallel numba kernel ---------------------------------------------------
