@@ -15,6 +15,7 @@ the kernels. `TensorBackend` names the operations a `Tensor` calls (`add_zip`, `
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -70,7 +71,20 @@ MatMulKernel = ZipKernel  # the same nine arguments, all 3-D
 class TensorOps:
     """The glue shared by every backend. Subclasses provide the kernels only."""
 
-    cuda: bool = False
+    cuda: bool = False  # True when storage lives in GPU memory (then the hooks below differ)
+
+    # Storage hooks: how this backend allocates storage and moves values between it and the
+    # host. The CPU backends keep numpy arrays, so these are numpy's own functions and an
+    # identity (nothing extra on their hot path). A device backend replaces all four.
+    zeros_storage = staticmethod(np.zeros)  # size -> storage of zeros
+    full_storage = staticmethod(np.full)  # (size, value) -> storage holding value everywhere
+    to_host = staticmethod(np.array)  # storage -> a new host numpy array
+
+    @staticmethod
+    def to_storage(values: Any) -> Storage:
+        """Host float64 values as this backend's storage (`Tensor.make` calls it on device
+        backends only)."""
+        return values
 
     @staticmethod
     def map_kernel(fn: Callable[[float], float]) -> MapKernel:
@@ -113,6 +127,8 @@ class TensorOps:
         kernel = cls.zip_kernel(fn)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
+            if a.backend.cuda != b.backend.cuda:
+                raise _device_mismatch("zip", a, b)
             shape = a.shape if a.shape == b.shape else shape_broadcast(a.shape, b.shape)
             out = a.zeros(shape)
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
@@ -132,8 +148,7 @@ class TensorOps:
                 raise IndexingError(f"cannot reduce dimension {dim} of shape {a.shape}")
             dim = dim % a.dims
             out_shape = a.shape[:dim] + (1,) + a.shape[dim + 1 :]
-            out = a.zeros(out_shape)
-            out._tensor._storage[:] = start
+            out = a._new(TensorData(cls.full_storage(math.prod(out_shape), start), out_shape))
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
             return out
 
@@ -149,6 +164,8 @@ class TensorOps:
         Raises:
             IndexingError: naming both shapes, when they cannot be multiplied.
         """
+        if a.backend.cuda != b.backend.cuda:
+            raise _device_mismatch("matmul", a, b)
         if a.dims not in (2, 3) or b.dims not in (2, 3):
             raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
         a3, b3 = _batched(a._tensor), _batched(b._tensor)
@@ -165,6 +182,14 @@ class TensorOps:
         if a.dims == 2 and b.dims == 2:
             out = out._new(TensorData(out._tensor._storage, out.shape[1:]))  # (1, i, j) -> (i, j)
         return out
+
+
+def _device_mismatch(op: str, a: Tensor, b: Tensor) -> TypeError:
+    """The error for operands whose storages live on different devices (host and GPU)."""
+    return TypeError(
+        f"{op}: cannot combine a tensor on {a.backend!r} with a tensor on {b.backend!r}; "
+        "make both on one backend, e.g. minitorch.tensor(t.to_numpy(), backend=...)"
+    )
 
 
 def _batched(data: TensorData) -> TensorData:
