@@ -524,7 +524,7 @@ def tensor_matrix_multiply(
     r"""The CUDA batched matmul kernel: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ (3-D operands)."""
     shape = _ints(out_shape)
     batch, rows, cols = shape
-    if batch * rows * cols == 0 or int(a_shape[2]) == 0:  # nothing to add: out stays zero
+    if batch * rows * cols == 0:  # (an empty inner dimension still writes zeros)
         return
     _require_device(out, a, b)
     grid = (
@@ -643,6 +643,7 @@ class CudaOps(TensorOps):
 
     cuda = True
     zeros_storage = staticmethod(_zeros)
+    output_storage = staticmethod(_device_array)  # kernels write every element: no memset
     full_storage = staticmethod(_full)
     to_storage = staticmethod(_to_storage)
     to_host = staticmethod(_to_host)

@@ -75,8 +75,9 @@ class TensorOps:
 
     # Storage hooks: how this backend allocates storage and moves values between it and the
     # host. The CPU backends keep numpy arrays, so these are numpy's own functions and an
-    # identity (nothing extra on their hot path). A device backend replaces all four.
+    # identity (nothing extra on their hot path). A device backend replaces all five.
     zeros_storage = staticmethod(np.zeros)  # size -> storage of zeros
+    output_storage = staticmethod(np.zeros)  # size -> storage a kernel overwrites (need not be 0)
     full_storage = staticmethod(np.full)  # (size, value) -> storage holding value everywhere
     to_host = staticmethod(np.array)  # storage -> a new host numpy array
 
@@ -113,7 +114,7 @@ class TensorOps:
 
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
             if out is None:
-                out = a.zeros(a.shape)
+                out = _output(cls, a, a.shape)
             elif shape_broadcast(a.shape, out.shape) != out.shape:
                 raise IndexingError(f"map: shape {a.shape} does not broadcast to {out.shape}")
             kernel(*out._tensor.tuple(), *a._tensor.tuple())
@@ -130,7 +131,7 @@ class TensorOps:
             if a.backend.cuda != b.backend.cuda:
                 raise _device_mismatch("zip", a, b)
             shape = a.shape if a.shape == b.shape else shape_broadcast(a.shape, b.shape)
-            out = a.zeros(shape)
+            out = _output(cls, a, shape)
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
             return out
 
@@ -177,11 +178,16 @@ class TensorOps:
         if a3.shape[0] != b3.shape[0] and 1 not in (a3.shape[0], b3.shape[0]):
             raise IndexingError(f"matmul: batch sizes of {a.shape} @ {b.shape} do not broadcast")
         batch = max(a3.shape[0], b3.shape[0])
-        out = a.zeros((batch, a3.shape[1], b3.shape[2]))
+        out = _output(cls, a, (batch, a3.shape[1], b3.shape[2]))
         cls.matrix_multiply_kernel(*out._tensor.tuple(), *a3.tuple(), *b3.tuple())
         if a.dims == 2 and b.dims == 2:
             out = out._new(TensorData(out._tensor._storage, out.shape[1:]))  # (1, i, j) -> (i, j)
         return out
+
+
+def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """A new row-major tensor on `like`'s backend, for a kernel that writes every element."""
+    return like._new(TensorData(ops.output_storage(math.prod(shape)), shape))
 
 
 def _device_mismatch(op: str, a: Tensor, b: Tensor) -> TypeError:
