@@ -35,6 +35,8 @@ from .tensor_data import (
     to_index,
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
+from .fast_ops import FastBackend, FastOps
+from . import fast_ops
 
 __all__ = [
     "operators",
@@ -78,6 +80,9 @@ __all__ = [
     "SimpleOps",
     "TensorBackend",
     "TensorOps",
+    "FastBackend",
+    "FastOps",
+    "fast_ops",
 ]
 
 # The CUDA backend loads on first use (`minitorch.CudaOps`): importing numba.cuda is slow, and

@@ -45,7 +45,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
         "minitorch's CUDA backend needs numba-cuda: pip install 'minitorch[cuda]'"
     ) from e
 
-from . import operators
+from .fast_ops import _IEEE_TWINS
 from .tensor_data import (
     MAX_DIMS,
     IndexingError,
@@ -120,40 +120,16 @@ _to_index = cuda.jit(device=True)(to_index)
 _index_to_position = cuda.jit(device=True)(index_to_position)
 _broadcast_index = cuda.jit(device=True)(broadcast_index)
 
-_EXP_MAX = 709.782712893384  # log of the largest float64: exp overflows past it
-
-
-def _log(x: float) -> float:
-    r"""$\log x$ for a kernel, which cannot raise: $-\infty$ at 0 and nan below, as numpy."""
-    if x > 0.0:
-        return math.log(x)
-    return -math.inf if x == 0.0 else math.nan
-
-
-def _exp(x: float) -> float:
-    r"""$e^x$ for a kernel: inf past the float range (as `operators.exp`), without raising."""
-    return math.exp(x) if x < _EXP_MAX else math.inf
-
-
-def _inv(x: float) -> float:
-    r"""$1/x$ for a kernel: $\pm\infty$ at $\pm 0$ instead of raising."""
-    if x == 0.0:
-        return math.copysign(math.inf, x)
-    return 1.0 / x
-
-
-# operators that raise Python errors on bad input; kernels use these IEEE twins instead
-_DEVICE_FORMS: dict[Callable[..., float], Callable[..., float]] = {
-    operators.log: _log,
-    operators.exp: _exp,
-    operators.inv: _inv,
-}
-
 
 @functools.cache
 def _device(fn: Callable[..., float]) -> Any:
-    """`fn` compiled as a device function (one compilation per function, shared by kernels)."""
-    return cuda.jit(device=True)(_DEVICE_FORMS.get(fn, fn))
+    """`fn` compiled as a device function (one compilation per function, shared by kernels).
+
+    `operators.log`, `exp` and `inv` raise Python errors, which a kernel cannot: their IEEE
+    twins (shared with the fast CPU backend) stand in, so `log(0) = -inf`, `1/0 = inf`.
+    """
+    py = getattr(fn, "py_func", fn)  # also a numba-compiled function, as the course passes
+    return cuda.jit(device=True)(_IEEE_TWINS.get(py, py))
 
 
 # ---- Storage: allocation and transfers -----------------------------------------------------------

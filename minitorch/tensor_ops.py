@@ -120,6 +120,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple())
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]  # for inspection and tests
         return apply
 
     @classmethod
@@ -135,6 +136,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
@@ -153,6 +155,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
@@ -236,6 +239,14 @@ class TensorBackend:
         self.add_reduce = ops.reduce(operators.add, 0.0)
         self.mul_reduce = ops.reduce(operators.mul, 1.0)
         self.matrix_multiply = ops.matrix_multiply
+
+    def __eq__(self, other: object) -> bool:
+        # Two backends built from the same ops compute the same way: the course's scripts
+        # build their own `TensorBackend(FastOps)` and compare it with what tensors carry.
+        return isinstance(other, TensorBackend) and other.ops is self.ops
+
+    def __hash__(self) -> int:
+        return hash(self.ops)
 
     def __repr__(self) -> str:
         return f"TensorBackend({self.ops.__name__})"
