@@ -42,7 +42,7 @@ try:
     from numba import cuda
 except ImportError as e:  # pragma: no cover - depends on the installation
     raise ImportError(
-        "minitorch's CUDA backend needs numba-cuda: pip install 'minitorch[cuda]'"
+        f"minitorch's CUDA backend needs numba-cuda: pip install 'minitorch[cuda]' ({e})"
     ) from e
 
 from .fast_ops import _IEEE_TWINS
@@ -262,6 +262,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         else:
             strided[grid](out, shape, strides, a, a_shape_, a_strides_, size)
 
+    run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
     return run
 
 
@@ -318,6 +319,7 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                 out, shape, strides, a, a_shape_, a_strides_, b, b_shape_, b_strides_, size
             )
 
+    run.kernels = (row_major, strided)  # type: ignore[attr-defined]
     return run
 
 
@@ -384,6 +386,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
             out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim, out_size
         )
 
+    run.kernels = (kernel,)  # type: ignore[attr-defined]
     return run
 
 
