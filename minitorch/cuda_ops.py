@@ -223,6 +223,32 @@ def _ints(array: Shape | Strides) -> tuple[int, ...]:
 # ---- map and zip ---------------------------------------------------------------------------------
 
 
+def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
+    """The launcher of a map or zip kernel pair, called as
+    `(out, out_shape, out_strides, *operands)` with a `(storage, shape, strides)` triple per
+    operand. Where every operand is row-major with the output's shape, `row_major(out,
+    *storages, size)` runs; otherwise `strided(out, shape, strides, *triples, size)`.
+    """
+
+    def run(out: Storage, out_shape: Shape, out_strides: Strides, *operands: Any) -> None:
+        shape, strides = _ints(out_shape), _ints(out_strides)
+        size = math.prod(shape)
+        if size == 0:
+            return
+        storages = operands[0::3]
+        _require_device(out, *storages)
+        layouts = [(_ints(n), _ints(s)) for n, s in zip(operands[1::3], operands[2::3])]
+        grid = _grid(size)
+        if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
+            row_major[grid](out, *storages, size)
+        else:
+            triples = [x for storage, lay in zip(storages, layouts) for x in (storage, *lay)]
+            strided[grid](out, shape, strides, *triples, size)
+
+    run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
+    return run
+
+
 @functools.cache
 def tensor_map(fn: Callable[[float], float]) -> MapKernel:
     """The CUDA map kernel: `out[i] = fn(a[broadcast(i)])` (cached per `fn`)."""
@@ -246,24 +272,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
             value = f(a[_index_to_position(a_index, a_strides)])
             out[_index_to_position(out_index, out_strides)] = value
 
-    def run(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        a: Storage, a_shape: Shape, a_strides: Strides,
-    ) -> None:
-        shape, strides = _ints(out_shape), _ints(out_strides)
-        size = math.prod(shape)
-        if size == 0:
-            return
-        _require_device(out, a)
-        a_shape_, a_strides_ = _ints(a_shape), _ints(a_strides)
-        grid = _grid(size)
-        if strides == _row_major(shape) and a_shape_ == shape and a_strides_ == strides:
-            row_major[grid](out, a, size)
-        else:
-            strided[grid](out, shape, strides, a, a_shape_, a_strides_, size)
-
-    run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
-    return run
+    return _elementwise(row_major, strided)
 
 
 @functools.cache
@@ -295,32 +304,7 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
             )
             out[_index_to_position(out_index, out_strides)] = value
 
-    def run(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        a: Storage, a_shape: Shape, a_strides: Strides,
-        b: Storage, b_shape: Shape, b_strides: Strides,
-    ) -> None:
-        shape, strides = _ints(out_shape), _ints(out_strides)
-        size = math.prod(shape)
-        if size == 0:
-            return
-        _require_device(out, a, b)
-        a_shape_, a_strides_ = _ints(a_shape), _ints(a_strides)
-        b_shape_, b_strides_ = _ints(b_shape), _ints(b_strides)
-        grid = _grid(size)
-        if (
-            strides == _row_major(shape)
-            and a_shape_ == b_shape_ == shape
-            and a_strides_ == b_strides_ == strides
-        ):
-            row_major[grid](out, a, b, size)
-        else:
-            strided[grid](
-                out, shape, strides, a, a_shape_, a_strides_, b, b_shape_, b_strides_, size
-            )
-
-    run.kernels = (row_major, strided)  # type: ignore[attr-defined]
-    return run
+    return _elementwise(row_major, strided)
 
 
 # ---- reduce --------------------------------------------------------------------------------------
@@ -421,6 +405,23 @@ SIMULATOR_TILES = MatMulTiles(tm=2, tn=2, tx=4, ty=4, bk=4)
 MATMUL_TILES = SIMULATOR_TILES if SIMULATED else GPU_TILES
 
 
+@cuda.jit(device=True)
+def _stage(
+    tile: Any, src: Storage, start: int, row_stride: int, col_stride: int,
+    rows_left: int, cols_left: int, t: int, threads: int,
+) -> None:
+    """Copy a tile of `src` (from position `start`) into shared `tile`, zeros past the edges.
+
+    The block's `threads` threads share the copy; consecutive threads take consecutive
+    columns, so a row-major source is read in coalesced runs.
+    """
+    tile_rows, tile_cols = tile.shape
+    for e in range(t, tile_rows * tile_cols, threads):
+        r, c = e // tile_cols, e % tile_cols
+        inside = r < rows_left and c < cols_left
+        tile[r, c] = src[start + r * row_stride + c * col_stride] if inside else 0.0
+
+
 @functools.cache
 def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
     r"""A batched matmul kernel $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ with `tiles`' blocking.
@@ -457,21 +458,12 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
                     for c in range(tn):
                         acc[r, c] = 0.0
                 for k0 in range(0, inner, bk):
-                    # stage the tiles: consecutive threads read consecutive k (a), j (b)
-                    for e in range(t, rows_tile * bk, threads):
-                        i, k = row0 + e // bk, k0 + e % bk
-                        a_tile[e // bk, e % bk] = (
-                            a[n * a_batch + i * a_strides[1] + k * a_strides[2]]
-                            if i < rows and k < inner
-                            else 0.0
-                        )
-                    for e in range(t, bk * cols_tile, threads):
-                        k, j = k0 + e // cols_tile, col0 + e % cols_tile
-                        b_tile[e // cols_tile, e % cols_tile] = (
-                            b[n * b_batch + k * b_strides[1] + j * b_strides[2]]
-                            if k < inner and j < cols
-                            else 0.0
-                        )
+                    a_start = n * a_batch + row0 * a_strides[1] + k0 * a_strides[2]
+                    _stage(a_tile, a, a_start, a_strides[1], a_strides[2],
+                           rows - row0, inner - k0, t, threads)
+                    b_start = n * b_batch + k0 * b_strides[1] + col0 * b_strides[2]
+                    _stage(b_tile, b, b_start, b_strides[1], b_strides[2],
+                           inner - k0, cols - col0, t, threads)
                     cuda.syncthreads()
                     # each value read from shared memory feeds tm (or tn) multiply-adds
                     for k in range(bk):

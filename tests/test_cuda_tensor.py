@@ -32,26 +32,26 @@ def expected_reduction(name, float_fn, values: np.ndarray) -> np.ndarray:
     return np.apply_along_axis(lambda column: float_fn(column.tolist()), 0, values)[None]
 
 
+def check_elementwise(name, float_fn, tensor_fn, *inputs) -> None:
+    """`tensor_fn` on the GPU copies of `inputs` against `float_fn` on every (broadcast) element."""
+    out = tensor_fn(*(on_cuda(t) for t in inputs))
+    assert on_device(out)
+    expected = np.vectorize(float_fn, otypes=[float])(*(t.to_numpy() for t in inputs))
+    np.testing.assert_allclose(out.to_numpy(), expected, rtol=1e-6, atol=1e-6, err_msg=name)
+
+
 @pytest.mark.parametrize("fn", one_arg, ids=[name for name, _, _ in one_arg])
 @few
 @given(t=tensors())
 def test_one_arg_functions_match_floats_on_the_gpu(fn, t):
-    name, float_fn, tensor_fn = fn
-    out = tensor_fn(on_cuda(t))
-    assert on_device(out)
-    expected = np.vectorize(float_fn, otypes=[float])(t.to_numpy())
-    np.testing.assert_allclose(out.to_numpy(), expected, rtol=1e-6, atol=1e-6, err_msg=name)
+    check_elementwise(*fn, t)
 
 
 @pytest.mark.parametrize("fn", two_arg, ids=[name for name, _, _ in two_arg])
 @few
 @given(ts=broadcastable_tensors())
 def test_two_arg_functions_broadcast_like_numpy_on_the_gpu(fn, ts):
-    name, float_fn, tensor_fn = fn
-    a, b = ts
-    out = tensor_fn(on_cuda(a), on_cuda(b))
-    expected = np.vectorize(float_fn, otypes=[float])(a.to_numpy(), b.to_numpy())
-    np.testing.assert_allclose(out.to_numpy(), expected, rtol=1e-6, atol=1e-6, err_msg=name)
+    check_elementwise(*fn, *ts)
 
 
 @pytest.mark.parametrize("fn", red_arg, ids=[name for name, _, _ in red_arg])
