@@ -100,9 +100,9 @@ class Tensor(Named):
 
     def zeros(self, shape: UserShape | None = None) -> Tensor:
         """A constant tensor of zeros (of this tensor's shape by default), same backend."""
-        shape = self.shape if shape is None else tuple(shape)
-        storage = self.backend.ops.zeros_storage(math.prod(shape))
-        return Tensor.make(storage, shape, backend=self.backend)
+        shape = self._tensor.shape if shape is None else tuple(shape)
+        storage = self.backend.ops.zeros_storage(math.prod(shape))  # the backend's own memory
+        return Tensor(TensorData(storage, shape), backend=self.backend)
 
     def detach(self) -> Tensor:
         """A constant sharing this tensor's data, cut off from the graph."""

@@ -113,11 +113,13 @@ class TensorOps:
         kernel = cls.map_kernel(fn)
 
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
+            x = a._tensor
             if out is None:
-                out = _output(cls, a, a.shape)
-            elif shape_broadcast(a.shape, out.shape) != out.shape:
-                raise IndexingError(f"map: shape {a.shape} does not broadcast to {out.shape}")
-            kernel(*out._tensor.tuple(), *a._tensor.tuple())
+                out = _output(cls, a, x.shape)
+            elif shape_broadcast(x.shape, out.shape) != out.shape:
+                raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
+            o = out._tensor
+            kernel(o._storage, o._shape, o._strides, x._storage, x._shape, x._strides)
             return out
 
         apply.kernel = kernel  # type: ignore[attr-defined]  # for inspection and tests
@@ -131,9 +133,15 @@ class TensorOps:
         def apply(a: Tensor, b: Tensor) -> Tensor:
             if a.backend.cuda != b.backend.cuda:
                 raise _device_mismatch("zip", a, b)
-            shape = a.shape if a.shape == b.shape else shape_broadcast(a.shape, b.shape)
+            x, y = a._tensor, b._tensor
+            shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
             out = _output(cls, a, shape)
-            kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
+            o = out._tensor
+            kernel(
+                o._storage, o._shape, o._strides,
+                x._storage, x._shape, x._strides,
+                y._storage, y._shape, y._strides,
+            )
             return out
 
         apply.kernel = kernel  # type: ignore[attr-defined]
