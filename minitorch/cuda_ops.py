@@ -201,15 +201,21 @@ def _to_host(storage: Any) -> np.ndarray:
     return np.array(storage, dtype=np.float64)
 
 
-def _require_device(*storages: Any) -> None:
-    """Refuse host storage: numba would copy it over and back on every launch, silently."""
-    for storage in storages:
-        if not _on_device(storage):
-            raise TypeError(
-                f"a CUDA kernel got host storage ({type(storage).__name__}); tensors on "
-                "CudaBackend hold device arrays: make them with minitorch.tensor(..., "
-                "backend=CudaBackend) or Tensor.make, not from a CPU tensor's TensorData"
-            )
+def _on_gpu(out: Storage, *inputs: Storage) -> tuple[Storage, ...]:
+    """The inputs as device storage, for a kernel writing into device storage `out`.
+
+    Tensors made the library's way hold device arrays already. A tensor built directly on a
+    host TensorData (`Tensor(data, backend=CudaBackend)`, as the course's tests do) has its
+    values copied to the GPU for this launch: one copy, where numba's automatic transfer
+    would also copy them back. An output must be on the device, or the kernel's results
+    would land in a temporary copy.
+    """
+    if not _on_device(out):
+        raise TypeError(
+            f"a CUDA kernel cannot write into host storage ({type(out).__name__}); make the "
+            "output with the CUDA backend (minitorch.zeros(shape, backend=CudaBackend))"
+        )
+    return tuple(x if _on_device(x) else _to_storage(x) for x in inputs)
 
 
 _row_major = functools.lru_cache(maxsize=4096)(strides_from_shape)
@@ -235,8 +241,7 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
         size = math.prod(shape)
         if size == 0:
             return
-        storages = operands[0::3]
-        _require_device(out, *storages)
+        storages = _on_gpu(out, *operands[0::3])
         layouts = [(_ints(n), _ints(s)) for n, s in zip(operands[1::3], operands[2::3])]
         grid = _grid(size)
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
@@ -363,7 +368,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         out_size, n = math.prod(shape), a_shape_[reduce_dim]
         if out_size == 0 or n == 0:  # nothing to fold: `out` keeps the start value
             return
-        _require_device(out, a)
+        (a,) = _on_gpu(out, a)
         threads = min(THREADS, 1 << (n - 1).bit_length())  # a power of two, for the tree
         blocks = min(out_size, MAX_BLOCKS)
         kernel[blocks, threads](
@@ -497,7 +502,7 @@ def tensor_matrix_multiply(
     batch, rows, cols = shape
     if batch * rows * cols == 0:  # (an empty inner dimension still writes zeros)
         return
-    _require_device(out, a, b)
+    a, b = _on_gpu(out, a, b)
     grid = (
         -(-cols // tiles.cols),
         min(-(-rows // tiles.rows), MAX_BLOCKS),

@@ -38,7 +38,7 @@ from .tensor_functions import (
     Sum,
     View,
 )
-from .tensor_ops import SimpleBackend, TensorBackend
+from .tensor_ops import SimpleBackend, TensorBackend, copy_to_backend
 
 __all__ = ["Tensor", "TensorLike", "grad_check"]
 
@@ -303,8 +303,10 @@ class Tensor(Named):
 
         A gradient shaped like a broadcast of this tensor is summed over the broadcast
         dimensions; a smaller one (e.g. from a reduction) is first spread over the common
-        shape.
+        shape. One from the other device (GPU or host) is first copied to this one's.
         """
+        if other.backend.cuda != self.backend.cuda:
+            other = copy_to_backend(other, self.backend)
         if other.shape == self.shape:
             return other
         full = shape_broadcast(self.shape, other.shape)

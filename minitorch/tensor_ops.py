@@ -34,6 +34,7 @@ __all__ = [
     "MatMulKernel",
     "TensorOps",
     "TensorBackend",
+    "copy_to_backend",
     "SimpleOps",
     "SimpleBackend",
     "tensor_map",
@@ -137,8 +138,8 @@ class TensorOps:
         kernel = cls.zip_kernel(fn)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
-            if a.backend.cuda != b.backend.cuda:
-                raise _device_mismatch("zip", a, b)
+            if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
+                b = copy_to_backend(b, a.backend)
             x, y = a._tensor, b._tensor
             shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
             out = _output(cls, a, shape)
@@ -182,8 +183,8 @@ class TensorOps:
         Raises:
             IndexingError: naming both shapes, when they cannot be multiplied.
         """
-        if a.backend.cuda != b.backend.cuda:
-            raise _device_mismatch("matmul", a, b)
+        if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
+            b = copy_to_backend(b, a.backend)
         if a.dims not in (2, 3) or b.dims not in (2, 3):
             raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
         a3, b3 = _batched(a._tensor), _batched(b._tensor)
@@ -207,12 +208,16 @@ def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...]) -> Tenso
     return like._new(TensorData(ops.output_storage(math.prod(shape)), shape))
 
 
-def _device_mismatch(op: str, a: Tensor, b: Tensor) -> TypeError:
-    """The error for operands whose storages live on different devices (host and GPU)."""
-    return TypeError(
-        f"{op}: cannot combine a tensor on {a.backend!r} with a tensor on {b.backend!r}; "
-        "make both on one backend, e.g. minitorch.tensor(t.to_numpy(), backend=...)"
-    )
+def copy_to_backend(t: Tensor, backend: TensorBackend) -> Tensor:
+    """A constant copy of `t`'s values, layout kept, on `backend` (across host and GPU).
+
+    Operands on different devices meet on the first one's side: `gpu_out == cpu_labels`
+    computes on the GPU, as the course's scripts expect (there every backend's storage was
+    a host array), and a gradient that arrives from the other device is brought home.
+    """
+    data = t._tensor
+    storage = backend.ops.to_storage(t.backend.ops.to_host(data._storage))
+    return type(t)(TensorData(storage, data.shape, data.strides), backend=backend)
 
 
 def _batched(data: TensorData) -> TensorData:
