@@ -45,7 +45,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
         f"minitorch's CUDA backend needs numba-cuda: pip install 'minitorch[cuda]' ({e})"
     ) from e
 
-from .fast_ops import _IEEE_TWINS
+from .fast_ops import kernel_source, stable_id
 from .tensor_data import (
     MAX_DIMS,
     IndexingError,
@@ -122,14 +122,21 @@ _broadcast_index = cuda.jit(device=True)(broadcast_index)
 
 
 @functools.cache
-def _device(fn: Callable[..., float]) -> Any:
-    """`fn` compiled as a device function (one compilation per function, shared by kernels).
+def _device(fn: Callable[..., float]) -> tuple[Any, bool]:
+    """`fn` compiled as a device function, and whether kernels over it may be cached on disk.
 
     `operators.log`, `exp` and `inv` raise Python errors, which a kernel cannot: their IEEE
     twins (shared with the fast CPU backend) stand in, so `log(0) = -inf`, `1/0 = inf`.
+    numba keys a kernel's disk cache by its pickled closure, `fn`'s compiled form here:
+    the library's own functions get an id that is the same in every process, as on the fast
+    backend, so a second process loads their kernels from the cache; others compile anew.
     """
-    py = getattr(fn, "py_func", fn)  # also a numba-compiled function, as the course passes
-    return cuda.jit(device=True)(_IEEE_TWINS.get(py, py))
+    py = kernel_source(fn)
+    compiled = cuda.jit(device=True)(py)
+    stable = stable_id(py, target="cuda:")
+    if stable is not None and not SIMULATED:  # the simulator has no disk cache, nor ids
+        compiled._set_uuid(stable)
+    return compiled, stable is not None
 
 
 # ---- Storage: allocation and transfers -----------------------------------------------------------
@@ -257,14 +264,14 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
 @functools.cache
 def tensor_map(fn: Callable[[float], float]) -> MapKernel:
     """The CUDA map kernel: `out[i] = fn(a[broadcast(i)])` (cached per `fn`)."""
-    f = _device(fn)
+    f, cacheable = _device(fn)
 
-    @cuda.jit(cache=True)
+    @cuda.jit(cache=cacheable)
     def row_major(out: Storage, a: Storage, size: int) -> None:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i])
 
-    @cuda.jit(cache=True)
+    @cuda.jit(cache=cacheable)
     def strided(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any, size: int,
@@ -283,14 +290,14 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
 @functools.cache
 def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
     """The CUDA zip kernel: `out[i] = fn(a[broadcast(i)], b[broadcast(i)])` (cached per `fn`)."""
-    f = _device(fn)
+    f, cacheable = _device(fn)
 
-    @cuda.jit(cache=True)
+    @cuda.jit(cache=cacheable)
     def row_major(out: Storage, a: Storage, b: Storage, size: int) -> None:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i], b[i])
 
-    @cuda.jit(cache=True)
+    @cuda.jit(cache=cacheable)
     def strided(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any,
@@ -323,9 +330,9 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
     reduced dimension, then a shared-memory tree combines the `T` partial results. `fn` must
     be associative (add, mul, max), as the order of folding is not left to right.
     """
-    f = _device(fn)
+    f, cacheable = _device(fn)
 
-    @cuda.jit(cache=True)
+    @cuda.jit(cache=cacheable)
     def kernel(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int, out_size: int,
