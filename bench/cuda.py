@@ -5,13 +5,14 @@
 2. fp64 elementwise add of 64M elements (GB/s, counting two reads and one write).
 3. A tiny op, `a + b` on 100 elements: microseconds per call, Python included, as a user
    calls it (launches are asynchronous: a round of calls ends with one synchronize).
-4. One epoch of the fast-training benchmark: `minitorch train --backend cuda` on Split, 50
-   points, hidden 100, batches of 10 (5 SGD steps, each reading its loss back), against the
-   same network, data, batches and steps in PyTorch.
+4. One epoch of the fast-training benchmark, bench/tensor_training.py's workload and method
+   (the course's run_fast_tensor.py: Split, 50 points, hidden 100, batches of 10, lr 0.05)
+   with `--backend cuda`, against the same training in PyTorch on the GPU.
 
-Each workload runs `--rounds` timed rounds after a warm-up (which compiles the kernels);
-printed are the median and the spread (min to max) over rounds, for ours and PyTorch's, and
-the ratio of medians. Results are checked against numpy first.
+Each workload runs `--rounds` timed rounds after a warm-up (which compiles the kernels; an
+epoch round's figure is the median of its epochs after the first); printed are the median
+and the spread (min to max) over rounds, for ours and PyTorch's, and the ratio of medians.
+Results are checked against numpy first.
 
     python bench/cuda.py [--rounds 7] [--tiles 4x4,8x8]   # on a machine with an NVIDIA GPU
     NUMBA_ENABLE_CUDASIM=1 python bench/cuda.py --smoke   # tiny sizes, on the simulator
@@ -22,6 +23,7 @@ Run from the repository root (`PYTHONPATH=.` if minitorch is not installed).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
@@ -39,7 +41,7 @@ import numpy as np  # noqa: E402
 import minitorch  # noqa: E402
 from minitorch import cuda_ops  # noqa: E402
 from minitorch.cuda_ops import CudaBackend, MatMulTiles  # noqa: E402
-from minitorch.train import EpochReport, TrainConfig, train  # noqa: E402
+from minitorch.train import TrainConfig  # noqa: E402
 
 try:
     import torch
@@ -56,10 +58,10 @@ class Sizes:
     points: int = 50
     hidden: int = 100
     batch: int = 10
-    epochs: int = 4  # epochs per round (the first of each round is not timed)
+    epochs: int = 11  # epochs per round (the first of each round is not timed)
 
 
-SMOKE = Sizes(matmul=16, add=4096, tiny=100, tiny_calls=5, points=10, hidden=4, batch=5, epochs=2)
+SMOKE = Sizes(matmul=16, add=4096, tiny=100, tiny_calls=5, points=10, hidden=4, batch=5, epochs=3)
 
 
 def sync() -> None:
@@ -161,61 +163,25 @@ def bench_add(n: int, rounds: int, calls: int = 1, label: str = "") -> None:
 
 
 def bench_epoch(sizes: Sizes, rounds: int) -> None:
-    config = TrainConfig(dataset="Split", backend="cuda", hidden=sizes.hidden,
-                         epochs=sizes.epochs, lr=0.05, points=sizes.points, batch=sizes.batch)
-    ours: list[float] = []
-    for _ in range(rounds):
-        stamps: list[float] = []
-
-        def stamp(_: EpochReport) -> None:
-            stamps.append(time.perf_counter())
-
-        train(config, stamp)
-        ours.extend(b - a for a, b in zip(stamps, stamps[1:]))
-    theirs = torch_epochs(config, rounds) if has_torch_gpu() else None
-    label = f"epoch Split h{sizes.hidden} b{sizes.batch}"
-    report(label, ours, theirs, 1e3, "ms", False)
+    """bench/tensor_training.py's workload and method, on the GPU: each round's median epoch."""
+    training = _load_sibling("tensor_training")
+    ours, theirs = [], []
+    for round_ in range(rounds):
+        config = TrainConfig(dataset="Split", backend="cuda", hidden=sizes.hidden,
+                             epochs=sizes.epochs, lr=0.05, points=sizes.points,
+                             batch=sizes.batch, seed=round_)
+        ours.append(statistics.median(training.minitorch_epochs(config)))
+        if has_torch_gpu():
+            theirs.append(statistics.median(training.torch_epochs(config, device="cuda")))
+    report(f"epoch Split h{sizes.hidden} b{sizes.batch}", ours, theirs or None, 1e3, "ms", False)
 
 
-def torch_epochs(config: TrainConfig, rounds: int) -> list[float]:
-    """The same epochs in PyTorch: same weights, data, batch order, steps and read-backs."""
-    from minitorch.datasets import datasets
-    from minitorch.models import init_weights
-    import random
-
-    graph = datasets[config.dataset](config.points, seed=config.seed)
-    times: list[float] = []
-    for _ in range(rounds):
-        layers = [
-            (torch_gpu(np.array(w)).requires_grad_(), torch_gpu(np.array(b)).requires_grad_())
-            for w, b in init_weights(config.seed, [2, config.hidden, config.hidden, 1])
-        ]
-        order, shuffle = list(range(graph.N)), random.Random(config.seed).shuffle
-        stamps = []
-        for _ in range(config.epochs):
-            shuffle(order)
-            for first in range(0, graph.N, config.batch):
-                points = order[first: first + config.batch]
-                X = torch_gpu(np.array([graph.X[i] for i in points]))
-                sign = torch_gpu(np.array([[1.0 if graph.y[i] == 1 else -1.0] for i in points]))
-                h = X
-                for i, (w, b) in enumerate(layers):
-                    h = h @ w + b
-                    if i < len(layers) - 1:
-                        h = h.relu()
-                loss = -((h * sign).sigmoid().log().mean())
-                for w, b in layers:
-                    w.grad = b.grad = None
-                loss.backward()
-                with torch.no_grad():
-                    for w, b in layers:
-                        w -= config.lr * w.grad
-                        b -= config.lr * b.grad
-                loss.item()
-                torch.sigmoid(h).tolist()  # ours reads each point's probability back too
-            stamps.append(time.perf_counter())
-        times.extend(b - a for a, b in zip(stamps, stamps[1:]))
-    return times
+def _load_sibling(name: str) -> Any:
+    """Another script of this folder as a module (the folder is kept off the import path)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
