@@ -77,6 +77,7 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         result = train(config, progress)
     except BackendUnavailable as e:  # one line that says what to do, not a numba traceback
+        bar.leave = False  # and no empty progress bar above it
         bar.close()
         print(f"minitorch train: error: {e}", file=sys.stderr)
         return 2
