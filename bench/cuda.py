@@ -100,7 +100,8 @@ def report(name: str, ours: list[float], theirs: list[float] | None, scale: floa
     line = f"  {name:28s} ours {spread(ours, scale, unit, higher_is_better)}"
     if theirs:
         ratio = statistics.median(theirs) / statistics.median(ours)  # > 1: ours is faster
-        line += f" | torch {spread(theirs, scale, unit, higher_is_better)} | ours/torch speed {ratio:.2f}x"
+        line += f" | torch {spread(theirs, scale, unit, higher_is_better)}"
+        line += f" | ours/torch speed {ratio:.2f}x"
     print(line)
 
 
@@ -197,7 +198,10 @@ def main() -> None:
     if cuda_ops.SIMULATED:
         tiles = [cuda_ops.SIMULATOR_TILES]
 
-    device = "numba's CUDA simulator" if cuda_ops.SIMULATED else cuda_ops.cuda.get_current_device().name
+    device = (
+        "numba's CUDA simulator" if cuda_ops.SIMULATED
+        else cuda_ops.cuda.get_current_device().name
+    )
     torch_note = (f"torch {torch.__version__}" if has_torch_gpu()
                   else "torch: no CUDA build or GPU here, ours only")
     print(f"{device}; {torch_note}; median (min-max) over {rounds} rounds")

@@ -5,7 +5,8 @@ arrays only, so a chain of operations, forward and backward, copies nothing betw
 GPU. Values cross only where they must: once when a tensor is made from host data
 (`minitorch.tensor`, `Tensor.make`), and when the host reads them (`to_numpy`, `item`,
 indexing, `repr`). A lone Python number (`x * 2.0`) reaches the GPU as a kernel argument of a
-fill kernel, not as a copy.
+fill kernel, not as a copy. An operand from a CPU backend, or a tensor built directly on a
+host `TensorData`, is copied over for the operation that uses it.
 
 Kernels (only these; the glue around them is `TensorOps`, shared with the CPU backends):
 
@@ -504,7 +505,7 @@ def tensor_matrix_multiply(
     b: Storage, b_shape: Shape, b_strides: Strides,
     tiles: MatMulTiles = MATMUL_TILES,
 ) -> None:
-    r"""The CUDA batched matmul kernel: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ (3-D operands)."""
+    r"""The CUDA batched matmul: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ (3-D operands)."""
     shape = _ints(out_shape)
     batch, rows, cols = shape
     if batch * rows * cols == 0:  # (an empty inner dimension still writes zeros)
@@ -547,7 +548,7 @@ def _block_sums(out: Storage, a: Storage, size: int, stride: int) -> None:
 def _block_matmul(
     out: Storage, a: Storage, a_strides: Any, b: Storage, b_strides: Any, size: int
 ) -> None:
-    """out = a @ b for square `size x size` matrices, in one block: thread (j, i) makes out[i, j]."""
+    """out = a @ b for square `size x size` matrices in one block; thread (j, i) makes out[i, j]."""
     a_tile = cuda.shared.array((PRACTICE_BLOCK, PRACTICE_BLOCK), numba.float64)
     b_tile = cuda.shared.array((PRACTICE_BLOCK, PRACTICE_BLOCK), numba.float64)
     i = cuda.threadIdx.y
