@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -161,6 +162,31 @@ def _fill(out: Storage, value: float, size: int) -> None:
         out[i] = value
 
 
+_LAUNCHERS: dict[tuple[Any, Any, Any], Any] = {}
+_MAX_LAUNCHERS = 10_000
+
+
+def _launch(kernel: Any, grid: Any, block: Any) -> Any:
+    """`kernel[grid, block]`, configured once per grid and block rather than on every launch.
+
+    Configuring costs a few microseconds, a tiny operation's budget, and warns of "low
+    occupancy" for grids under 128 blocks, which is what a small tensor needs: the warning
+    is silenced here. (The simulator's kernels keep their configuration on themselves, so
+    there each launch configures anew.)
+    """
+    if SIMULATED:
+        return kernel[grid, block]
+    key = (kernel, grid, block)
+    launcher = _LAUNCHERS.get(key)
+    if launcher is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            launcher = kernel[grid, block]
+        if len(_LAUNCHERS) < _MAX_LAUNCHERS:
+            _LAUNCHERS[key] = launcher
+    return launcher
+
+
 def _grid(size: int) -> tuple[int, int]:
     """(blocks, threads per block) for a grid-stride loop over `size` elements."""
     threads = min(THREADS, size)
@@ -173,7 +199,7 @@ def _zeros(size: int) -> Storage:
     if size == 0:
         return out
     if SIMULATED:  # the simulator has no memset
-        _fill[_grid(size)](out, 0.0, size)
+        _launch(_fill, *_grid(size))(out, 0.0, size)
     else:
         out.gpu_data.memset(0)  # a driver memset, cheaper than launching a kernel
     return out
@@ -185,7 +211,7 @@ def _full(size: int, value: float) -> Storage:
         return _zeros(size)
     out = _device_array(size)
     if size:
-        _fill[_grid(size)](out, float(value), size)
+        _launch(_fill, *_grid(size))(out, float(value), size)
     return out
 
 
@@ -253,10 +279,10 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
         layouts = [(_ints(n), _ints(s)) for n, s in zip(operands[1::3], operands[2::3])]
         grid = _grid(size)
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
-            row_major[grid](out, *storages, size)
+            _launch(row_major, *grid)(out, *storages, size)
         else:
             triples = [x for storage, lay in zip(storages, layouts) for x in (storage, *lay)]
-            strided[grid](out, shape, strides, *triples, size)
+            _launch(strided, *grid)(out, shape, strides, *triples, size)
 
     run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
     return run
@@ -379,7 +405,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         (a,) = _on_gpu(out, a)
         threads = min(THREADS, 1 << (n - 1).bit_length())  # a power of two, for the tree
         blocks = min(out_size, MAX_BLOCKS)
-        kernel[blocks, threads](
+        _launch(kernel, blocks, threads)(
             out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim, out_size
         )
 
@@ -516,7 +542,7 @@ def tensor_matrix_multiply(
         min(-(-rows // tiles.rows), MAX_BLOCKS),
         min(batch, MAX_BLOCKS),
     )
-    matmul_kernel(tiles)[grid, (tiles.tx, tiles.ty)](
+    _launch(matmul_kernel(tiles), grid, (tiles.tx, tiles.ty))(
         out, shape, _ints(out_strides),
         a, _ints(a_shape), _ints(a_strides),
         b, _ints(b_shape), _ints(b_strides),
@@ -587,7 +613,7 @@ def sum_practice(a: Tensor) -> TensorData:
     out = _zeros(blocks)
     if size:
         storage, stride = _device_storage(a), a._tensor.strides[0]
-        _block_sums[blocks, PRACTICE_BLOCK](out, storage, size, stride)
+        _launch(_block_sums, blocks, PRACTICE_BLOCK)(out, storage, size, stride)
     return TensorData(_to_host(out), (blocks,))
 
 
@@ -612,7 +638,7 @@ def mm_practice(a: Tensor, b: Tensor) -> TensorData:
             f"got {a.shape} @ {b.shape}"
         )
     out = _zeros(size * size)
-    _block_matmul[1, (size, size)](
+    _launch(_block_matmul, 1, (size, size))(
         out, _device_storage(a), a._tensor.strides, _device_storage(b), b._tensor.strides, size
     )
     return TensorData(_to_host(out), (size, size))

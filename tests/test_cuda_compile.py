@@ -1,9 +1,10 @@
-"""Every CUDA kernel compiles for a real GPU (PTX for compute capability 9.0), no GPU needed.
+"""The GPU side of the CUDA backend, checked without a GPU: kernels compile, launches configure.
 
 The simulator runs kernels as Python, so it cannot tell whether numba can type and compile
-them for a GPU. This test compiles each one for real, in a child process without the
-simulator. It needs NVIDIA's compiler libraries (`pip install nvidia-nvvm nvidia-cuda-nvrtc`,
-or a CUDA toolkit; on a GPU machine they come with numba-cuda[cu13]) and skips without them.
+them for a GPU, nor exercise the launch path it bypasses. These tests run in a child process
+without the simulator. Compiling needs NVIDIA's compiler libraries (`pip install nvidia-nvvm
+nvidia-cuda-nvrtc`, or a CUDA toolkit; on a GPU machine they come with numba-cuda[cu13]) and
+skips without them.
 """
 
 from __future__ import annotations
@@ -67,13 +68,29 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_every_kernel_compiles_for_a_gpu():
+def run_without_simulator(code: str, *flags: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=600,
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code], env=env, cwd=ROOT, capture_output=True,
+        text=True, timeout=600,
     )
+
+
+def test_every_kernel_compiles_for_a_gpu():
+    done = run_without_simulator(CHILD)
     assert done.returncode == 0, done.stderr[-3000:]
     if done.stdout.startswith("SKIP"):
         pytest.skip(f"NVIDIA's compiler libraries are not installed: {done.stdout.strip()}")
     assert done.stdout.strip().endswith("OK")
+
+
+def test_gpu_launches_are_configured_once_and_quietly():
+    """Configuring a launch costs microseconds and warns of low occupancy for small grids."""
+    done = run_without_simulator(
+        "from minitorch import cuda_ops\n"
+        "first = cuda_ops._launch(cuda_ops._fill, 1, 32)\n"
+        "assert cuda_ops._launch(cuda_ops._fill, 1, 32) is first\n"
+        "assert cuda_ops._launch(cuda_ops._fill, 2, 32) is not first\n",
+        "-W", "error",  # the low-occupancy warning would fail the run
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
