@@ -52,6 +52,8 @@ __all__ = [
     "tensor_reduce",
     "tensor_matrix_multiply",
     "Kernel",
+    "kernel_source",
+    "stable_id",
     "index_to_position",
     "to_index",
     "broadcast_index",
@@ -79,9 +81,13 @@ def _ieee_log(x: float) -> float:
     return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
 
 
+_EXP_MAX = 709.782712893384  # log of the largest float64
+
+
 def _ieee_exp(x: float) -> float:
-    r"""$e^x$; numba's exp overflows to inf by itself."""
-    return math.exp(x)
+    r"""$e^x$; inf past the float range. Compiled exp overflows to inf by itself; the guard
+    is for where this runs as Python (numba's CUDA simulator, NUMBA_DISABLE_JIT=1)."""
+    return math.exp(x) if x < _EXP_MAX else math.inf
 
 
 def _ieee_inv(x: float) -> float:
@@ -100,25 +106,40 @@ _IEEE_TWINS: dict[Callable[..., float], Callable[..., float]] = {
 _CACHEABLE_MODULES = ("minitorch.operators", __name__)
 
 
-def _compile(fn: Callable[..., float]) -> tuple[Any, bool]:
-    """`fn` compiled for inlining into kernels, and whether kernels over it may be cached.
+def kernel_source(fn: Callable[..., float]) -> Callable[..., float]:
+    """The Python function a kernel compiles for `fn`: its IEEE twin where it has one.
 
     Accepts a plain Python function or an already compiled one (`njit()(operators.id)`).
     """
     py = getattr(fn, "py_func", fn)
-    py = _IEEE_TWINS.get(py, py)
-    compiled = njit(inline="always", error_model="numpy")(py)
+    return _IEEE_TWINS.get(py, py)
+
+
+def stable_id(py: Callable[..., float], target: str = "") -> str | None:
+    """An id for the compiled form of `py` that is the same in every process, or None.
+
+    Only the library's own functions get one (importable by name, so a cached kernel can
+    never run code that has since changed); `target` keeps the ids of the same function
+    compiled for different targets (CPU, GPU) apart.
+    """
     module = getattr(py, "__module__", None)
     qualname = getattr(py, "__qualname__", "")
-    cacheable = (
-        module in _CACHEABLE_MODULES
-        and getattr(sys.modules.get(module), qualname, None) is py  # importable by name
-    )
-    if cacheable:
-        code = py.__code__
-        digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()
-        compiled._set_uuid(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{module}.{qualname}:{digest}")))
-    return compiled, cacheable
+    importable = getattr(sys.modules.get(module), qualname, None) is py
+    if module not in _CACHEABLE_MODULES or not importable:
+        return None
+    code = py.__code__
+    digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{target}{module}.{qualname}:{digest}"))
+
+
+def _compile(fn: Callable[..., float]) -> tuple[Any, bool]:
+    """`fn` compiled for inlining into kernels, and whether kernels over it may be cached."""
+    py = kernel_source(fn)
+    compiled = njit(inline="always", error_model="numpy")(py)
+    stable = stable_id(py)
+    if stable is not None:
+        compiled._set_uuid(stable)
+    return compiled, stable is not None
 
 
 class Kernel:
