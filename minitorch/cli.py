@@ -1,4 +1,4 @@
-"""`minitorch` on the command line: `minitorch train [options]`."""
+"""`minitorch` on the command line: `minitorch train [options]`, `minitorch app [options]`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, default=Path("out"), help="folder for metrics and plots")
     t.add_argument("--no-plots", action="store_true", help="skip boundary.png and loss.png")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_app_command(commands)
     return parser
+
+
+def _add_app_command(commands: Any) -> None:
+    # Listed here for --help; `main` hands its options to streamlit before argparse sees them.
+    commands.add_parser(
+        "app",
+        help="start the interactive app (Streamlit) on localhost",
+        description="Start the interactive app on localhost. Every further option goes to "
+        "`streamlit run`, e.g. `minitorch app --server.port 8765 --server.headless true`. "
+        'Needs streamlit: pip install "minitorch[app]".',
+    )
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -101,6 +113,11 @@ def _save_plots(result: TrainResult, out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["app"] and not {"-h", "--help"} & set(argv[1:]):
+        from .app.launch import main as run_app  # streamlit's options pass through untouched
+
+        return run_app(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "train":
