@@ -13,7 +13,11 @@ MISSING_STREAMLIT = 'minitorch app needs streamlit: pip install "minitorch[app]"
 
 # Our defaults, each used only when the user does not set that option: serve on this
 # machine only, and send no usage statistics (the app works offline).
-_DEFAULTS = {"--server.address": "localhost", "--browser.gatherUsageStats": "false"}
+_DEFAULTS = {
+    "--server.address": "localhost",
+    "--browser.gatherUsageStats": "false",
+    "--client.toolbarMode": "minimal",  # no "Deploy" button: this is a local tool
+}
 
 
 def streamlit_argv(options: Sequence[str]) -> list[str]:

@@ -39,7 +39,7 @@ st.markdown("Each function of `minitorch.operators` on floats, with its derivati
 
 left, right = st.columns([1, 2])
 with left:
-    name = st.selectbox("operator", [*ONE_ARG, *TWO_ARG], key="op")
+    name = st.selectbox("operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op")
     c = 0.0
     if name in TWO_ARG:
         c = st.slider("second argument y", -5.0, 5.0, 1.0, 0.1, key="y")
