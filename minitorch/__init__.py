@@ -33,6 +33,8 @@ from .tensor_data import (
     to_index,
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
+from .fast_ops import FastBackend, FastOps
+from . import fast_ops
 
 __all__ = [
     "operators",
@@ -76,4 +78,7 @@ __all__ = [
     "SimpleOps",
     "TensorBackend",
     "TensorOps",
+    "FastBackend",
+    "FastOps",
+    "fast_ops",
 ]

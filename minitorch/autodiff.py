@@ -64,7 +64,9 @@ class Variable(Protocol):
     @property
     def parents(self) -> Iterable["Variable"]: ...
 
-    def chain_rule(self, d_output: Any) -> Iterable[tuple["Variable", Any]]: ...
+    def chain_rule(self, d_output: Any) -> Iterable[tuple["Variable", Any]]:
+        """`(parent, derivative)` pairs; constants may be among them (they are skipped)."""
+        ...
 
     def accumulate_derivative(self, x: Any) -> None: ...
 
@@ -194,6 +196,8 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
             node.accumulate_derivative(d)
             continue
         for parent, d_parent in node.chain_rule(d):
+            if parent.is_constant():
+                continue
             uid = parent.unique_id
             if uid in derivs:
                 derivs[uid] = derivs[uid] + d_parent  # never in place: d may be shared

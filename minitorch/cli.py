@@ -26,10 +26,13 @@ def _parser() -> argparse.ArgumentParser:
         "OUT/metrics.json (plus OUT/boundary.png and OUT/loss.png).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    t.add_argument("--dataset", default=defaults.dataset, help="Simple, Diag, Split, Xor, Circle or Spiral")
+    t.add_argument("--dataset", default=defaults.dataset,
+                   help="Simple, Diag, Split, Xor, Circle or Spiral (any letter case)")
     t.add_argument("--backend", default=defaults.backend, help=f"one of: {', '.join(BACKENDS)}")
     t.add_argument("--hidden", type=int, default=defaults.hidden, help="units per hidden layer")
-    t.add_argument("--epochs", type=int, default=defaults.epochs, help="full-batch SGD steps")
+    t.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the data")
+    t.add_argument("--batch", type=int, default=defaults.batch,
+                   help="points per SGD step (default: all points, one step per epoch)")
     t.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
     t.add_argument("--points", type=int, default=defaults.points, help="data set size")
     t.add_argument("--seed", type=int, default=defaults.seed, help="fixes data and initial weights")
@@ -69,7 +72,7 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     try:
         config = TrainConfig(
             dataset=args.dataset, backend=args.backend, hidden=args.hidden, epochs=args.epochs,
-            lr=args.lr, points=args.points, seed=args.seed,
+            lr=args.lr, points=args.points, seed=args.seed, batch=args.batch,
         )
     except ValueError as e:
         parser.error(str(e))

@@ -185,7 +185,10 @@ class Scalar(Named):
         self.derivative = x if self.derivative is None else self.derivative + x
 
     def chain_rule(self, d_output: float) -> Iterable[tuple[Scalar, float]]:
-        """Pairs `(input, d_output * d self / d input)` for the non-constant inputs."""
+        """Pairs `(input, d_output * d self / d input)`, one for every input in argument order.
+
+        Constants are included (the course's contract); `backpropagate` skips them.
+        """
         fn = self._fn
         if fn is None:
             return []
@@ -198,11 +201,7 @@ class Scalar(Named):
                 f"{fn.__name__}.backward returned {len(derivs)} derivative(s) "
                 f"{derivs!r}, but the function took {len(inputs)} input(s)"
             )
-        pairs = []
-        for x, d in zip(inputs, derivs):
-            if x._inputs is not None:
-                pairs.append((x, d))
-        return pairs
+        return list(zip(inputs, derivs))
 
     def backward(self, d_output: float | None = None) -> None:
         """Backpropagate from this Scalar: every leaf behind it collects its derivative.

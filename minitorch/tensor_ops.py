@@ -206,6 +206,14 @@ class TensorBackend:
         self.mul_reduce = ops.reduce(operators.mul, 1.0)
         self.matrix_multiply = ops.matrix_multiply
 
+    def __eq__(self, other: object) -> bool:
+        # Two backends built from the same ops compute the same way: the course's scripts
+        # build their own `TensorBackend(FastOps)` and compare it with what tensors carry.
+        return isinstance(other, TensorBackend) and other.ops is self.ops
+
+    def __hash__(self) -> int:
+        return hash(self.ops)
+
     def __repr__(self) -> str:
         return f"TensorBackend({self.ops.__name__})"
 

@@ -5,22 +5,26 @@ The loop never prints: progress goes to the optional `callback`, once per epoch.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from .autodiff import no_grad
 from .datasets import Graph, datasets
+from .fast_ops import FastBackend
 from .models import Classifier, ScalarMLP
 from .optim import SGD
 from .tensor_models import TensorMLP
+from .tensor_ops import SimpleBackend
 
 __all__ = ["TrainConfig", "EpochReport", "TrainResult", "BACKENDS", "train"]
 
 # name -> model factory `(hidden, seed) -> Classifier`
 BACKENDS: dict[str, Callable[[int, int], Classifier]] = {
-    "scalar": ScalarMLP,
-    "simple": TensorMLP,  # the same network as batched tensor operations, pure-Python kernels
+    "fast": lambda hidden, seed: TensorMLP(hidden, seed, FastBackend),  # numba, all cores
+    "simple": lambda hidden, seed: TensorMLP(hidden, seed, SimpleBackend),  # pure-Python kernels
+    "scalar": ScalarMLP,  # one Scalar per number: the Module-1 engine
 }
 
 
@@ -29,24 +33,27 @@ class TrainConfig:
     """What to train, and how."""
 
     dataset: str = "Xor"  # one of minitorch.datasets: Simple, Diag, Split, Xor, Circle, Spiral
-    backend: str = "scalar"  # which engine computes: a key of BACKENDS
+    backend: str = "fast"  # which engine computes: a key of BACKENDS
     hidden: int = 10  # units in each of the two hidden layers
     epochs: int = 300  # full passes over the data, one SGD step each
     lr: float = 0.5  # SGD learning rate
     points: int = 50  # size of the generated data set
-    seed: int = 0  # fixes the data and the initial weights: same seed, same run
+    seed: int = 0  # fixes the data, the initial weights and the batch order: same seed, same run
+    batch: int | None = None  # points per SGD step, reshuffled each epoch; None: all at once
 
     def __post_init__(self) -> None:
-        for name in ("hidden", "epochs", "points"):
+        for name in ("hidden", "epochs", "points") + (("batch",) if self.batch is not None else ()):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"--{name} must be a positive integer, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"--lr must be positive, got {self.lr!r}")
-        if self.dataset not in datasets:
+        names = {name.lower(): name for name in datasets}  # any letter case: xor, XOR, Xor
+        if str(self.dataset).lower() not in names:
             raise ValueError(
                 f"unknown --dataset {self.dataset!r}; choose one of {', '.join(datasets)}"
             )
+        self.dataset = names[str(self.dataset).lower()]
         if self.backend not in BACKENDS:
             raise ValueError(
                 f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
@@ -100,7 +107,10 @@ def count_correct(probs: list[float], y: list[int]) -> int:
 
 
 def train(config: TrainConfig, callback: Callable[[EpochReport], None] | None = None) -> TrainResult:
-    """Train the classifier of `config.backend` on `config.dataset` with full-batch SGD.
+    """Train the classifier of `config.backend` on `config.dataset` with SGD.
+
+    One step per epoch on all points, or with `config.batch` one step per batch of points
+    drawn in a fresh (seeded) order each epoch.
 
     Args:
         config: what to train.
@@ -112,17 +122,28 @@ def train(config: TrainConfig, callback: Callable[[EpochReport], None] | None = 
     graph = datasets[config.dataset](config.points, seed=config.seed)
     model = BACKENDS[config.backend](config.hidden, config.seed)
     optim = SGD(model.parameters(), config.lr)
+    batch = min(config.batch or graph.N, graph.N)
+    order = list(range(graph.N))
+    shuffle = random.Random(config.seed).shuffle
     losses = []
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
-        # forward: mean loss over all points
-        optim.zero_grad()
-        loss, probs = model.loss(graph.X, graph.y)
-        # backward and update
-        loss.backward()
-        optim.step()
-        # report
-        losses.append(_item(loss))
+        if batch < graph.N:
+            shuffle(order)
+        total_loss, probs = 0.0, [0.0] * graph.N
+        for first in range(0, graph.N, batch):
+            points = order[first : first + batch]
+            # forward: mean loss over the batch
+            optim.zero_grad()
+            loss, batch_probs = model.loss([graph.X[i] for i in points], [graph.y[i] for i in points])
+            # backward and update
+            loss.backward()
+            optim.step()
+            total_loss += _item(loss) * len(points)
+            for i, p in zip(points, batch_probs):
+                probs[i] = p
+        # report: the epoch's mean loss, and the points each batch got right before its step
+        losses.append(total_loss / graph.N)
         if callback is not None:
             correct = count_correct(probs, graph.y)
             callback(EpochReport(epoch, config.epochs, losses[-1], correct, graph.N))

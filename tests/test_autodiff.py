@@ -37,12 +37,22 @@ class Function2(ScalarFunction):
         return d_output * (y + 1), d_output * x
 
 
-def test_chain_rule_skips_constants() -> None:
+def test_chain_rule_pairs_every_input_and_backpropagate_skips_constants() -> None:
     var = Scalar(0.0)
     const = Scalar(0.0, None)
     out = Scalar(0.0, ScalarHistory(Function1, ctx=Context(), inputs=[var, const]))
     back = list(out.chain_rule(d_output=5))
-    assert back == [(var, 5)]
+    assert back == [(var, 5), (const, 5)]
+    out.backward(5.0)
+    assert var.derivative == 5.0 and const.derivative is None
+
+
+def test_chain_rule_includes_a_raw_number_argument() -> None:
+    # The course's check: the constant 10 gets a pair too, and the variable's carries 5 * 10.
+    var = Scalar(5.0)
+    back = list(Function2.apply(10, var).chain_rule(d_output=5))
+    assert len(back) == 2
+    assert back[1] == (var, 5 * 10)
 
 
 def test_chain_rule_through_a_function_with_saved_values() -> None:

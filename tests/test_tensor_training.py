@@ -12,8 +12,21 @@ from minitorch.tensor_models import TensorMLP
 from minitorch.train import BACKENDS, TrainConfig, train
 
 
-def test_the_simple_backend_is_registered_for_training():
-    assert BACKENDS["simple"] is TensorMLP
+@pytest.mark.parametrize("name, backend", [("simple", minitorch.SimpleBackend),
+                                           ("fast", minitorch.FastBackend)])
+def test_tensor_backends_are_registered_for_training(name, backend):
+    model = BACKENDS[name](3, 0)
+    assert isinstance(model, TensorMLP) and model.backend == backend
+    assert all(p.value.backend == backend for p in model.parameters())
+
+
+def test_fast_is_the_default_backend():
+    assert TrainConfig().backend == "fast"
+
+
+@pytest.mark.parametrize("spelling", ["xor", "XOR", "Xor", "xOr"])
+def test_dataset_names_accept_any_letter_case(spelling):
+    assert TrainConfig(dataset=spelling).dataset == "Xor"
 
 
 def test_tensor_and_scalar_models_start_from_the_same_weights_and_loss():
@@ -30,12 +43,39 @@ def test_tensor_and_scalar_models_start_from_the_same_weights_and_loss():
     ]
 
 
-def test_training_follows_the_scalar_backends_loss_curve():
-    config = dict(dataset="Split", hidden=4, epochs=4, points=10, seed=1)
+@pytest.mark.parametrize("backend", ["simple", "fast"])
+@pytest.mark.parametrize("batch", [None, 3])
+def test_training_follows_the_scalar_backends_loss_curve(backend, batch):
+    config = dict(dataset="Split", hidden=4, epochs=4, points=10, seed=1, batch=batch)
     scalar = train(TrainConfig(backend="scalar", **config))
-    simple = train(TrainConfig(backend="simple", **config))
-    assert simple.losses == pytest.approx(scalar.losses, rel=1e-9)
-    assert simple.correct == scalar.correct
+    tensor = train(TrainConfig(backend=backend, **config))
+    assert tensor.losses == pytest.approx(scalar.losses, rel=1e-9)
+    assert tensor.correct == scalar.correct
+
+
+def test_a_batch_of_every_point_is_full_batch_training():
+    config = dict(dataset="Xor", hidden=4, epochs=5, points=10, seed=2)
+    assert train(TrainConfig(batch=10, **config)).losses == train(TrainConfig(**config)).losses
+    assert train(TrainConfig(batch=99, **config)).losses == train(TrainConfig(**config)).losses
+
+
+def test_mini_batches_take_one_step_per_batch():
+    # ceil(10 / 3) = 4 steps per epoch: after one epoch the parameters moved 4 times.
+    steps = []
+    config = TrainConfig(dataset="Xor", hidden=3, epochs=1, points=10, seed=0, batch=3)
+    original = minitorch.SGD.step
+    try:
+        minitorch.SGD.step = lambda self: (steps.append(1), original(self))[1]
+        train(config)
+    finally:
+        minitorch.SGD.step = original
+    assert len(steps) == 4
+
+
+def test_mini_batch_training_learns_split_like_the_course():
+    # The course's fast training: Split, 50 points, hidden 100, batch 10, lr 0.05.
+    result = train(TrainConfig(dataset="Split", hidden=100, batch=10, lr=0.05, epochs=60))
+    assert result.correct >= 45
 
 
 def test_sgd_updates_tensor_parameters_into_fresh_leaves():
@@ -55,12 +95,14 @@ def test_sgd_updates_tensor_parameters_into_fresh_leaves():
     assert all(p.value.grad is None for p in model.parameters())
 
 
-def test_the_command_line_trains_with_the_simple_backend(tmp_path, capsys):
+@pytest.mark.parametrize("backend", ["simple", "fast"])
+def test_the_command_line_trains_with_a_tensor_backend(tmp_path, capsys, backend):
     from minitorch.cli import main
 
-    args = ["train", "--backend", "simple", "--dataset", "Diag", "--epochs", "3",
+    args = ["train", "--backend", backend, "--dataset", "diag", "--epochs", "3", "--batch", "4",
             "--points", "10", "--hidden", "3", "--out", str(tmp_path), "--no-plots", "--quiet"]
     assert main(args) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["backend"] == "simple" and len(metrics["losses"]) == 3
+    assert metrics["backend"] == backend and len(metrics["losses"]) == 3
+    assert metrics["dataset"] == "Diag" and metrics["batch"] == 4
     assert "Diag:" in capsys.readouterr().out

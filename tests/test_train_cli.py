@@ -50,6 +50,7 @@ def test_callback_sees_every_epoch() -> None:
         (["--dataset", "Moons"], "unknown --dataset 'Moons'"),
         (["--backend", "gpu9000"], "unknown --backend 'gpu9000'"),
         (["--lr", "0"], "--lr must be positive"),
+        (["--batch", "0"], "--batch must be a positive integer, got 0"),
     ],
 )
 def test_bad_options_exit_with_a_message_and_write_nothing(tmp_path, capsys, args, message) -> None:

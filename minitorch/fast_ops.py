@@ -1,0 +1,457 @@
+"""The fast CPU backend: numba-compiled kernels that run in parallel over all cores.
+
+The kernels have the same contract as the pure-Python ones in `tensor_ops` (raw
+`(storage, shape, strides)` triples, outputs written in place) and `FastOps` plugs them into
+the shared glue, so output allocation, broadcasting checks and matmul promotion stay written
+once. What is different is only how the loops run:
+
+* map / zip: when output and inputs share one row-major layout, a flat loop over storage
+  with no index arithmetic; otherwise the index helpers of `tensor_data`, compiled once
+  here, with index buffers allocated once per chunk of elements (never per element).
+* reduce: parallel over output positions, a strided inner loop along the reduced dimension.
+* matmul: our own blocked kernel (no BLAS): parallel over batch and row blocks, operands
+  whose columns are strided are packed first, and a register-blocked inner loop (two rows
+  by four terms of the sum) that LLVM turns into vector FMAs.
+
+Compile time. numba compiles a kernel on first use, and a kernel that closes over a
+run-time `fn` is normally compiled again in every process: numba keys its on-disk cache by
+the pickled closure, and a compiled function pickles with a random per-process id. For the
+library's own scalar functions (`minitorch.operators`, and the twins below) we give the
+compiled function an id derived from its module, name and bytecode instead, so the pickle is
+the same in every process and `cache=True` works: a second process loads every kernel from
+`__pycache__`. Functions from elsewhere (a user's lambda) compile per process, uncached, so a
+stale cache can never run code that has since changed.
+
+Arithmetic follows IEEE rules, as numpy and PyTorch do: `log(0) = -inf`, `log(-1) = nan`,
+`1/0 = inf`, `exp(1000) = inf`. (The pure-Python backend raises a named error instead; a
+per-element Python exception is what a fast kernel cannot afford.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+import types
+import uuid
+from typing import Any, Callable
+
+import numpy as np
+from numba import njit, prange
+
+from . import operators
+from . import tensor_data
+from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
+
+__all__ = [
+    "FastOps",
+    "FastBackend",
+    "tensor_map",
+    "tensor_zip",
+    "tensor_reduce",
+    "tensor_matrix_multiply",
+    "Kernel",
+    "index_to_position",
+    "to_index",
+    "broadcast_index",
+]
+
+# The index helpers, written once in tensor_data, compiled for the CPU kernels.
+index_to_position = njit(inline="always", cache=True)(tensor_data.index_to_position)
+to_index = njit(inline="always", cache=True)(tensor_data.to_index)
+broadcast_index = njit(inline="always", cache=True)(tensor_data.broadcast_index)
+
+# Elements handled by one task of a parallel loop: enough work to pay for a task, and the
+# unit for which the index buffers are allocated.
+CHUNK = 4096
+# Work (elements touched) from which a kernel runs in parallel; see `Kernel`.
+PARALLEL_WORK = 32768
+
+
+# ---- Scalar functions as numba sees them ---------------------------------------------------------
+
+
+def _ieee_log(x: float) -> float:
+    r"""$\log x$; $-\infty$ at 0 and nan below."""
+    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+
+
+def _ieee_exp(x: float) -> float:
+    r"""$e^x$; numba's exp overflows to inf by itself."""
+    return math.exp(x)
+
+
+def _ieee_inv(x: float) -> float:
+    r"""$1/x$; $\pm\infty$ at 0 under the numpy error model the kernels compile with."""
+    return 1.0 / x
+
+
+# operators.log / exp / inv raise named Python errors (formatted messages, try/except), which
+# numba cannot compile; the kernels use these IEEE twins in their place.
+_IEEE_TWINS: dict[Callable[..., float], Callable[..., float]] = {
+    operators.log: _ieee_log,
+    operators.exp: _ieee_exp,
+    operators.inv: _ieee_inv,
+}
+
+_CACHEABLE_MODULES = ("minitorch.operators", __name__)
+
+
+def _compile(fn: Callable[..., float]) -> tuple[Any, bool]:
+    """`fn` compiled for inlining into kernels, and whether kernels over it may be cached.
+
+    Accepts a plain Python function or an already compiled one (`njit()(operators.id)`).
+    """
+    py = getattr(fn, "py_func", fn)
+    py = _IEEE_TWINS.get(py, py)
+    compiled = njit(inline="always", error_model="numpy")(py)
+    module = getattr(py, "__module__", None)
+    qualname = getattr(py, "__qualname__", "")
+    cacheable = (
+        module in _CACHEABLE_MODULES
+        and getattr(sys.modules.get(module), qualname, None) is py  # importable by name
+    )
+    if cacheable:
+        code = py.__code__
+        digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()
+        compiled._set_uuid(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{module}.{qualname}:{digest}")))
+    return compiled, cacheable
+
+
+class Kernel:
+    """One kernel source compiled twice: serially for small work, in parallel for large.
+
+    Starting a parallel region costs tens of microseconds (milliseconds when the other
+    core is busy), more than a small tensor operation takes in one thread, so work below
+    `PARALLEL_WORK` elements runs serially (numba reads `prange` as `range` there).
+
+    Args:
+        py_func: the kernel's Python source.
+        work: from the kernel's arguments, about how many elements it touches.
+        cache: whether numba may cache the compiled code on disk.
+        **options: further numba options (e.g. `fastmath`).
+    """
+
+    def __init__(
+        self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
+    ) -> None:
+        options = dict(error_model="numpy", cache=cache, **options)
+        self.py_func = py_func
+        self.work = work
+        self.options = options
+        self.parallel = njit(parallel=True, **options)(py_func)
+        # A copy under its own name: numba's cache tells functions apart by qualified name,
+        # not by compile options, so the two variants must not share one.
+        serial = types.FunctionType(
+            py_func.__code__, py_func.__globals__, py_func.__name__, py_func.__defaults__,
+            py_func.__closure__,
+        )
+        serial.__qualname__ = py_func.__qualname__ + "_serial"
+        serial.__module__ = py_func.__module__
+        self.serial = njit(**options)(serial)
+
+    def __call__(self, *args: Any) -> None:
+        if self.work(*args) < PARALLEL_WORK:
+            return self.serial(*args)
+        return self.parallel(*args)
+
+    def parallel_diagnostics(self, signature: Any = None, level: int = 1) -> None:
+        """numba's report on how the parallel variant's loops were parallelised.
+
+        numba keeps no diagnostics for code it loaded from its cache; then a fresh, uncached
+        copy is compiled for the same signatures and reported on (the course's
+        `parallel_check.py` prints this report).
+        """
+        kernel = self.parallel
+        if not kernel.signatures:  # only the serial variant has run: compile the other
+            for sig in self.serial.signatures:
+                kernel.compile(sig)
+        if any(kernel.overloads[sig].metadata is None for sig in kernel.signatures):
+            fresh = njit(parallel=True, **{**self.options, "cache": False})(self.py_func)
+            for sig in kernel.signatures:
+                fresh.compile(sig)
+            kernel = fresh
+        return kernel.parallel_diagnostics(signature, level)
+
+
+def _elementwise_work(out: np.ndarray, *_: Any) -> int:
+    return out.size
+
+
+def _reduce_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: np.ndarray, *_: Any) -> int:
+    return a.size
+
+
+def _matmul_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: Any, a_shape: Any, *_: Any) -> int:
+    # One multiply-add of the vectorised inner loop costs about 1/32 of an elementwise op.
+    return out.size * int(a_shape[2]) // 32
+
+
+# ---- Layout helpers ------------------------------------------------------------------------------
+
+
+@njit(inline="always", cache=True)
+def _size(shape: np.ndarray) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+@njit(inline="always", cache=True)
+def _row_major(shape: np.ndarray, strides: np.ndarray) -> bool:
+    """Whether `strides` are the row-major strides of `shape` (size-1 dims excepted)."""
+    step = 1
+    for i in range(len(shape) - 1, -1, -1):
+        if shape[i] != 1 and strides[i] != step:
+            return False
+        step *= shape[i]
+    return True
+
+
+@njit(inline="always", cache=True)
+def _same(x: np.ndarray, y: np.ndarray) -> bool:
+    if len(x) != len(y):
+        return False
+    for i in range(len(x)):
+        if x[i] != y[i]:
+            return False
+    return True
+
+
+# ---- Kernel builders -----------------------------------------------------------------------------
+
+
+def tensor_map(fn: Callable[[float], float]) -> MapKernel:
+    """A parallel kernel computing `out[i] = fn(in[broadcast(i)])`.
+
+    Args:
+        fn: a float function (plain or numba-compiled).
+
+    Returns:
+        A numba `parallel=True` function of `(out, out_shape, out_strides, in_storage,
+        in_shape, in_strides)`.
+    """
+    f, cache = _compile(fn)
+
+    def _map(out, out_shape, out_strides, in_storage, in_shape, in_strides):  # type: ignore[no-untyped-def]
+        size = _size(out_shape)
+        if (
+            _same(out_shape, in_shape)
+            and _same(out_strides, in_strides)
+            and _row_major(out_shape, out_strides)
+        ):
+            for i in prange(size):
+                out[i] = f(in_storage[i])
+            return
+        for chunk in prange((size + CHUNK - 1) // CHUNK):
+            out_index = np.empty(len(out_shape), np.int32)
+            in_index = np.empty(len(in_shape), np.int32)
+            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
+                to_index(ordinal, out_shape, out_index)
+                broadcast_index(out_index, out_shape, in_shape, in_index)
+                value = in_storage[index_to_position(in_index, in_strides)]
+                out[index_to_position(out_index, out_strides)] = f(value)
+
+    return Kernel(_map, _elementwise_work, cache)
+
+
+def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
+    """A parallel kernel computing `out[i] = fn(a[broadcast(i)], b[broadcast(i)])`.
+
+    Args:
+        fn: a float function of two arguments (plain or numba-compiled).
+
+    Returns:
+        A numba `parallel=True` function of the nine arguments of three tensors.
+    """
+    f, cache = _compile(fn)
+
+    def _zip(  # type: ignore[no-untyped-def]
+        out, out_shape, out_strides,
+        a_storage, a_shape, a_strides,
+        b_storage, b_shape, b_strides,
+    ):
+        size = _size(out_shape)
+        if (
+            _same(out_shape, a_shape)
+            and _same(out_shape, b_shape)
+            and _same(out_strides, a_strides)
+            and _same(out_strides, b_strides)
+            and _row_major(out_shape, out_strides)
+        ):
+            for i in prange(size):
+                out[i] = f(a_storage[i], b_storage[i])
+            return
+        for chunk in prange((size + CHUNK - 1) // CHUNK):
+            out_index = np.empty(len(out_shape), np.int32)
+            a_index = np.empty(len(a_shape), np.int32)
+            b_index = np.empty(len(b_shape), np.int32)
+            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
+                to_index(ordinal, out_shape, out_index)
+                broadcast_index(out_index, out_shape, a_shape, a_index)
+                broadcast_index(out_index, out_shape, b_shape, b_index)
+                a = a_storage[index_to_position(a_index, a_strides)]
+                b = b_storage[index_to_position(b_index, b_strides)]
+                out[index_to_position(out_index, out_strides)] = f(a, b)
+
+    return Kernel(_zip, _elementwise_work, cache)
+
+
+def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
+    """A parallel kernel folding `fn` along `reduce_dim`, starting from the values in `out`.
+
+    Args:
+        fn: the fold's float function of two arguments.
+
+    Returns:
+        A numba `parallel=True` function of `(out, out_shape, out_strides, a_storage,
+        a_shape, a_strides, reduce_dim)`; `out_shape` is `a_shape` with `reduce_dim` set to 1.
+    """
+    f, cache = _compile(fn)
+
+    def _reduce(out, out_shape, out_strides, a_storage, a_shape, a_strides, reduce_dim):  # type: ignore[no-untyped-def]
+        size = _size(out_shape)
+        n = a_shape[reduce_dim]
+        step = a_strides[reduce_dim]
+        for chunk in prange((size + CHUNK - 1) // CHUNK):
+            index = np.empty(len(out_shape), np.int32)
+            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
+                to_index(ordinal, out_shape, index)  # index[reduce_dim] is 0
+                o = index_to_position(index, out_strides)
+                position = index_to_position(index, a_strides)
+                acc = out[o]
+                for _ in range(n):
+                    acc = f(acc, a_storage[position])
+                    position += step
+                out[o] = acc
+
+    return Kernel(_reduce, _reduce_work, cache)
+
+
+# ---- Matrix multiply -----------------------------------------------------------------------------
+
+MC = 64  # rows of `out` per parallel task
+KC = 256  # terms of the sum per pass over a block of B (a KC x NC block of B stays in L2)
+NC = 256  # columns per block: a row of the accumulator tile is 4 KiB
+
+
+@njit(cache=True)
+def _pack(storage, shape, strides):  # type: ignore[no-untyped-def]
+    """A row-major copy of a 3-D operand, so its rows are contiguous (O(size): serial)."""
+    packed = np.empty(shape[0] * shape[1] * shape[2])
+    rows, cols = shape[1], shape[2]
+    for nr in range(shape[0] * rows):
+        n, r = nr // rows, nr % rows
+        src = n * strides[0] + r * strides[1]
+        dst = nr * cols
+        for c in range(cols):
+            packed[dst + c] = storage[src + c * strides[2]]
+    return packed
+
+
+@njit(inline="always", cache=True, fastmath=True)
+def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignore[no-untyped-def]
+    """tile[i:i+nr, :nc] += a[nr rows, kc terms] @ b[kc rows, nc columns] (nr <= 4).
+
+    Four rows of `a` times four rows of `b` per step: each load of `b` feeds four rows and
+    each row of the tile is loaded and stored once per four terms.
+    """
+    t0, t1, t2, t3 = tile[i], tile[min(i + 1, i + nr - 1)], tile[min(i + 2, i + nr - 1)], tile[min(i + 3, i + nr - 1)]
+    if nr == 4:
+        k = 0
+        while k + 4 <= kc:
+            q = p + k * a_col
+            x00, x01, x02, x03 = a[q], a[q + a_col], a[q + 2 * a_col], a[q + 3 * a_col]
+            q += a_row
+            x10, x11, x12, x13 = a[q], a[q + a_col], a[q + 2 * a_col], a[q + 3 * a_col]
+            q += a_row
+            x20, x21, x22, x23 = a[q], a[q + a_col], a[q + 2 * a_col], a[q + 3 * a_col]
+            q += a_row
+            x30, x31, x32, x33 = a[q], a[q + a_col], a[q + 2 * a_col], a[q + 3 * a_col]
+            s = r + k * b_row
+            for j in range(nc):
+                b0, b1, b2, b3 = b[s + j], b[s + b_row + j], b[s + 2 * b_row + j], b[s + 3 * b_row + j]
+                t0[j] += x00 * b0 + x01 * b1 + x02 * b2 + x03 * b3
+                t1[j] += x10 * b0 + x11 * b1 + x12 * b2 + x13 * b3
+                t2[j] += x20 * b0 + x21 * b1 + x22 * b2 + x23 * b3
+                t3[j] += x30 * b0 + x31 * b1 + x32 * b2 + x33 * b3
+            k += 4
+        while k < kc:
+            q = p + k * a_col
+            x0, x1, x2, x3 = a[q], a[q + a_row], a[q + 2 * a_row], a[q + 3 * a_row]
+            s = r + k * b_row
+            for j in range(nc):
+                b0 = b[s + j]
+                t0[j] += x0 * b0
+                t1[j] += x1 * b0
+                t2[j] += x2 * b0
+                t3[j] += x3 * b0
+            k += 1
+        return
+    for ii in range(nr):  # the last rows of a block
+        t = tile[i + ii]
+        for k in range(kc):
+            x = a[p + ii * a_row + k * a_col]
+            s = r + k * b_row
+            for j in range(nc):
+                t[j] += x * b[s + j]
+
+
+def _matrix_multiply(  # type: ignore[no-untyped-def]
+    out, out_shape, out_strides,
+    a_storage, a_shape, a_strides,
+    b_storage, b_shape, b_strides,
+):
+    r"""The batched matmul kernel: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$.
+
+    All operands are 3-D; a batch dimension of size 1 broadcasts.
+    """
+    batch, rows, cols = out_shape[0], out_shape[1], out_shape[2]
+    inner = a_shape[2]
+    if b_strides[2] != 1 and b_shape[1] * b_shape[2] > 1:
+        b_storage = _pack(b_storage, b_shape, b_strides)  # columns were strided
+        b_row, b_step = b_shape[2], b_shape[1] * b_shape[2]
+    else:
+        b_row, b_step = b_strides[1], b_strides[0]
+    a_step = a_strides[0] if a_shape[0] > 1 else 0
+    b_step = b_step if b_shape[0] > 1 else 0
+    a_row, a_col = a_strides[1], a_strides[2]
+    row_blocks = (rows + MC - 1) // MC
+
+    for task in prange(batch * row_blocks):
+        n, i0 = task // row_blocks, (task % row_blocks) * MC
+        mr = min(MC, rows - i0)
+        a_base = n * a_step + i0 * a_row
+        b_base = n * b_step
+        tile = np.empty((min(MC, rows), min(NC, cols)))
+        for j0 in range(0, cols, NC):
+            nc = min(NC, cols - j0)
+            tile[:mr, :nc] = 0.0
+            for k0 in range(0, inner, KC):
+                kc = min(KC, inner - k0)
+                i = 0
+                while i < mr:
+                    nr = min(4, mr - i)  # rows that share every load of B
+                    _block(tile, i, nr, nc, kc, a_storage, a_base + i * a_row + k0 * a_col,
+                           a_row, a_col, b_storage, b_base + k0 * b_row + j0, b_row)
+                    i += nr
+            o_base = n * out_strides[0] + i0 * out_strides[1] + j0 * out_strides[2]
+            for i in range(mr):
+                for j in range(nc):
+                    out[o_base + i * out_strides[1] + j * out_strides[2]] = tile[i, j]
+
+
+tensor_matrix_multiply = Kernel(_matrix_multiply, _matmul_work, cache=True, fastmath=True)
+
+
+class FastOps(TensorOps):
+    """numba kernels, parallel over the machine's cores."""
+
+    map_kernel = staticmethod(tensor_map)
+    zip_kernel = staticmethod(tensor_zip)
+    reduce_kernel = staticmethod(tensor_reduce)
+    matrix_multiply_kernel = staticmethod(tensor_matrix_multiply)
+
+
+FastBackend = TensorBackend(FastOps)
