@@ -25,8 +25,9 @@ with st.sidebar:
     dataset = st.selectbox("data set", list(minitorch.datasets), index=list(minitorch.datasets).index("Xor"),
                            key="dataset")
     backends = list(BACKENDS)
-    backend = st.selectbox("backend", backends, index=backends.index("simple") if "simple" in backends else 0,
-                           key="backend", help="scalar: one Scalar per number; others: batched tensors")
+    backend = st.selectbox("backend", backends, index=backends.index(defaults.backend),
+                           key="backend", help="fast: numba on all cores; simple: pure-Python kernels; "
+                           "scalar: one Scalar per number")
     hidden = st.slider("hidden units", 1, 50, defaults.hidden, key="hidden")
     lr = st.select_slider("learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr")
     epochs = st.number_input("epochs", 1, 5000, defaults.epochs, step=50, key="epochs")
