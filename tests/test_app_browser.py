@@ -115,11 +115,14 @@ def _screenshot(driver, folders, name: str) -> None:
 
 
 def _idle(driver, timeout: float = PAGE_TIMEOUT) -> None:
-    """Wait until the script run has finished (Streamlit's running indicator is gone)."""
+    """Wait until the script run has finished (the state Streamlit's own e2e tests read)."""
     time.sleep(0.5)  # let a rerun that was just triggered begin
+
+    def state(d) -> str:
+        return d.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]').get_attribute("data-test-script-state")
+
     WebDriverWait(driver, timeout, poll_frequency=0.25).until(
-        lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"] img, '
-                                                       '[data-testid="stStatusWidgetRunningIcon"]')
+        lambda d: state(d) not in ("initial", "running", "rerunRequested")
     )
 
 
@@ -195,3 +198,15 @@ def test_training_page_trains_and_shows_the_result(server, browser, shots):
     assert _metric(browser, "correct").endswith("/50")
     assert len(browser.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')) >= 2
     _screenshot(browser, shots, "training")
+
+
+def test_backends_page_times_the_backends(server, browser, shots):
+    _open(browser, f"{server}/backends", "Backends")
+    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Time them")
+    button.click()
+    WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+    )
+    _idle(browser, TRAIN_TIMEOUT)
+    assert _errors(browser) == []
+    _screenshot(browser, shots, "backends")

@@ -18,6 +18,7 @@ from minitorch.app.pages import PAGES
 st.set_page_config(page_title="minitorch", page_icon=":material/school:", layout="wide")
 navigation = st.navigation(
     [st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url, default=page.default)
-     for page in PAGES]
+     for page in PAGES],
+    expanded=True,  # every page stays listed, also beside a page's own sidebar widgets
 )
 navigation.run()
