@@ -7,6 +7,7 @@ Screenshots go to the test's tmp dir; set MINITORCH_APP_SCREENSHOTS=docs/img to 
 them there as app-<page>.png (what the README shows).
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from minitorch.app.pages import PAGES
+from minitorch.app.views import PAGES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -47,13 +48,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    """`minitorch app` on a free port, killed however the tests end."""
+@contextlib.contextmanager
+def _serve(command: list[str], env: dict[str, str]):
+    """Run a Streamlit server command on a free port; yields its URL; kills it at the end."""
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "minitorch.cli", "app", "--server.port", str(port),
-               "--server.headless", "true", "--server.fileWatcherType", "none"]
+    command = [*command, "--server.port", str(port), "--server.headless", "true",
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -61,7 +61,7 @@ def server():
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"minitorch app exited with {proc.returncode}: {proc.stdout.read().decode()[-2000:]}")
+                pytest.fail(f"{command} exited with {proc.returncode}: {proc.stdout.read().decode()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -69,7 +69,7 @@ def server():
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"minitorch app did not answer on port {port} within {START_TIMEOUT} s")
+                pytest.fail(f"{command} did not answer on port {port} within {START_TIMEOUT} s")
             time.sleep(0.3)
         yield url
     finally:
@@ -79,6 +79,13 @@ def server():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`minitorch app` on a free port, killed however the tests end."""
+    with _serve([sys.executable, "-m", "minitorch.cli", "app"], {**os.environ, "PYTHONPATH": str(ROOT)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +217,15 @@ def test_backends_page_times_the_backends(server, browser, shots):
     _idle(browser, TRAIN_TIMEOUT)
     assert _errors(browser) == []
     _screenshot(browser, shots, "backends")
+
+
+def test_plain_streamlit_run_works_from_a_checkout(browser):
+    """`streamlit run minitorch/app/main.py` with minitorch neither installed nor on the path."""
+    # The `streamlit` script, not `python -m streamlit` (which would put the checkout on the path).
+    streamlit = Path(sys.executable).with_name("streamlit")
+    if not streamlit.exists():
+        pytest.skip(f"no streamlit script beside {sys.executable}")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    with _serve([str(streamlit), "run", "minitorch/app/main.py"], env) as url:
+        _open(browser, f"{url}/autodiff", "Autodiff")
+        assert _errors(browser) == []

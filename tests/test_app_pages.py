@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import minitorch  # noqa: E402
 from minitorch.app import APP_PATH  # noqa: E402
-from minitorch.app.pages import PAGES  # noqa: E402
+from minitorch.app.views import PAGES  # noqa: E402
 from tests.test_app_expr import HOSTILE, SENTINEL  # noqa: E402
 
 TIMEOUT = 60
@@ -40,7 +40,7 @@ def charts(at: AppTest) -> list[dict]:
 @pytest.mark.parametrize("entry", PAGES, ids=lambda p: p.file)
 def test_entry_script_renders_every_page_with_its_title(entry):
     at = ok(AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run())
-    at.switch_page(f"pages/{entry.file}")
+    at.switch_page(f"views/{entry.file}")
     ok(at.run())
     assert at.title[0].value == entry.title
     assert not at.error

@@ -6,10 +6,10 @@ Importing this package does not import streamlit; only the page scripts do.
 
 from pathlib import Path
 
-__all__ = ["APP_PATH", "PAGES_DIR"]
+__all__ = ["APP_PATH", "VIEWS_DIR"]
 
 APP_PATH = Path(__file__).with_name("main.py")
 """The Streamlit entry script (give it to `streamlit run`)."""
 
-PAGES_DIR = Path(__file__).with_name("pages")
+VIEWS_DIR = Path(__file__).with_name("views")
 """One script per page."""

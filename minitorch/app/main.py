@@ -1,6 +1,7 @@
 """The app's entry script: `streamlit run minitorch/app/main.py` (or `minitorch app`).
 
-One sidebar entry per module of the library; each page is its own script in `pages/`.
+One sidebar entry per module of the library; each page is its own script in `views/` (not `pages/`, which Streamlit would also
+serve by itself, without this entry script).
 """
 
 import sys
@@ -13,7 +14,7 @@ except ImportError:  # `streamlit run` from a checkout that is not pip-installed
 
 import streamlit as st
 
-from minitorch.app.pages import PAGES
+from minitorch.app.views import PAGES
 
 st.set_page_config(page_title="minitorch", page_icon=":material/school:", layout="wide")
 navigation = st.navigation(

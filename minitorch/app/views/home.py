@@ -3,7 +3,7 @@
 import streamlit as st
 
 import minitorch
-from minitorch.app.pages import PAGES
+from minitorch.app.views import PAGES
 
 st.title("minitorch")
 st.markdown(
