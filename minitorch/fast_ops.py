@@ -7,7 +7,8 @@ once. What is different is only how the loops run:
 
 * map / zip: when output and inputs share one row-major layout, a flat loop over storage
   with no index arithmetic; otherwise the index helpers of `tensor_data`, compiled once
-  here, with index buffers allocated once per chunk of elements (never per element).
+  here, with index buffers allocated once per chunk of elements (never per element) and
+  the output index stepped like an odometer rather than recomputed by division.
 * reduce: parallel over output positions, a strided inner loop along the reduced dimension.
 * matmul: our own blocked kernel (no BLAS): parallel over batch and row blocks, operands
   whose columns are strided are packed first, and a register-blocked inner loop (two rows
@@ -219,6 +220,16 @@ def _same(x: np.ndarray, y: np.ndarray) -> bool:
     return True
 
 
+@njit(inline="always", cache=True)
+def _advance(index: np.ndarray, shape: np.ndarray) -> None:
+    """Step `index` to the next one in row-major order (an odometer: no division)."""
+    for i in range(len(shape) - 1, -1, -1):
+        index[i] += 1
+        if index[i] < shape[i]:
+            return
+        index[i] = 0
+
+
 # ---- Kernel builders -----------------------------------------------------------------------------
 
 
@@ -247,11 +258,12 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         for chunk in prange((size + CHUNK - 1) // CHUNK):
             out_index = np.empty(len(out_shape), np.int32)
             in_index = np.empty(len(in_shape), np.int32)
-            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
-                to_index(ordinal, out_shape, out_index)
+            to_index(chunk * CHUNK, out_shape, out_index)
+            for _ in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
                 broadcast_index(out_index, out_shape, in_shape, in_index)
                 value = in_storage[index_to_position(in_index, in_strides)]
                 out[index_to_position(out_index, out_strides)] = f(value)
+                _advance(out_index, out_shape)
 
     return Kernel(_map, _elementwise_work, cache)
 
@@ -287,13 +299,14 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
             out_index = np.empty(len(out_shape), np.int32)
             a_index = np.empty(len(a_shape), np.int32)
             b_index = np.empty(len(b_shape), np.int32)
-            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
-                to_index(ordinal, out_shape, out_index)
+            to_index(chunk * CHUNK, out_shape, out_index)
+            for _ in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
                 broadcast_index(out_index, out_shape, a_shape, a_index)
                 broadcast_index(out_index, out_shape, b_shape, b_index)
                 a = a_storage[index_to_position(a_index, a_strides)]
                 b = b_storage[index_to_position(b_index, b_strides)]
                 out[index_to_position(out_index, out_strides)] = f(a, b)
+                _advance(out_index, out_shape)
 
     return Kernel(_zip, _elementwise_work, cache)
 

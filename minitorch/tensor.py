@@ -98,8 +98,8 @@ class Tensor(Named):
 
     def zeros(self, shape: UserShape | None = None) -> Tensor:
         """A constant tensor of zeros (of this tensor's shape by default), same backend."""
-        shape = self.shape if shape is None else tuple(shape)
-        return Tensor.make(np.zeros(math.prod(shape)), shape, backend=self.backend)
+        shape = self._tensor.shape if shape is None else tuple(shape)
+        return Tensor(TensorData(np.zeros(math.prod(shape)), shape), backend=self.backend)
 
     def detach(self) -> Tensor:
         """A constant sharing this tensor's data, cut off from the graph."""

@@ -98,13 +98,16 @@ class TensorOps:
         kernel = cls.map_kernel(fn)
 
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
+            x = a._tensor
             if out is None:
-                out = a.zeros(a.shape)
-            elif shape_broadcast(a.shape, out.shape) != out.shape:
-                raise IndexingError(f"map: shape {a.shape} does not broadcast to {out.shape}")
-            kernel(*out._tensor.tuple(), *a._tensor.tuple())
+                out = a.zeros(x.shape)
+            elif shape_broadcast(x.shape, out.shape) != out.shape:
+                raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
+            o = out._tensor
+            kernel(o._storage, o._shape, o._strides, x._storage, x._shape, x._strides)
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]  # for inspection and tests
         return apply
 
     @classmethod
@@ -113,11 +116,18 @@ class TensorOps:
         kernel = cls.zip_kernel(fn)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
-            shape = a.shape if a.shape == b.shape else shape_broadcast(a.shape, b.shape)
+            x, y = a._tensor, b._tensor
+            shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
             out = a.zeros(shape)
-            kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
+            o = out._tensor
+            kernel(
+                o._storage, o._shape, o._strides,
+                x._storage, x._shape, x._strides,
+                y._storage, y._shape, y._strides,
+            )
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
@@ -137,6 +147,7 @@ class TensorOps:
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
