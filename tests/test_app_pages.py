@@ -129,6 +129,13 @@ def test_autodiff_refuses_hostile_expressions_on_the_page(text, message):
         delattr(builtins, SENTINEL)
 
 
+def test_autodiff_declines_to_draw_a_huge_graph():
+    at = page("autodiff")
+    at.text_input(key="expr").input("*".join(["x ** 8"] * 20)).run()
+    assert "too many to draw" in ok(at).warning[0].value
+    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0 ** 160, rel=1e-5)  # shown to 6 digits
+
+
 def test_autodiff_reports_undefined_values():
     at = page("autodiff")
     at.text_input(key="expr").input("(x - 5).log()").run()

@@ -11,6 +11,7 @@ from minitorch.app.common import show_drawing
 from minitorch.app.expr import METHODS, ExpressionError, parse
 from minitorch.app.stepping import backprop_steps, derivatives_after
 from minitorch.viz import draw_graph
+from minitorch.viz.graph import MAX_NODES
 
 
 def _label(var) -> str:
@@ -52,13 +53,18 @@ m[0].metric("f(x, y)", f"{out.data:.6g}")
 m[1].metric("df/dx", f"{x.derivative or 0.0:.6g}", help=f"central difference {numeric[0]:.6g}")
 m[2].metric("df/dy", f"{y.derivative or 0.0:.6g}", help=f"central difference {numeric[1]:.6g}")
 
+steps = backprop_steps(out)
+if 2 * len(steps) > MAX_NODES:  # a variable and a function call per step
+    st.warning(f"The graph has {len(steps)} variables: too many to draw (at most about "
+               f"{MAX_NODES // 2}). Try a shorter expression.")
+    st.stop()
+
 graph_tab, steps_tab = st.tabs(["Graph after backward", "Step through backpropagation"])
 with graph_tab:
     show_drawing(draw_graph(out), caption="Values and derivatives after out.backward() "
                  "(only leaves keep a derivative)")
 
 with steps_tab:
-    steps = backprop_steps(out)
     done = st.slider("steps done", 0, len(steps), 0, key="step")
     known = derivatives_after(steps, done, out)
     current = steps[done - 1] if done else None
