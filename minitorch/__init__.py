@@ -15,7 +15,7 @@ from .scalar import Scalar, ScalarHistory, derivative_check
 from .scalar_functions import ScalarFunction
 from . import scalar_functions
 from .module import Module, Parameter
-from .optim import SGD, Optimizer
+from .optim import SGD, Adam, Optimizer
 from .datasets import Graph, datasets
 from .testing import MathTest, MathTestVariable
 from .tensor import Tensor, grad_check
@@ -35,6 +35,11 @@ from .tensor_data import (
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
 from .fast_ops import FastBackend, FastOps
 from . import fast_ops
+from . import nn
+from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
+from .fast_conv import Conv1dFun, Conv2dFun, conv1d, conv2d
+from .layers import Conv1d, Conv2d, Linear
+from .checkpoint import CheckpointError, load, read_metadata, save
 
 __all__ = [
     "operators",
@@ -54,6 +59,7 @@ __all__ = [
     "Module",
     "Parameter",
     "SGD",
+    "Adam",
     "Optimizer",
     "Graph",
     "datasets",
@@ -81,4 +87,24 @@ __all__ = [
     "FastBackend",
     "FastOps",
     "fast_ops",
+    "nn",
+    "argmax",
+    "avgpool2d",
+    "dropout",
+    "logsoftmax",
+    "max",
+    "maxpool2d",
+    "softmax",
+    "tile",
+    "Conv1dFun",
+    "Conv2dFun",
+    "conv1d",
+    "conv2d",
+    "Conv1d",
+    "Conv2d",
+    "Linear",
+    "CheckpointError",
+    "load",
+    "read_metadata",
+    "save",
 ]

@@ -26,6 +26,11 @@ class Module:
         self.__dict__["_parameters"] = {}
         self.__dict__["training"] = True
 
+    @property
+    def mode(self) -> str:
+        """`"train"` or `"eval"`, following `train()` / `eval()` (read-only)."""
+        return "train" if self.__dict__["training"] else "eval"
+
     def modules(self) -> Sequence[Module]:
         """The direct child modules."""
         return list(self.__dict__["_modules"].values())

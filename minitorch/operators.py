@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 
 __all__ = [
     "mul", "id", "add", "neg", "lt", "eq", "max", "is_close", "sigmoid", "relu",
-    "log", "exp", "inv", "log_back", "inv_back", "relu_back", "sigmoid_back",
+    "log", "exp", "inv", "sqrt", "log_back", "inv_back", "relu_back", "sigmoid_back",
     "map", "zipWith", "reduce", "negList", "addLists", "sum", "prod",
 ]
 
@@ -95,6 +95,11 @@ def inv(x: float) -> float:
     if x == 0.0:
         raise ZeroDivisionError("inv is undefined at x = 0.0")
     return 1.0 / x
+
+
+def sqrt(x: float) -> float:
+    r"""$f(x) = \sqrt{x}$: Adam's step size needs it (it is never differentiated)."""
+    return math.sqrt(x)
 
 
 def log_back(x: float, d: float) -> float:

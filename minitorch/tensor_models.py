@@ -7,33 +7,30 @@ all points at once instead of a loop of Scalar operations per point.
 
 from __future__ import annotations
 
+import random
 from typing import Sequence
 
 from . import operators
 from .autodiff import no_grad
+from .layers import Linear
 from .models import init_weights
 from .module import Module
 from .tensor import Tensor
 from .tensor_create import tensor
 from .tensor_ops import SimpleBackend, TensorBackend
 
-__all__ = ["TensorLinear", "TensorMLP"]
+__all__ = ["TensorMLP"]
 
 Point = tuple[float, float]
 
 
-class TensorLinear(Module):
-    r"""$Y = X W + b$ for a batch $X$ of shape `(points, in)`; `W` is `(in, out)`."""
-
-    def __init__(
-        self, weights: list[list[float]], bias: list[float], backend: TensorBackend
-    ) -> None:
-        super().__init__()
-        self.weights = self.add_parameter("weights", tensor(weights, backend=backend))
-        self.bias = self.add_parameter("bias", tensor(bias, backend=backend))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x @ self.weights.value + self.bias.value  # (points, in) @ (in, out) + (out,)
+def _linear(weights: list[list[float]], bias: list[float], backend: TensorBackend) -> Linear:
+    """A `Linear` layer holding the given initial values (`weights[i][j]`: input i to output j)."""
+    # A private rng for the random start that is replaced at once: global `random` stays as is.
+    layer = Linear(len(weights), len(bias), backend=backend, rng=random.Random(0))
+    layer.weights.update(tensor(weights, backend=backend))
+    layer.bias.update(tensor(bias, backend=backend))
+    return layer
 
 
 class TensorMLP(Module):
@@ -49,9 +46,9 @@ class TensorMLP(Module):
         super().__init__()
         self.backend = backend
         (w1, b1), (w2, b2), (w3, b3) = init_weights(seed, [2, hidden, hidden, 1])
-        self.layer1 = TensorLinear(w1, b1, backend)
-        self.layer2 = TensorLinear(w2, b2, backend)
-        self.layer3 = TensorLinear(w3, b3, backend)
+        self.layer1 = _linear(w1, b1, backend)
+        self.layer2 = _linear(w2, b2, backend)
+        self.layer3 = _linear(w3, b3, backend)
 
     def forward(self, X: Tensor) -> Tensor:
         r"""The logits $z$ of a batch, shape `(points, 1)`; $P(\text{class } 1) = \sigma(z)$."""

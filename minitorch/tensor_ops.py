@@ -15,6 +15,7 @@ the kernels. `TensorBackend` names the operations a `Tensor` calls (`add_zip`, `
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -203,6 +204,8 @@ class TensorBackend:
         self.exp_map = ops.map(operators.exp)
         self.id_map = ops.map(operators.id)
         self.inv_map = ops.map(operators.inv)
+        # Adam's denominator: exp(log(v) / 2) would fail where v is 0.
+        self.sqrt_map = ops.map(operators.sqrt)
 
         self.add_zip = ops.zip(operators.add)
         self.mul_zip = ops.zip(operators.mul)
@@ -215,6 +218,8 @@ class TensorBackend:
 
         self.add_reduce = ops.reduce(operators.add, 0.0)
         self.mul_reduce = ops.reduce(operators.mul, 1.0)
+        # A kernel, not a composition: max pooling and the stable (log)softmax need it.
+        self.max_reduce = ops.reduce(operators.max, -math.inf)
         self.matrix_multiply = ops.matrix_multiply
 
     def __eq__(self, other: object) -> bool:

@@ -1,0 +1,150 @@
+"""Layers with parameters: `Linear`, `Conv1d`, `Conv2d`.
+
+Every layer starts from PyTorch's default initialisation: weights and bias uniform in
+$[-1/\\sqrt{\\text{fan\\_in}}, 1/\\sqrt{\\text{fan\\_in}}]$, where fan_in is the number of inputs
+that feed one output (`in_size`, or `in_channels` times the kernel's size). This keeps each
+output's variance near its input's whatever the layer's width.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from .fast_conv import conv1d, conv2d
+from .module import Module
+from .nn import numpy_generator
+from .tensor import Tensor
+from .tensor_ops import SimpleBackend, TensorBackend
+
+__all__ = ["Linear", "Conv1d", "Conv2d"]
+
+
+class Linear(Module):
+    r"""$y = x W + b$: `(batch, in_size) -> (batch, out_size)`.
+
+    Parameters: `weights` of shape `(in_size, out_size)` and `bias` of shape `(out_size,)`.
+
+    Args:
+        in_size: inputs per example.
+        out_size: outputs per example.
+        backend: the kernels the parameters compute with.
+        rng: where the initial values come from (default: Python's `random`, so
+            `random.seed` repeats them).
+    """
+
+    def __init__(
+        self,
+        in_size: int,
+        out_size: int,
+        backend: TensorBackend = SimpleBackend,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_size, self.out_size = in_size, out_size
+        _init(self, (in_size, out_size), (out_size,), in_size, backend, rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weights.value + self.bias.value  # (batch, in) @ (in, out) + (out,)
+
+    def __repr__(self) -> str:
+        return f"Linear(in_size={self.in_size}, out_size={self.out_size})"
+
+
+class Conv1d(Module):
+    r"""`conv1d(x, weights) + bias`: `(batch, in_channels, width) -> (batch, out_channels, width)`.
+
+    Parameters: `weights` of shape `(out_channels, in_channels, kernel_width)` and `bias` of
+    shape `(out_channels, 1)`, added at every position.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output (one filter each).
+        kernel_width: the filter's width.
+        backend: the kernels the parameters compute with.
+        rng: where the initial values come from (default: Python's `random`).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_width: int,
+        backend: TensorBackend = SimpleBackend,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.kernel_width = (
+            in_channels, out_channels, kernel_width
+        )
+        weights = (out_channels, in_channels, kernel_width)
+        _init(self, weights, (out_channels, 1), in_channels * kernel_width, backend, rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv1d(x, self.weights.value) + self.bias.value
+
+    def __repr__(self) -> str:
+        return (
+            f"Conv1d(in_channels={self.in_channels}, out_channels={self.out_channels}, "
+            f"kernel_width={self.kernel_width})"
+        )
+
+
+class Conv2d(Module):
+    r"""`conv2d(x, weights) + bias`: `(batch, in_channels, h, w) -> (batch, out_channels, h, w)`.
+
+    Parameters: `weights` of shape `(out_channels, in_channels, kh, kw)` and `bias` of shape
+    `(out_channels, 1, 1)`, added at every position.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output (one filter each).
+        kh: the filter's height.
+        kw: the filter's width.
+        backend: the kernels the parameters compute with.
+        rng: where the initial values come from (default: Python's `random`).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kh: int,
+        kw: int,
+        backend: TensorBackend = SimpleBackend,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.kh, self.kw = in_channels, out_channels, kh, kw
+        weights = (out_channels, in_channels, kh, kw)
+        _init(self, weights, (out_channels, 1, 1), in_channels * kh * kw, backend, rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(x, self.weights.value) + self.bias.value
+
+    def __repr__(self) -> str:
+        return (
+            f"Conv2d(in_channels={self.in_channels}, out_channels={self.out_channels}, "
+            f"kh={self.kh}, kw={self.kw})"
+        )
+
+
+def _init(
+    layer: Module,
+    weights: tuple[int, ...],
+    bias: tuple[int, ...],
+    fan_in: int,
+    backend: TensorBackend,
+    rng: random.Random | None,
+) -> None:
+    r"""Give `layer` parameters `weights` and `bias` of these shapes, uniform in
+    $[-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}}]$."""
+    if fan_in < 1 or any(n < 1 for n in weights + bias):
+        raise ValueError(
+            f"{type(layer).__name__} needs positive sizes, got weights {weights}, bias {bias}"
+        )
+    bound = 1.0 / math.sqrt(fan_in)
+    generator = numpy_generator(rng)
+    for name, shape in (("weights", weights), ("bias", bias)):
+        values = generator.uniform(-bound, bound, math.prod(shape))
+        layer.add_parameter(name, Tensor.make(values, shape, backend=backend))

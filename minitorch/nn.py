@@ -1,0 +1,197 @@
+"""Neural-network functions on tensors: pooling, max, softmax, dropout.
+
+Almost everything here is a composition of existing tensor operations, so it differentiates
+through the ordinary graph. The one new primitive is `Max` (a reduction with its own
+backward), built on the backend's `max_reduce` kernel.
+
+Ties in `max`: the gradient is shared equally among the positions that hold the maximum
+(as `torch.amax` does). That is a valid subgradient, and at a tie of two it is exactly what a
+central difference measures.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from .autodiff import Context, no_grad
+from .tensor import Tensor
+from .tensor_functions import Function
+
+__all__ = [
+    "tile",
+    "avgpool2d",
+    "maxpool2d",
+    "Max",
+    "max",
+    "argmax",
+    "softmax",
+    "logsoftmax",
+    "dropout",
+    "numpy_generator",
+]
+
+
+def tile(input: Tensor, kernel: tuple[int, int]) -> tuple[Tensor, int, int]:
+    """Cut each image into non-overlapping `kh x kw` tiles, one tile per output position.
+
+    Args:
+        input: shape `(batch, channel, height, width)`.
+        kernel: `(kh, kw)`, which must divide `height` and `width`.
+
+    Returns:
+        `(tiled, new_height, new_width)`: `tiled` has shape
+        `(batch, channel, new_height, new_width, kh * kw)`.
+
+    Raises:
+        ValueError: naming the sizes, when the input is not 4-D or the kernel does not
+            divide them (no implicit cropping or padding: that would hide a shape mistake).
+    """
+    if input.dims != 4:
+        raise ValueError(f"tile needs a (batch, channel, height, width) input, got {input.shape}")
+    batch, channel, height, width = input.shape
+    kh, kw = (int(k) for k in kernel)
+    if kh < 1 or kw < 1 or height % kh or width % kw:
+        raise ValueError(
+            f"tile: kernel {kh}x{kw} does not divide the {height}x{width} image of input "
+            f"shape {input.shape}"
+        )
+    new_h, new_w = height // kh, width // kw
+    # (B, C, H, W) -> (B, C, H/kh, kh, W/kw, kw)
+    x = input.contiguous().view(batch, channel, new_h, kh, new_w, kw)
+    # -> (B, C, H/kh, W/kw, kh, kw) -> (B, C, H/kh, W/kw, kh*kw)
+    x = x.permute(0, 1, 2, 4, 3, 5).contiguous().view(batch, channel, new_h, new_w, kh * kw)
+    return x, new_h, new_w
+
+
+def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
+    """Mean of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (see `tile`)."""
+    tiled, new_h, new_w = tile(input, kernel)
+    return tiled.mean(4).view(input.shape[0], input.shape[1], new_h, new_w)
+
+
+def maxpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
+    """Maximum of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (see `tile`)."""
+    tiled, new_h, new_w = tile(input, kernel)
+    return max(tiled, 4).view(input.shape[0], input.shape[1], new_h, new_w)
+
+
+class Max(Function):
+    r"""$f(a)_{..,0,..} = \max_i a_{..,i,..}$ along `dim`, which stays with size 1.
+
+    Backward sends the gradient to the positions holding the maximum, shared equally among
+    ties: $\partial f / \partial a_i = [a_i = f] / \#\{j : a_j = f\}$.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
+        out = a.backend.max_reduce(a, dim)
+        ctx.save_for_backward(a, out, dim)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        a, out, dim = ctx.saved_values
+        winners = a == out  # 1.0 where a holds the maximum of its slice
+        return grad_output * winners / winners.sum(dim)
+
+
+def max(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A001 - the course's name
+    """The maximum along `dim` (kept with size 1), or of everything (shape `(1,)`).
+
+    Differentiable; ties share the gradient equally (see `Max`).
+    """
+    if dim is None:
+        return Max.apply(input.contiguous().view(input.size), dim=0)
+    return Max.apply(input, dim=_dim(input, dim))
+
+
+def argmax(input: Tensor, dim: int) -> Tensor:
+    """A one-hot tensor of `input`'s shape: 1.0 at the first maximum along `dim`, else 0.0.
+
+    "First" follows `torch.argmax`: among tied maxima the lowest index wins, so each slice
+    holds exactly one 1.0. The result is a constant (argmax has no useful gradient).
+    """
+    dim = _dim(input, dim)
+    with no_grad():
+        winners = input == input.backend.max_reduce(input, dim)
+        # Keep the first winner: it is where the running count of winners reaches 1.
+        order = [d for d in range(input.dims) if d != dim] + [dim]
+        moved = winners.permute(*order).contiguous()  # (..., n), dim moved last
+        n = input.shape[dim]
+        upper = np.triu(np.ones((n, n)))  # upper[i, j] = 1 for i <= j: a running sum
+        running = moved.view(moved.size // n, n) @ Tensor.make(
+            upper.ravel(), (n, n), backend=input.backend
+        )
+        first = moved * (running.view(*moved.shape) == 1.0)
+        inverse = sorted(range(input.dims), key=order.__getitem__)
+        return first.permute(*inverse).contiguous().detach()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    r"""$\mathrm{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}$ along `dim`, $m = \max_j x_j$.
+
+    Subtracting the maximum keeps `exp` finite for large inputs. It changes no value, so
+    its gradient is zero and `m` is taken as a constant.
+    """
+    dim = _dim(input, dim)
+    e = (input - input.backend.max_reduce(input, dim)).exp()
+    return e / e.sum(dim)
+
+
+def logsoftmax(input: Tensor, dim: int) -> Tensor:
+    r"""$\log \mathrm{softmax}(x)_i = x_i - m - \log \sum_j e^{x_j - m}$ along `dim`.
+
+    Stable for large inputs (the log-sum-exp trick, $m = \max_j x_j$ a constant as in
+    `softmax`): never exponentiates more than 0.
+    """
+    dim = _dim(input, dim)
+    shifted = input - input.backend.max_reduce(input, dim)
+    return shifted - shifted.exp().sum(dim).log()
+
+
+def dropout(
+    input: Tensor, rate: float, ignore: bool = False, rng: random.Random | None = None
+) -> Tensor:
+    r"""Zero each value with probability `rate` and scale the rest by $1 / (1 - rate)$.
+
+    The scaling ("inverted dropout", as PyTorch does) keeps each value's expectation, so
+    evaluation needs no rescaling: pass `ignore=True` (the course's scripts pass
+    `self.mode == "eval"`) and the input comes back unchanged. `rate=1` gives zeros.
+
+    Args:
+        input: any tensor.
+        rate: the probability of dropping a value, in [0, 1].
+        ignore: return `input` as it is (evaluation mode).
+        rng: where the mask comes from (default: Python's `random`, so `random.seed` repeats
+            a run).
+
+    Raises:
+        ValueError: for a rate outside [0, 1].
+    """
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"dropout rate must lie in [0, 1], got {rate!r}")
+    if ignore or rate == 0.0:
+        return input
+    if rate == 1.0:
+        return input * 0.0
+    keep = numpy_generator(rng).random(input.size) >= rate
+    mask = Tensor.make(keep / (1.0 - rate), input.shape, backend=input.backend)
+    return input * mask
+
+
+def numpy_generator(rng: random.Random | None = None) -> np.random.Generator:
+    """A numpy generator seeded by one draw from `rng` (default: Python's `random`).
+
+    Randomness stays repeatable with `random.seed` (or a seeded `rng`), while the values
+    themselves are drawn vectorised.
+    """
+    return np.random.default_rng((random if rng is None else rng).getrandbits(64))
+
+
+def _dim(input: Tensor, dim: int) -> int:
+    """`dim` as a non-negative dimension of `input` (negative counts from the end)."""
+    if not -input.dims <= dim < input.dims:
+        raise ValueError(f"dimension {dim} is out of range for shape {input.shape}")
+    return dim % input.dims

@@ -1,0 +1,123 @@
+"""Convolutions: forward against numpy (and PyTorch), backward against central differences,
+the numba kernel against the composed path, and the errors for shapes that cannot work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minitorch
+from minitorch.fast_conv import _convolve_composed, _convolve_kernel
+from tests.backends import CPU_BACKENDS, on, strided
+
+SETTINGS = settings(max_examples=8, deadline=None)
+
+
+def conv_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """numpy: `out[b, o, *p] = sum_{c, *k} x[b, c, *(p + k)] w[o, c, *k]`, zero past the end."""
+    spatial = x.ndim - 2
+    pad = [(0, 0), (0, 0)] + [(0, k - 1) for k in w.shape[2:]]
+    padded = np.pad(x, pad)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, w.shape[2:], axis=tuple(
+        range(2, 2 + spatial)
+    ))  # (B, C, *P, *K)
+    letters = "hw"[2 - spatial :]
+    kernel = "ij"[2 - spatial :]
+    return np.einsum(f"bc{letters}{kernel},oc{kernel}->bo{letters}", windows, w)
+
+
+@st.composite
+def conv_cases(draw: st.DrawFn, spatial: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random input and weight: batch, channels, sizes and kernel sizes all drawn."""
+    b, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    size = [draw(st.integers(1, 6)) for _ in range(spatial)]
+    kernel = [draw(st.integers(1, n)) for n in size]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return rng.normal(size=(b, c, *size)), rng.normal(size=(o, c, *kernel))
+
+
+def test_conv1d_reads_past_the_end_as_zero():
+    t = minitorch.tensor([0, 1, 2, 3]).view(1, 1, 4)
+    out = minitorch.Conv1dFun.apply(t, minitorch.tensor([[1, 2, 3]]).view(1, 1, 3))
+    assert [out[0, 0, i] for i in range(4)] == [0 + 2 + 6, 1 + 4 + 9, 2 + 6, 3]
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("spatial", [1, 2])
+@SETTINGS
+@given(data=st.data())
+def test_conv_matches_numpy(backend, spatial, data):
+    x, w = data.draw(conv_cases(spatial))
+    layout = strided if data.draw(st.booleans()) else on
+    conv = minitorch.conv1d if spatial == 1 else minitorch.conv2d
+    out = conv(layout(backend, x), layout(backend, w))
+    assert out.shape == (x.shape[0], w.shape[0], *x.shape[2:])
+    np.testing.assert_allclose(out.to_numpy(), conv_reference(x, w), atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("spatial", [1, 2])
+@SETTINGS
+@given(data=st.data())
+def test_conv_passes_grad_check(backend, spatial, data):
+    x, w = data.draw(conv_cases(spatial))
+    layout = strided if data.draw(st.booleans()) else on
+    fun = minitorch.Conv1dFun if spatial == 1 else minitorch.Conv2dFun
+    minitorch.grad_check(fun.apply, layout(backend, x), layout(backend, w))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_conv_accumulates_when_a_tensor_is_used_twice(backend):
+    x = on(backend, np.random.default_rng(3).normal(size=(1, 1, 5))).requires_grad_(True)
+    minitorch.grad_check(lambda a: minitorch.conv1d(a, a) * a, x)
+    # d/dx sum(conv1d(x, x)) = sum_i x[i + j] (as weight) + sum_j x[i + j] (as input)
+    x.zero_grad_()
+    minitorch.conv1d(x, x).sum().backward()
+    v = x.to_numpy().ravel()
+    expected = [v[j:].sum() + v[: p + 1].sum() for j, p in zip(range(5), range(5))]
+    np.testing.assert_allclose(x.grad.to_numpy().ravel(), expected)
+
+
+def test_conv_matches_pytorch_forward_and_backward():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(3, 2, 7, 6)), rng.normal(size=(4, 2, 3, 2))
+    xt, wt = minitorch.tensor(x, requires_grad=True), minitorch.tensor(w, requires_grad=True)
+    out = minitorch.conv2d(xt, wt)
+    (out * out).sum().backward()
+    xr, wr = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ref = torch.nn.functional.conv2d(torch.nn.functional.pad(xr, (0, 1, 0, 2)), wr)
+    (ref * ref).sum().backward()
+    np.testing.assert_allclose(out.to_numpy(), ref.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(xt.grad.to_numpy(), xr.grad.numpy(), atol=1e-9)
+    np.testing.assert_allclose(wt.grad.to_numpy(), wr.grad.numpy(), atol=1e-9)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@SETTINGS
+@given(data=st.data())
+def test_numba_kernel_agrees_with_the_composed_path(reverse, data):
+    """Both implementations of `_convolve`, on every output size: forward (out the input's
+    size), the reversed input gradient, and the wide-kernel weight gradient."""
+    x, w = data.draw(conv_cases(2))
+    out_size = (data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
+    xt = strided(minitorch.FastBackend, x)  # a layout without unit stride along rows too
+    wt = strided(minitorch.FastBackend, w)
+    fast = _convolve_kernel(xt, wt, out_size, reverse).to_numpy()
+    composed = _convolve_composed(xt, wt, out_size, reverse).to_numpy()
+    np.testing.assert_allclose(fast, composed, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_conv_rejects_shapes_that_cannot_work(backend):
+    x = on(backend, np.zeros((2, 3, 5, 5)))
+    with pytest.raises(ValueError, match=r"3 channels but the weight expects 2.*\(4, 2, 3, 3\)"):
+        minitorch.conv2d(x, on(backend, np.zeros((4, 2, 3, 3))))
+    with pytest.raises(ValueError, match=r"kernel is larger than the input.*\(4, 3, 6, 1\)"):
+        minitorch.conv2d(x, on(backend, np.zeros((4, 3, 6, 1))))
+    with pytest.raises(ValueError, match=r"Conv1dFun needs 3-D input and weight"):
+        minitorch.conv1d(x, on(backend, np.zeros((4, 3, 2))))
+    with pytest.raises(ValueError, match=r"kernel is larger than the input"):
+        minitorch.conv1d(on(backend, np.zeros((1, 1, 2))), on(backend, np.zeros((1, 1, 3))))
