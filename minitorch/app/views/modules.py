@@ -6,16 +6,20 @@ import streamlit as st
 import minitorch
 from minitorch.app.modules_view import module_tree, parameter_rows
 from minitorch.models import ScalarMLP
+from minitorch.tasks.mnist.model import LeNet
+from minitorch.tasks.sentiment.model import KimCNN
 from minitorch.tensor_models import TensorMLP
 
 
 def _models() -> dict:
-    """name -> factory(hidden, seed): the models this version of the library has."""
-    models = {
+    """name -> factory(hidden, seed): the models of the library and of its tasks."""
+    return {
         "TensorMLP: the classic network on tensors": lambda h, s: TensorMLP(h, s),
         "ScalarMLP: the classic network, one Scalar per weight": lambda h, s: ScalarMLP(h, s),
+        "LeNet: the digits network (Conv2d and Linear layers)": lambda h, s: LeNet(minitorch.FastBackend),
+        "KimCNN: the sentiment network (Conv1d layers, hidden = maps per width)":
+            lambda h, s: KimCNN(minitorch.FastBackend, feature_maps=h),
     }
-    return models
 
 
 st.title("Modules")
@@ -34,11 +38,12 @@ rows = parameter_rows(model)
 with left:
     st.metric("parameters", len(rows))
     st.metric("numbers in them", sum(r["numbers"] for r in rows))
-    st.markdown("**Try it:** the model's P(class 1) for one point")
-    x1 = st.slider("x1", 0.0, 1.0, 0.3, key="x1")
-    x2 = st.slider("x2", 0.0, 1.0, 0.7, key="x2")
-    p = model.predict([(x1, x2)])[0]
-    st.metric("P(class 1)", f"{p:.4f}")
+    if hasattr(model, "predict"):  # the toy-data classifiers
+        st.markdown("**Try it:** the model's P(class 1) for one point")
+        x1 = st.slider("x1", 0.0, 1.0, 0.3, key="x1")
+        x2 = st.slider("x2", 0.0, 1.0, 0.7, key="x2")
+        p = model.predict([(x1, x2)])[0]
+        st.metric("P(class 1)", f"{p:.4f}")
 with right:
     st.code(module_tree(model), language=None)
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
