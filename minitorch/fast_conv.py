@@ -49,9 +49,19 @@ class _Conv(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
         input, weight = ctx.saved_values
-        grad_input = _convolve(grad_output, _swap(weight), input.shape[2:], reverse=True)
-        grad_weight = _convolve(_swap(input), _swap(grad_output), weight.shape[2:], reverse=False)
-        return grad_input, _swap(grad_weight)
+        # A constant's gradient is dropped by chain_rule: skip its convolution (the input
+        # of a first layer usually is one), return a placeholder of the right shape.
+        grad_input = (
+            _convolve(grad_output, _swap(weight), input.shape[2:], reverse=True)
+            if input.requires_grad()
+            else input.zeros()
+        )
+        grad_weight = (
+            _swap(_convolve(_swap(input), _swap(grad_output), weight.shape[2:], reverse=False))
+            if weight.requires_grad()
+            else weight.zeros()
+        )
+        return grad_input, grad_weight
 
 
 class Conv1dFun(_Conv):

@@ -48,6 +48,15 @@ def tile(input: Tensor, kernel: tuple[int, int]) -> tuple[Tensor, int, int]:
         ValueError: naming the sizes, when the input is not 4-D or the kernel does not
             divide them (no implicit cropping or padding: that would hide a shape mistake).
     """
+    blocks = _blocks(input, kernel)  # (B, C, H/kh, kh, W/kw, kw)
+    batch, channel, new_h, kh, new_w, kw = blocks.shape
+    # -> (B, C, H/kh, W/kw, kh, kw) -> (B, C, H/kh, W/kw, kh*kw)
+    tiled = blocks.permute(0, 1, 2, 4, 3, 5).contiguous()
+    return tiled.view(batch, channel, new_h, new_w, kh * kw), new_h, new_w
+
+
+def _blocks(input: Tensor, kernel: tuple[int, int]) -> Tensor:
+    """`(B, C, H, W) -> (B, C, H/kh, kh, W/kw, kw)`, a view (see `tile` for the errors)."""
     if input.dims != 4:
         raise ValueError(f"tile needs a (batch, channel, height, width) input, got {input.shape}")
     batch, channel, height, width = input.shape
@@ -57,18 +66,19 @@ def tile(input: Tensor, kernel: tuple[int, int]) -> tuple[Tensor, int, int]:
             f"tile: kernel {kh}x{kw} does not divide the {height}x{width} image of input "
             f"shape {input.shape}"
         )
-    new_h, new_w = height // kh, width // kw
-    # (B, C, H, W) -> (B, C, H/kh, kh, W/kw, kw)
-    x = input.contiguous().view(batch, channel, new_h, kh, new_w, kw)
-    # -> (B, C, H/kh, W/kw, kh, kw) -> (B, C, H/kh, W/kw, kh*kw)
-    x = x.permute(0, 1, 2, 4, 3, 5).contiguous().view(batch, channel, new_h, new_w, kh * kw)
-    return x, new_h, new_w
+    return input.contiguous().view(batch, channel, height // kh, kh, width // kw, kw)
 
 
 def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
-    """Mean of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (see `tile`)."""
-    tiled, new_h, new_w = tile(input, kernel)
-    return tiled.mean(4).view(input.shape[0], input.shape[1], new_h, new_w)
+    """Mean of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (errors as `tile`).
+
+    Sums the tile's columns, then its rows, straight from the blocked view: no copy into
+    tiles forward, none back.
+    """
+    blocks = _blocks(input, kernel)
+    batch, channel, new_h, kh, new_w, kw = blocks.shape
+    sums = blocks.sum(5).sum(3)  # (B, C, H/kh, 1, W/kw, 1)
+    return (sums / float(kh * kw)).view(batch, channel, new_h, new_w)
 
 
 def maxpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
