@@ -239,7 +239,8 @@ def test_digits_page_trains_and_shows_predictions(server, browser, shots):
     button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith("Train"))
     button.click()
     WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
-        lambda d: "validation accuracy" in d.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text
+        lambda d: any(label.text.strip() == "validation accuracy"
+                      for label in d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]'))
     )
     _idle(browser, TRAIN_TIMEOUT)
     assert _errors(browser) == []

@@ -2,9 +2,9 @@
 exception, and its main widgets drive the library (change a value, the output changes)."""
 
 import builtins
-import re
 import json
 import math
+import re
 
 import pytest
 
@@ -14,24 +14,10 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 import minitorch  # noqa: E402
 from minitorch.app import APP_PATH  # noqa: E402
 from minitorch.app.views import PAGES  # noqa: E402
+from tests.app_testing import metrics, ok, page  # noqa: E402
 from tests.test_app_expr import HOSTILE, SENTINEL  # noqa: E402
 
 TIMEOUT = 60
-
-
-def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(next(p.path for p in PAGES if p.file == f"{name}.py")),
-                           default_timeout=TIMEOUT)
-    return ok(at.run())
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def charts(at: AppTest) -> list[dict]:

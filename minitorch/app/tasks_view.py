@@ -3,16 +3,22 @@ and the training job's progress drawn from its reports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from ..tasks.common import EpochReport, History, StepReport
+from ..tasks.common import (EpochReport, History, StepReport, backend_named, load_checkpoint,
+                            read_checkpoint_metadata, save_checkpoint)
 from .common import show_figure
 from .job import TaskJob
 
-__all__ = ["Loaded", "show_progress"]
+__all__ = ["Loaded", "show_progress", "train_controls", "offer_save", "load_model", "current_model",
+           "REFRESH_SECONDS"]
+
+REFRESH_SECONDS = 1.0  # how often a running job's progress is redrawn
 
 
 @dataclass
@@ -63,3 +69,73 @@ def show_progress(job: TaskJob) -> None:
                    f"training loss {last.train_loss:.4f}, {last.seconds:.1f} s per epoch")
         with st.expander(f"Training curves ({summary})", expanded=job.running):
             show_figure(plot_curves(history.as_dict(), title=job.label))
+
+
+def train_controls(job_key: str, result_key: str, make_job: Callable[[], TaskJob | None]) -> None:
+    """Train and Stop buttons, and the job's progress, redrawn on its own while it runs.
+
+    Args:
+        job_key: where the session keeps the job.
+        result_key: where the job's result (a `Loaded`) goes once it is done.
+        make_job: builds the job when Train is pressed, or shows why not and returns None.
+    """
+    job = st.session_state.get(job_key)
+    buttons = st.columns([1, 1, 4])
+    if buttons[0].button("Train", type="primary", key="train", icon=":material/play_arrow:"):
+        if job is not None:
+            job.stop()
+        new = make_job()
+        if new is not None:
+            job = st.session_state[job_key] = new.start()
+    if buttons[1].button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running):
+        job.stop()
+        job.join(timeout=60)
+    running = job is not None and job.running
+
+    @st.fragment(run_every=REFRESH_SECONDS if running else None)
+    def progress() -> None:
+        job = st.session_state.get(job_key)
+        if job is None:
+            return
+        show_progress(job)
+        if job.state == "done" and st.session_state.get(f"{result_key}_from") is not job:
+            st.session_state[result_key], st.session_state[f"{result_key}_from"] = job.result, job
+        if running and not job.running:
+            st.rerun()  # the whole page: shows the new model, stops the timer
+
+    progress()
+
+
+def offer_save(loaded: Loaded, task: str) -> None:
+    """Save a model trained here as a checkpoint that `minitorch eval TASK` and this page load."""
+    if loaded.source != "trained here":
+        return
+    with st.expander("Save this model"):
+        c = st.columns([3, 1])
+        out = c[0].text_input("checkpoint file", "out/model.safetensors", key="save_path")
+        if c[1].button("Save checkpoint", key="save"):
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(loaded.model, Path(out), loaded.options)
+            st.success(f"Saved {out}: load it here, or run minitorch eval {task} --checkpoint {out}")
+
+
+def load_model(path: str, task: str, build: Callable[[dict[str, Any], Any], Any],
+               backend_name: str) -> tuple[Any, dict[str, Any], Any]:
+    """A checkpoint of `minitorch train TASK`: the model rebuilt from its options, its
+    parameters loaded; with the options and the backend. Raises the tasks' `TaskError`s."""
+    options = read_checkpoint_metadata(Path(path), task)
+    backend = backend_named(backend_name)
+    model = build(options, backend)
+    load_checkpoint(model, Path(path))
+    return model, options, backend
+
+
+def current_model(key: str, task: str) -> Loaded:
+    """The page's model, headed by where it came from; without one, a hint ends the page."""
+    loaded = st.session_state.get(key)
+    if loaded is None:
+        st.info("Train a model or load a checkpoint to see its answers.")
+        st.stop()
+    st.subheader(f"The model ({loaded.source})")
+    offer_save(loaded, task)
+    return loaded

@@ -11,17 +11,13 @@ import streamlit as st
 from minitorch import no_grad
 from minitorch.app.common import show_figure
 from minitorch.app.job import TaskJob
-from minitorch.app.tasks_view import Loaded, show_progress
-from minitorch.tasks.common import (BACKEND_NAMES, TaskError, backend_named, load_checkpoint,
-                                    read_checkpoint_metadata, save_checkpoint)
+from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
+from minitorch.tasks.common import BACKEND_NAMES, TaskError, backend_named
 from minitorch.tasks.mnist.model import CLASSES
 from minitorch.tasks.mnist.train import (MnistConfig, build_model, load_training_data, model_options, predict,
                                          to_input, train_mnist)
 from minitorch.tasks.optimizers import OPTIMIZERS
 from minitorch.viz.tasks import plot_confusion, plot_digit_grid, plot_feature_maps
-
-REFRESH_SECONDS = 1.0
-
 
 @st.cache_resource(show_spinner="Reading the 5,000 embedded MNIST digits ...")
 def validation_digits():
@@ -70,64 +66,29 @@ if mode == "Train here":
     optimizer = c[3].selectbox("optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d.optimizer), key="optimizer")
     lr = c[4].select_slider("learning rate", [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1], d.lr, key="lr")
     backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
-    job = st.session_state.get("digits_job")
-    b = st.columns([1, 1, 4])
-    if b[0].button("Train", type="primary", key="train", icon=":material/play_arrow:"):
-        if job is not None:
-            job.stop()
+
+    def make_job() -> TaskJob:
         config = MnistConfig(epochs=int(epochs), train_size=int(size), batch=int(batch), optimizer=optimizer,
                              lr=float(lr), backend=backend)
-        job = TaskJob(lambda callback: trained(config, callback),
-                      label=f"LeNet on {size} digits, {optimizer} lr {lr}")
-        st.session_state["digits_job"] = job.start()
-    if b[1].button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running):
-        job.stop()
-        job.join(timeout=60)
-    running = job is not None and job.running
+        return TaskJob(lambda callback: trained(config, callback),
+                       label=f"LeNet on {size} digits, {optimizer} lr {lr}")
 
-    @st.fragment(run_every=REFRESH_SECONDS if running else None)
-    def progress() -> None:
-        job = st.session_state.get("digits_job")
-        if job is None:
-            return
-        show_progress(job)
-        if job.state == "done" and st.session_state.get("digits_from") is not job:
-            st.session_state["digits"], st.session_state["digits_from"] = job.result, job
-        if running and not job.running:
-            st.rerun()  # the whole page: shows the new model, stops the timer
-
-    progress()
+    train_controls("digits_job", "digits", make_job)
 else:
     c = st.columns([3, 1, 1])
     path = c[0].text_input("checkpoint (from minitorch train mnist --out OUT)", "out/model.safetensors", key="path")
     backend = c[1].selectbox("backend", BACKEND_NAMES, key="load_backend")
     if c[2].button("Load", type="primary", key="load"):
         try:
-            options = read_checkpoint_metadata(path, "mnist")
-            model = build_model(options, backend_named(backend))
-            load_checkpoint(model, path)
+            model, options, backend = load_model(path, "mnist", build_model, backend)
             with st.spinner("Answering the 500 validation digits ..."):
-                val = predict(model, validation_digits(), options["pixels"], backend_named(backend))
-            st.session_state["digits"] = Loaded(model, backend_named(backend), options, path, val)
+                val = predict(model, validation_digits(), options["pixels"], backend)
+            st.session_state["digits"] = Loaded(model, backend, options, path, val)
         except TaskError as err:
             st.error(f"Cannot load {path}: {err}")
 
-loaded: Loaded | None = st.session_state.get("digits")
-if loaded is None:
-    st.info("Train a model or load a checkpoint to see its answers.")
-    st.stop()
-
+loaded = current_model("digits", "mnist")
 val = loaded.val
-st.subheader(f"The model ({loaded.source})")
-if mode == "Train here" and loaded.source == "trained here":
-    c = st.columns([3, 1])
-    out = c[0].text_input("save it as", "out/model.safetensors", key="save_path")
-    if c[1].button("Save checkpoint", key="save"):
-        from pathlib import Path
-
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(loaded.model, Path(out), loaded.options)
-        st.success(f"Saved {out}: load it here, or run minitorch eval mnist --checkpoint {out}")
 st.metric("validation accuracy", f"{val.accuracy:.1%}", help=f"{val.correct} of {len(val.digits)} digits right")
 
 picks_tab, confusion_tab, try_tab = st.tabs(["Validation predictions", "Confusion matrix", "Try a digit"])

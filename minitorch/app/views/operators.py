@@ -7,7 +7,6 @@ The two curves should lie on top of each other.
 
 import streamlit as st
 
-import minitorch
 from minitorch import Scalar, central_difference, operators
 from minitorch.viz import plot_function
 

@@ -9,16 +9,14 @@ import streamlit as st
 
 from minitorch.app.common import show_figure
 from minitorch.app.job import TaskJob
-from minitorch.app.tasks_view import Loaded, show_progress
-from minitorch.tasks.common import (BACKEND_NAMES, TaskError, backend_named, load_checkpoint,
-                                    read_checkpoint_metadata, save_checkpoint)
+from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
+from minitorch.tasks.common import BACKEND_NAMES, TaskError, backend_named
 from minitorch.tasks.optimizers import OPTIMIZERS
 from minitorch.tasks.sentiment.data import Sentences, load_split, tokenize
 from minitorch.tasks.sentiment.train import (SentimentConfig, build_model, model_options, score,
                                              train_sentiment, vectors_for)
 from minitorch.viz.tasks import plot_confusion, plot_sentences
 
-REFRESH_SECONDS = 1.0
 MAX_SENTENCE = 2_000  # characters: a review, not a book
 
 
@@ -57,38 +55,19 @@ if mode == "Train here":
                                key="optimizer")
     lr = c[4].select_slider("learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"].default, key="lr")
     backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
-    job = st.session_state.get("sentiment_job")
-    b = st.columns([1, 1, 4])
-    if b[0].button("Train", type="primary", key="train", icon=":material/play_arrow:"):
-        if job is not None:
-            job.stop()
+
+    def make_job() -> TaskJob | None:
         try:
             config = SentimentConfig(data=Path(data), epochs=int(epochs), train_size=int(size) or None,
                                      feature_maps=int(maps), optimizer=optimizer, lr=float(lr), backend=backend)
             load_split(config.data, "dev")  # a missing folder is a message now, not a failed job later
         except TaskError as err:
             st.error(f"Cannot train: {err}")
-        else:
-            job = TaskJob(lambda callback: trained(config, callback),
-                          label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}")
-            st.session_state["sentiment_job"] = job.start()
-    if b[1].button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running):
-        job.stop()
-        job.join(timeout=60)
-    running = job is not None and job.running
+            return None
+        return TaskJob(lambda callback: trained(config, callback),
+                       label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}")
 
-    @st.fragment(run_every=REFRESH_SECONDS if running else None)
-    def progress() -> None:
-        job = st.session_state.get("sentiment_job")
-        if job is None:
-            return
-        show_progress(job)
-        if job.state == "done" and st.session_state.get("sentiment_from") is not job:
-            st.session_state["sentiment"], st.session_state["sentiment_from"] = job.result, job
-        if running and not job.running:
-            st.rerun()  # the whole page: shows the new model, stops the timer
-
-    progress()
+    train_controls("sentiment_job", "sentiment", make_job)
 else:
     c = st.columns([3, 2, 1, 1])
     path = c[0].text_input("checkpoint (from minitorch train sentiment --out OUT)", "out/model.safetensors",
@@ -97,31 +76,17 @@ else:
     backend = c[2].selectbox("backend", BACKEND_NAMES, key="load_backend")
     if c[3].button("Load", type="primary", key="load"):
         try:
-            options = read_checkpoint_metadata(path, "sentiment")
-            model = build_model(options, backend_named(backend))
-            load_checkpoint(model, path)
+            model, options, backend = load_model(path, "sentiment", build_model, backend)
             val = None
             if data.strip():
                 dev = load_split(Path(data), "dev")
                 vocabulary = vectors_for({w for s in dev.words for w in s}, options["vectors"])
-                val = score(model, vocabulary, dev, tuple(options["filter_sizes"]), backend_named(backend))
-            st.session_state["sentiment"] = Loaded(model, backend_named(backend), options, path, val)
+                val = score(model, vocabulary, dev, tuple(options["filter_sizes"]), backend)
+            st.session_state["sentiment"] = Loaded(model, backend, options, path, val)
         except TaskError as err:
             st.error(f"Cannot load {path}: {err}")
 
-loaded: Loaded | None = st.session_state.get("sentiment")
-if loaded is None:
-    st.info("Train a model or load a checkpoint to see its answers.")
-    st.stop()
-
-st.subheader(f"The model ({loaded.source})")
-if mode == "Train here" and loaded.source == "trained here":
-    c = st.columns([3, 1])
-    out = c[0].text_input("save it as", "out/model.safetensors", key="save_path")
-    if c[1].button("Save checkpoint", key="save"):
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(loaded.model, Path(out), loaded.options)
-        st.success(f"Saved {out}: load it here, or run minitorch eval sentiment --checkpoint {out}")
+loaded = current_model("sentiment", "sentiment")
 
 text = st.text_input("Type a sentence", "a gripping , beautifully acted film", key="sentence",
                      max_chars=MAX_SENTENCE)
