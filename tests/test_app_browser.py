@@ -245,4 +245,8 @@ def test_digits_page_trains_and_shows_predictions(server, browser, shots):
     _idle(browser, TRAIN_TIMEOUT)
     assert _errors(browser) == []
     assert float(_metric(browser, "validation accuracy").rstrip("%")) > 20  # ten classes: chance is 10%
+    # the screenshot shows the answers: scroll the model's section to the top
+    heading = next(h for h in browser.find_elements(By.CSS_SELECTOR, "h3") if h.text.startswith("The model"))
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", heading)
+    time.sleep(0.5)
     _screenshot(browser, shots, "digits")
