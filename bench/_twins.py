@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["torch_param", "report"]
+__all__ = ["torch_param", "report", "set_threads"]
 
 
 def torch_param(p: Any, transpose: bool = False, flat: bool = False) -> Any:
@@ -21,6 +21,18 @@ def torch_param(p: Any, transpose: bool = False, flat: bool = False) -> Any:
     if flat:
         a = a.reshape(-1)  # minitorch conv biases are (out, 1[, 1]); torch's are (out,)
     return torch.nn.Parameter(torch.tensor(np.ascontiguousarray(a), dtype=torch.float64))
+
+
+def set_threads(n: int | None) -> None:
+    """Give numba and torch the same number of threads (on a loaded machine, 1 avoids both
+    libraries' thread pools spinning against other processes)."""
+    if n is None:
+        return
+    import numba
+    import torch
+
+    numba.set_num_threads(n)
+    torch.set_num_threads(n)
 
 
 def report(title: str, ours: list[float], theirs: list[float]) -> None:

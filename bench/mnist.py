@@ -2,7 +2,7 @@
 fast backend against PyTorch (CPU, float64), the same network from the same initial weights.
 
 Rounds alternate between the two in one process, so both see the same machine load. Ours is
-`minitorch train mnist`'s own loop (`tasks.common.fit`); PyTorch's is the same loop written
+`minitorch train mnist`'s own loop (`tasks.loop.fit`); PyTorch's is the same loop written
 with torch: shuffle, then per batch zero_grad, forward, mean NLL, backward, step. Only the
 training pass is timed (validation excluded, as in the epoch times the CLI reports). Prints
 each side's median and spread in seconds per epoch and the ratio.
@@ -17,12 +17,13 @@ import time
 
 import numpy as np
 
-from minitorch.tasks.common import backend_named, fit, seed_everything
+from minitorch.tasks.common import backend_named, seed_everything
+from minitorch.tasks.loop import fit
 from minitorch.tasks.mnist.model import LeNet
 from minitorch.tasks.mnist.train import PIXELS, MnistConfig, _MnistLoop, load_training_data
 from minitorch.tasks.optimizers import make_optimizer
 
-from _twins import report, torch_param
+from _twins import report, set_threads, torch_param
 
 
 def torch_twin(model: LeNet):  # type: ignore[no-untyped-def]
@@ -71,7 +72,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--optimizer", default="sgd", choices=("sgd", "momentum", "adam"))
     parser.add_argument("--pixels", default="unit", choices=("raw", "unit", "standard"))
+    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
     args = parser.parse_args()
+    set_threads(args.threads)
 
     config = MnistConfig(epochs=1, batch=args.batch, lr=args.lr, optimizer=args.optimizer, pixels=args.pixels)
     train, val = load_training_data(config)

@@ -3,7 +3,7 @@ sentences, minitorch's fast backend against PyTorch (CPU, float64), the same net
 same initial weights, the same batches.
 
 Rounds alternate between the two in one process, so both see the same machine load. Ours is
-`minitorch train sentiment`'s own loop (`tasks.common.fit`, embedding each batch as it goes);
+`minitorch train sentiment`'s own loop (`tasks.loop.fit`, embedding each batch as it goes);
 PyTorch's is the same loop written with torch (embedding each batch the same way). Only the
 training pass is timed. Prints each side's median and spread in seconds per epoch and the
 ratio; multiply by 67,349 / --sentences for a full-data epoch.
@@ -19,13 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from minitorch.tasks.common import backend_named, batch_indices, fit, seed_everything
+from minitorch.tasks.common import backend_named, seed_everything
+from minitorch.tasks.loop import batch_indices, fit
 from minitorch.tasks.optimizers import make_optimizer
 from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN
 from minitorch.tasks.sentiment.train import SentimentConfig, _SentimentLoop
 
-from _twins import report, torch_param
+from _twins import report, set_threads, torch_param
 
 
 def torch_twin(model: KimCNN):  # type: ignore[no-untyped-def]
@@ -59,7 +60,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="epochs per side, alternating")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
     args = parser.parse_args()
+    set_threads(args.threads)
 
     config = SentimentConfig(data=args.data, train_size=args.sentences, val_size=32, batch=args.batch, lr=args.lr)
     train = load_split(args.data, "train").head(args.sentences)

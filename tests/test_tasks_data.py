@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minitorch.tasks.common import DataError, MissingData, seed_everything
+from minitorch.tasks.common import seed_everything
+from minitorch.tasks.errors import DataError, MissingData
 from minitorch.tasks.mnist.data import load_embedded, load_idx_folder, read_idx, split_validation
 from minitorch.tasks.sentiment.data import load_split, load_vectors, read_glue_tsv, tokenize
 

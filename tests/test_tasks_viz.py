@@ -48,7 +48,7 @@ def test_feature_maps_and_sentences_check_their_shapes() -> None:
     texts = [f"sentence {i}" for i in range(6)]
     fig = plot_sentences(texts, [1, 0, 1, 0, 1, 0], [0.99, 0.02, 0.5, 0.45, 0.7, 0.8], count=2)
     shown = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert shown[:2] == ["sentence 0  [positive]", "sentence 1  [negative]"]  # most sure first
-    assert {"sentence 2  [positive]", "sentence 3  [negative]"} <= set(shown[2:])
+    assert shown[:2] == ["0.99   sentence 0  [positive]", "0.02   sentence 1  [negative]"]  # most sure first
+    assert {"0.50   ✗ sentence 2  [positive]", "0.45   sentence 3  [negative]"} <= set(shown[2:])  # 0.5 is not positive
     with pytest.raises(ValueError, match="6 sentences, 6 labels and 2 probabilities"):
         plot_sentences(texts, [0] * 6, [0.5, 0.5])

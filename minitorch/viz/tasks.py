@@ -22,6 +22,7 @@ __all__ = ["plot_curves", "plot_confusion", "plot_digit_grid", "plot_feature_map
 
 _TRAIN, _VAL = _CLASS_COLORS  # blue for training, red for validation
 _RIGHT, _WRONG = "#2b8a3e", "#e03131"
+_NEGATIVE, _POSITIVE = "#1c7ed6", "#f76707"  # sentiment bars: blue leans negative, orange positive
 _BLUES = LinearSegmentedColormap.from_list("minitorch_counts", ["#ffffff", "#a5d8ff", "#1864ab"])
 _MAPS = LinearSegmentedColormap.from_list("minitorch_maps", ["#ffffff", "#ffd43b", "#e8590c", "#5f0f40"])
 
@@ -204,9 +205,9 @@ def plot_sentences(
 ) -> Figure:
     """The sentences the model is most sure about and those it is least sure about.
 
-    Each sentence gets a bar of P(positive) from 0.5 (the bar grows right for positive, left
-    for negative); green text is a right answer, red a wrong one, and the true label is
-    given in brackets.
+    Each sentence gets a bar of P(positive) from 0.5 (orange, to the right, for positive;
+    blue, to the left, for negative), the probability, the sentence and its true label in
+    brackets; a wrong answer is red and marked ✗.
 
     Args:
         texts: the sentences.
@@ -225,26 +226,30 @@ def plot_sentences(
     order = np.argsort(-sureness, kind="stable")
     count = min(count, len(texts) // 2 if len(texts) > 1 else 1)
     panels = (("most sure", order[:count]), ("least sure", order[::-1][:count][::-1]))
-    height = 0.42 * 2 * count + 1.8
-    fig = new_figure(12.0, height)
-    # The bars take the left quarter; the sentences are written to their right.
-    fig.subplots_adjust(left=0.02, right=0.26, top=1 - 0.75 / height, bottom=0.5 / height, hspace=0.45)
+    height = 0.36 * 2 * count + 1.7
+    fig = new_figure(11.0, height)
+    # The bars take the left fifth; each sentence is written to the right of its bar.
+    fig.subplots_adjust(left=0.045, right=0.22, top=1 - 0.75 / height, bottom=0.45 / height, hspace=0.35)
     axes = fig.subplots(2, 1, squeeze=False)[:, 0]
     for ax, (name, picks) in zip(axes, panels):
         y = np.arange(len(picks))[::-1]
         p = probs[picks]
-        ax.barh(y, p - 0.5, left=0.5, color=[_VAL if v > 0.5 else _TRAIN for v in p], height=0.6, alpha=0.85)
+        ax.barh(y, p - 0.5, left=0.5, color=[_POSITIVE if v > 0.5 else _NEGATIVE for v in p], height=0.6)
         ax.axvline(0.5, color="#495057", linewidth=1)
         for yy, k in zip(y, picks):
             right = int(probs[k] > 0.5) == int(labels[k])
-            sentence = textwrap.shorten(texts[k], width=95, placeholder=" …")
+            sentence = textwrap.shorten(texts[k], width=90, placeholder=" …") or "(empty)"
             truth = "positive" if labels[k] else "negative"
-            ax.text(1.03, yy, f"{sentence}  [{truth}]", va="center", ha="left", fontsize=8.5,
-                    color=_RIGHT if right else _WRONG, transform=ax.get_yaxis_transform())
+            mark = "" if right else "✗ "
+            ax.text(1.04, yy, f"{probs[k]:.2f}   {mark}{sentence}  [{truth}]", va="center", ha="left", fontsize=8.5,
+                    color="#212529" if right else _WRONG, fontweight="normal" if right else "bold",
+                    transform=ax.get_yaxis_transform())
         ax.set_xlim(0, 1)
+        ax.set_ylim(-0.6, len(picks) - 0.4)
         ax.set_yticks([])
-        ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0\nnegative", "0.25", "0.5", "0.75", "1\npositive"])
+        ax.set_xticks([0, 0.5, 1], ["0 neg.", "0.5", "pos. 1"], fontsize=8)
         ax.set_title(f"{name}: P(positive)", loc="left", fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
-    fig.suptitle(title or "Validation sentences (green text: right, red: wrong; [true label])", fontsize=10)
+    fig.suptitle(title or "Validation sentences: the model's P(positive), the sentence and [its true label]; "
+                 "✗ red: a wrong answer", fontsize=10)
     return fig

