@@ -104,7 +104,8 @@ class Max(Function):
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         a, out, dim = ctx.saved_values
         winners = a == out  # 1.0 where a holds the maximum of its slice
-        return grad_output * winners / winners.sum(dim)
+        # share the (small, reduced-shape) gradient first: one full-size product, not two
+        return winners * (grad_output / winners.sum(dim))
 
 
 def max(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A001 - the course's name
