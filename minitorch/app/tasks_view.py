@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from ..tasks.common import (EpochReport, History, StepReport, backend_named, load_checkpoint,
-                            read_checkpoint_metadata, save_checkpoint)
+from ..tasks.common import backend_named, load_checkpoint, read_checkpoint_metadata, save_checkpoint
+from ..tasks.loop import EpochReport, History, StepReport
 from .common import show_figure
 from .job import TaskJob
 

@@ -12,7 +12,8 @@ from minitorch import no_grad
 from minitorch.app.common import show_figure
 from minitorch.app.job import TaskJob
 from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
-from minitorch.tasks.common import BACKEND_NAMES, TaskError, backend_named
+from minitorch.tasks.common import BACKEND_NAMES, backend_named
+from minitorch.tasks.errors import TaskError
 from minitorch.tasks.mnist.model import CLASSES
 from minitorch.tasks.mnist.train import (MnistConfig, build_model, load_training_data, model_options, predict,
                                          to_input, train_mnist)

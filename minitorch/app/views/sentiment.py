@@ -10,7 +10,8 @@ import streamlit as st
 from minitorch.app.common import show_figure
 from minitorch.app.job import TaskJob
 from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
-from minitorch.tasks.common import BACKEND_NAMES, TaskError, backend_named
+from minitorch.tasks.common import BACKEND_NAMES, backend_named
+from minitorch.tasks.errors import TaskError
 from minitorch.tasks.optimizers import OPTIMIZERS
 from minitorch.tasks.sentiment.data import Sentences, load_split, tokenize
 from minitorch.tasks.sentiment.train import (SentimentConfig, build_model, model_options, score,
