@@ -59,6 +59,15 @@ def test_digits_page_trains_and_answers(tmp_path):
     assert first in [str(d) for d in range(10)]
     at.number_input(key="digit").set_value(499).run()
     assert "the model says" in metrics(ok(at))
+    # a picture of a digit, uploaded: the model answers it; a broken file is a message
+    captions = lambda: [c for image in at.image for c in image.captions]  # noqa: E731
+    assert "the input (a 9)" in captions()  # validation digit 499 is a nine
+    at.file_uploader(key="upload").upload("one.png", drawn_one(), "image/png").run()
+    assert not ok(at).error and "the model says" in metrics(at)
+    assert "the input" in captions() and "the input (a 9)" not in captions()  # the upload is the input
+    at.file_uploader(key="upload").upload("broken.png", b"not a png", "image/png").run()
+    assert "Cannot read broken.png" in ok(at).error[0].value
+    at.file_uploader(key="upload").clear().run()
     # save the trained model; loading the file back gives the same answers
     path = tmp_path / "digits" / "model.safetensors"
     at.text_input(key="save_path").input(str(path)).run()
@@ -124,3 +133,28 @@ def test_sentiment_page_loads_a_checkpoint(sst, tmp_path):
     shown = metrics(ok(at))
     assert shown["dev accuracy"] == f"{result.val.accuracy:.1%}"
     assert shown["words GloVe knows"].endswith(" of 6")
+
+
+def drawn_one() -> bytes:
+    """A "1" drawn in black on white paper, as a paint program or a photo gives it (PNG)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (200, 200), "white")
+    ImageDraw.Draw(picture).line([(100, 30), (100, 170)], fill="black", width=24)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_drawn_digit_becomes_mnist_style():
+    import numpy as np
+
+    from minitorch.app.tasks_view import digit_from_picture
+
+    digit = digit_from_picture(drawn_one())
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert digit[14, 14] > 200 and digit[14, 2] < 30  # light ink on a dark background, like MNIST
+    with pytest.raises(ValueError, match="not a picture"):
+        digit_from_picture(b"not an image")

@@ -3,11 +3,13 @@ and the training job's progress drawn from its reports."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from ..tasks.common import backend_named, load_checkpoint, read_checkpoint_metadata, save_checkpoint
@@ -16,7 +18,7 @@ from .common import show_figure
 from .job import TaskJob
 
 __all__ = ["Loaded", "show_progress", "train_controls", "offer_save", "load_model", "current_model",
-           "REFRESH_SECONDS"]
+           "digit_from_picture", "REFRESH_SECONDS"]
 
 REFRESH_SECONDS = 1.0  # how often a running job's progress is redrawn
 
@@ -139,3 +141,21 @@ def current_model(key: str, task: str) -> Loaded:
     st.subheader(f"The model ({loaded.source})")
     offer_save(loaded, task)
     return loaded
+
+
+def digit_from_picture(data: bytes) -> np.ndarray:
+    """A picture file (PNG, JPEG) as an MNIST-style digit: 28 x 28 uint8, light ink on black.
+
+    Raises:
+        ValueError: the bytes are not a picture PIL can read.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data)).convert("L").resize((28, 28))
+    except UnidentifiedImageError as err:
+        raise ValueError(f"not a picture: {err}") from None
+    pixels = np.asarray(image, dtype=np.float64)
+    if pixels.mean() > 127:  # dark ink on light paper: MNIST is the other way round
+        pixels = 255.0 - pixels
+    return pixels.clip(0, 255).astype(np.uint8)

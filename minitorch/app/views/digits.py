@@ -2,8 +2,6 @@
 a checkpoint from `minitorch train mnist`; see validation predictions, the confusion matrix
 and the first layer's feature maps; pick or upload a digit and get the model's answer."""
 
-import io
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -11,7 +9,7 @@ import streamlit as st
 from minitorch import no_grad
 from minitorch.app.common import show_figure
 from minitorch.app.job import TaskJob
-from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
+from minitorch.app.tasks_view import Loaded, current_model, digit_from_picture, load_model, train_controls
 from minitorch.tasks.common import BACKEND_NAMES, backend_named
 from minitorch.tasks.errors import TaskError
 from minitorch.tasks.mnist.model import CLASSES
@@ -39,17 +37,6 @@ def trained(config: MnistConfig, callback) -> Loaded:
     """Train as `minitorch train mnist` does (in the job's thread); the model and its answers."""
     result = train_mnist(config, callback)
     return Loaded(result.model, backend_named(config.backend), model_options(config), "trained here", result.val)
-
-
-def from_upload(data: bytes) -> np.ndarray:
-    """An uploaded picture as a 28 x 28 MNIST-style digit (white on black, 0..255)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(data)).convert("L").resize((28, 28))
-    pixels = np.asarray(image, dtype=np.float64)
-    if pixels.mean() > 127:  # dark ink on light paper: MNIST is the other way round
-        pixels = 255.0 - pixels
-    return pixels.clip(0, 255).astype(np.uint8)
 
 
 st.title("Digits")
@@ -111,10 +98,12 @@ with try_tab:
     index = c[0].number_input(f"validation digit (0 to {len(val.digits) - 1})", 0, len(val.digits) - 1, 0,
                               key="digit")
     upload = c[0].file_uploader("or upload a picture of a digit", type=["png", "jpg", "jpeg"], key="upload")
+    image, truth = val.digits.images[int(index)], int(val.digits.labels[int(index)])
     if upload is not None:
-        image, truth = from_upload(upload.getvalue()), None
-    else:
-        image, truth = val.digits.images[int(index)], int(val.digits.labels[int(index)])
+        try:
+            image, truth = digit_from_picture(upload.getvalue()), None
+        except ValueError as err:
+            c[0].error(f"Cannot read {upload.name}: {err}")
     probs, maps = answer(loaded, image[None])
     guess = int(probs[0].argmax())
     c[0].image(255 - image, caption="the input" + (f" (a {truth})" if truth is not None else ""), width=140)
