@@ -10,6 +10,7 @@ them there as app-<page>.png (what the README shows).
 import contextlib
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -206,6 +207,34 @@ def test_training_page_trains_and_shows_the_result(server, browser, shots):
     assert _metric(browser, "correct").endswith("/50")
     assert len(browser.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')) >= 2
     _screenshot(browser, shots, "training")
+
+
+def _button(driver, label: str):
+    return next(b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith(label))
+
+
+def _epoch(driver) -> int:
+    """The epoch the progress line reports (0 when there is none yet)."""
+    found = re.search(r"epoch (\d+) of", driver.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text)
+    return int(found.group(1)) if found else 0
+
+
+def test_training_page_updates_while_training_and_stops(server, browser):
+    _open(browser, f"{server}/training", "Training")
+    _type(browser, "epochs", "5000")
+    _button(browser, "Train").click()
+    # the progress redraws by itself while the run goes on ...
+    WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.2).until(lambda d: _epoch(d) > 0)
+    first = _epoch(browser)
+    WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.2).until(lambda d: _epoch(d) > first)
+    # ... and Stop ends it early
+    _button(browser, "Stop").click()
+    WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
+        lambda d: "Stopped after" in d.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text
+    )
+    _idle(browser)
+    assert 0 < _epoch(browser) < 5000
+    assert _errors(browser) == []
 
 
 def test_backends_page_times_the_backends(server, browser, shots):
