@@ -39,18 +39,19 @@ def minitorch_epochs(config: TrainConfig) -> list[float]:
     return [b - a for a, b in zip(stamps, stamps[1:])]
 
 
-def torch_epochs(config: TrainConfig) -> list[float]:
-    """The same training in PyTorch: seconds of each epoch after the first."""
+def torch_epochs(config: TrainConfig, device: str = "cpu") -> list[float]:
+    """The same training in PyTorch (on `device`): seconds of each epoch after the first."""
     import torch
 
     graph = datasets[config.dataset](config.points, seed=config.seed)
     params = []
     for w, b in init_weights(config.seed, [2, config.hidden, config.hidden, 1]):
-        params += [torch.tensor(w, dtype=torch.float64, requires_grad=True),
-                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
+        params += [torch.tensor(w, dtype=torch.float64, device=device, requires_grad=True),
+                   torch.tensor(b, dtype=torch.float64, device=device, requires_grad=True)]
     optim = torch.optim.SGD(params, lr=config.lr)
-    X = torch.tensor(graph.X, dtype=torch.float64)
-    sign = torch.tensor([[1.0 if label == 1 else -1.0] for label in graph.y], dtype=torch.float64)
+    X = torch.tensor(graph.X, dtype=torch.float64, device=device)
+    sign = torch.tensor([[1.0 if label == 1 else -1.0] for label in graph.y], dtype=torch.float64,
+                        device=device)
     order = list(range(graph.N))
     shuffle = random.Random(config.seed).shuffle
     batch = config.batch or graph.N
@@ -58,7 +59,7 @@ def torch_epochs(config: TrainConfig) -> list[float]:
     for _ in range(config.epochs):
         shuffle(order)
         for first in range(0, graph.N, batch):
-            idx = torch.tensor(order[first : first + batch])
+            idx = torch.tensor(order[first : first + batch], device=device)
             optim.zero_grad()
             h = X[idx]
             for layer in range(3):

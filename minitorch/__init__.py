@@ -1,5 +1,7 @@
 """minitorch: the MiniTorch system, a from-scratch deep learning library to learn from."""
 
+from typing import Any
+
 from . import operators
 from .operators import prod  # the course's package exposes it at top level (its tests use it)
 from .autodiff import (
@@ -108,3 +110,15 @@ __all__ = [
     "read_metadata",
     "save",
 ]
+
+# The CUDA backend loads on first use (`minitorch.CudaOps`): importing numba.cuda is slow, and
+# numba-cuda is an optional extra (pip install "minitorch[cuda]").
+_CUDA_NAMES = ("CudaOps", "CudaBackend", "sum_practice", "mm_practice")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CUDA_NAMES:
+        from . import cuda_ops
+
+        return getattr(cuda_ops, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .files import write_json_atomic
-from .train import BACKENDS, EpochReport, TrainConfig, TrainResult, train
+from .train import BACKENDS, BackendUnavailable, EpochReport, TrainConfig, TrainResult, train
 
 __all__ = ["main"]
 
@@ -76,6 +76,11 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
     try:
         result = train(config, progress)
+    except BackendUnavailable as e:  # one line that says what to do, not a numba traceback
+        bar.leave = False  # and no empty progress bar above it
+        bar.close()
+        print(f"minitorch train: error: {e}", file=sys.stderr)
+        return 2
     finally:
         bar.close()
     write_json_atomic(args.out / "metrics.json", result.metrics())

@@ -59,14 +59,15 @@ def index_to_position(index: Index, strides: Strides) -> int:
     r"""Storage position of a multidimensional index: $\sum_i index_i \cdot strides_i$.
 
     Args:
-        index: one entry per dimension.
+        index: one entry per dimension (it may be longer, as a kernel's fixed-size index
+            buffer is: only the first `len(strides)` entries are read).
         strides: the tensor's strides.
 
     Returns:
         The position in storage.
     """
     position = 0
-    for i in range(len(index)):
+    for i in range(len(strides)):
         position += index[i] * strides[i]
     return position
 
@@ -194,7 +195,8 @@ class TensorData:
     """A flat float64 storage viewed through a shape and strides.
 
     Args:
-        storage: the flat values (a numpy array is used as is, without a copy).
+        storage: the flat values (a float64 array, numpy's or a device backend's, is used as
+            is, without a copy).
         shape: the size of each dimension.
         strides: the storage step of each dimension; contiguous row-major by default.
 
@@ -209,7 +211,7 @@ class TensorData:
         shape: UserShape,
         strides: UserStrides | None = None,
     ) -> None:
-        if isinstance(storage, np.ndarray) and storage.dtype == np.float64:
+        if getattr(storage, "dtype", None) == np.float64:  # numpy's or a device's array: no copy
             self._storage = storage
         else:
             self._storage = np.array(storage, dtype=np.float64)

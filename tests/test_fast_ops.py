@@ -81,8 +81,8 @@ def test_fast_and_simple_agree_on_batched_and_broadcast_matmul(shape_a, shape_b)
 
 def test_large_strided_elementwise_ops_and_reductions_run_in_parallel_and_match_numpy():
     rng = np.random.default_rng(1)
-    a = strided((40, 30, 50), rng)  # 60,000 elements, more than PARALLEL_WORK
-    b = strided((30, 1), rng)  # broadcast against a
+    a = strided((80, 60, 60), rng)  # 288,000 elements, more than PARALLEL_WORK
+    b = strided((60, 1), rng)  # broadcast against a
     assert a.size >= fast_ops.PARALLEL_WORK
     x, y = a.to_numpy(), b.to_numpy()
     np.testing.assert_allclose((a * b + a.exp()).to_numpy(), x * y + np.exp(x), rtol=1e-12)
@@ -95,9 +95,9 @@ def test_large_strided_elementwise_ops_and_reductions_run_in_parallel_and_match_
 
 def test_large_matmul_with_transposed_operands_runs_in_parallel_and_matches_numpy():
     rng = np.random.default_rng(2)
-    a = strided((3, 70, 150), rng)
-    b = strided((150, 90), rng)  # the transposed layout the backward pass produces
-    work = 3 * 70 * 90 * 150 // 32
+    a = strided((3, 130, 200), rng)
+    b = strided((200, 110), rng)  # the transposed layout the backward pass produces
+    work = 3 * 130 * 110 * 200 // 32
     assert work >= fast_ops.PARALLEL_WORK
     np.testing.assert_allclose((a @ b).to_numpy(), a.to_numpy() @ b.to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(
@@ -112,6 +112,17 @@ def test_matmul_blocks_cover_sizes_that_are_not_multiples_of_the_block():
     for m, k, n in [(fast_ops.MC + 1, fast_ops.KC + 3, fast_ops.NC + 5), (7, 5, 3), (1, 9, 1)]:
         a, b = strided((m, k), rng), strided((k, n), rng)
         np.testing.assert_allclose((a @ b).to_numpy(), a.to_numpy() @ b.to_numpy(), rtol=1e-10)
+
+
+def test_elementwise_ops_broadcast_along_any_dimension_including_the_last():
+    rng = np.random.default_rng(4)
+    for shape_a, shape_b in [((4, 5, 6), (5, 1)), ((4, 5, 6), (6,)), ((4, 1, 6), (5, 1)),
+                             ((3, 1), (1, 7)), ((2, 3), (1,)), ((0, 3), (3,)), ((3, 0), (1,))]:
+        a, b = strided(shape_a, rng), strided(shape_b, rng)
+        np.testing.assert_allclose((a * b - b).to_numpy(), a.to_numpy() * b.to_numpy() - b.to_numpy())
+        out = FastBackend.exp_map(b, minitorch.zeros(np.broadcast_shapes(shape_a, shape_b),
+                                                     backend=FastBackend))
+        np.testing.assert_allclose(out.to_numpy(), np.broadcast_to(np.exp(b.to_numpy()), out.shape))
 
 
 # ---- The kernel builders, called as the course's parallel_check.py calls them -------------------
