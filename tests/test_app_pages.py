@@ -185,6 +185,20 @@ def test_training_runs_in_the_background_and_shows_the_result():
     assert len(at.image) == 2  # loss curve and decision boundary
 
 
+def test_training_on_a_backend_this_machine_lacks_is_a_message(monkeypatch):
+    from minitorch.train import BACKENDS, BackendUnavailable
+
+    def no_gpu(hidden, seed):
+        raise BackendUnavailable("the CUDA backend needs an NVIDIA GPU")
+
+    monkeypatch.setitem(BACKENDS, "gpu", no_gpu)  # the page lists what BACKENDS holds
+    at = page("training")
+    at.selectbox(key="backend").select("gpu").run()
+    at.button(key="train").click().run()
+    assert "Cannot train: the CUDA backend needs an NVIDIA GPU" in ok(at).error[0].value
+    assert "job" not in at.session_state
+
+
 def test_training_stops_when_asked():
     at = page("training")
     at.number_input(key="epochs").set_value(5000).run()

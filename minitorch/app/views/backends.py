@@ -17,9 +17,13 @@ st.markdown(
 )
 if "fast" not in backends:
     st.info("The fast (numba) backend is not in this version of the library yet.")
+if not any(name.startswith("cuda") for name in backends):
+    st.caption("No CUDA backend here: it needs an NVIDIA GPU and numba-cuda "
+               '(pip install "minitorch[cuda]").')
 
 c = st.columns(3)
-chosen = c[0].multiselect("backends", list(backends), list(backends), key="backends")
+chosen = c[0].multiselect("backends", list(backends), [b for b in backends if "simulator" not in b],
+                          key="backends")
 ops = c[1].multiselect("operations", list(OPERATIONS), list(OPERATIONS), key="ops",
                        format_func=lambda name: f"{name}: {OPERATIONS[name][0]}")
 n = c[2].select_slider("n", [4, 8, 16, 32, 64, 128, 256], 32, key="n",

@@ -10,7 +10,7 @@ import streamlit as st
 import minitorch
 from minitorch.app.common import show_figure
 from minitorch.app.job import TrainingJob
-from minitorch.train import BACKENDS, TrainConfig
+from minitorch.train import BACKENDS, BackendUnavailable, TrainConfig
 from minitorch.viz import plot_decision_boundary, plot_loss
 
 REFRESH_SECONDS = 1.0
@@ -39,9 +39,12 @@ c1, c2, _ = st.columns([1, 1, 4])
 if c1.button("Train", type="primary", key="train", icon=":material/play_arrow:"):
     if job is not None:
         job.stop()
-    config = TrainConfig(dataset=dataset, backend=backend, hidden=hidden, epochs=int(epochs),
-                         lr=float(lr), points=points, seed=int(seed))
-    job = st.session_state["job"] = TrainingJob(config).start()
+    try:
+        config = TrainConfig(dataset=dataset, backend=backend, hidden=hidden, epochs=int(epochs),
+                             lr=float(lr), points=points, seed=int(seed))
+        job = st.session_state["job"] = TrainingJob(config).start()
+    except (ValueError, BackendUnavailable) as err:  # e.g. cuda without a GPU
+        st.error(f"Cannot train: {err}")
     st.session_state.pop("boundary", None)
 if c2.button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.snapshot().running):
     job.stop()
