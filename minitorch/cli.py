@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .files import write_json_atomic
 from .train import BACKENDS, BackendUnavailable, EpochReport, TrainConfig, TrainResult, train
