@@ -66,7 +66,7 @@ def sentiment_training(result: Any, out: Path) -> None:
     _save(plot_confusion(val.confusion(), ["negative", "positive"],
                          title=f"Dev sentences: {val.correct}/{len(val.sentences)} right ({val.accuracy:.1%})"),
           out / "confusion.png")
-    _save(plot_sentences(val.sentences.text, val.sentences.labels, val.probs), out / "sentences.png")
+    _save(plot_sentences(val.sentences.text, val.sentences.labels, val.probs, count=6), out / "sentences.png")
 
 
 def confusion(result: Any, task: str, where: str, out: Path) -> None:

@@ -65,7 +65,7 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str | None = None
     loss_ax.set_ylabel("mean loss")
     acc_ax.set_title(f"accuracy (best validation {100 * history['val_accuracy'][best]:.1f}%, epoch {best + 1})")
     acc_ax.set_ylabel("% right")
-    loss_ax.legend(loc="upper right", fontsize=8)
+    loss_ax.legend(loc="best", fontsize=8)
     acc_ax.legend(loc="lower right", fontsize=8)
     if title:
         fig.suptitle(title)
@@ -213,7 +213,7 @@ def plot_sentences(
         texts: the sentences.
         labels: their true labels (0 negative, 1 positive).
         probs: the model's P(positive) for each.
-        count: sentences per panel.
+        count: sentences per panel (at most a third of them).
         title: the figure title.
     """
     probs = np.asarray(probs, dtype=float)
@@ -222,15 +222,18 @@ def plot_sentences(
             f"plot_sentences: expected one label and one probability per sentence, got "
             f"{len(texts)} sentences, {len(labels)} labels and {len(probs)} probabilities"
         )
-    sureness = np.abs(probs - 0.5)
-    order = np.argsort(-sureness, kind="stable")
-    count = min(count, len(texts) // 2 if len(texts) > 1 else 1)
-    panels = (("most sure", order[:count]), ("least sure", order[::-1][:count][::-1]))
-    height = 0.36 * 2 * count + 1.7
+    count = max(1, min(count, len(texts) // 3))
+    by_p = np.argsort(probs, kind="stable")
+    panels = (
+        ("most sure it is positive", by_p[::-1][:count]),
+        ("most sure it is negative", by_p[:count]),
+        ("least sure", np.argsort(np.abs(probs - 0.5), kind="stable")[:count]),
+    )
+    height = 0.36 * 3 * count + 2.2
     fig = new_figure(11.0, height)
     # The bars take the left fifth; each sentence is written to the right of its bar.
-    fig.subplots_adjust(left=0.045, right=0.22, top=1 - 0.75 / height, bottom=0.45 / height, hspace=0.35)
-    axes = fig.subplots(2, 1, squeeze=False)[:, 0]
+    fig.subplots_adjust(left=0.045, right=0.22, top=1 - 0.75 / height, bottom=0.45 / height, hspace=0.45)
+    axes = fig.subplots(3, 1, squeeze=False)[:, 0]
     for ax, (name, picks) in zip(axes, panels):
         y = np.arange(len(picks))[::-1]
         p = probs[picks]
