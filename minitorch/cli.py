@@ -1,15 +1,13 @@
-"""`minitorch` on the command line: `minitorch train [options]`."""
+"""`minitorch` on the command line: `minitorch train [options]`, `minitorch app [options]`."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from .files import write_json_atomic
 from .train import BACKENDS, BackendUnavailable, EpochReport, TrainConfig, TrainResult, train
 
 __all__ = ["main"]
@@ -17,7 +15,11 @@ __all__ = ["main"]
 
 def _parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="minitorch", description="minitorch: learn deep learning by building it.")
+    parser = argparse.ArgumentParser(
+        prog="minitorch", description="minitorch: learn deep learning by building it.",
+        epilog="Real tasks: minitorch train mnist|sentiment [options], "
+        "minitorch eval mnist|sentiment --checkpoint PATH --data FOLDER (each takes --help).",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser(
         "train",
@@ -39,21 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, default=Path("out"), help="folder for metrics and plots")
     t.add_argument("--no-plots", action="store_true", help="skip boundary.png and loss.png")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_app_command(commands)
     return parser
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write `data` to `path` so that a reader sees the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def _add_app_command(commands: Any) -> None:
+    # Listed here for --help; `main` hands its options to streamlit before argparse sees them.
+    commands.add_parser(
+        "app",
+        help="start the interactive app (Streamlit) on localhost",
+        description="Start the interactive app on localhost. Every further option goes to "
+        "`streamlit run`, e.g. `minitorch app --server.port 8765 --server.headless true`. "
+        'Needs streamlit: pip install "minitorch[app]".',
+    )
 
 
 def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -109,6 +109,15 @@ def _save_plots(result: TrainResult, out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["app"] and not {"-h", "--help"} & set(argv[1:]):
+        from .app.launch import main as run_app  # streamlit's options pass through untouched
+
+        return run_app(argv[1:])
+    from .tasks import cli as tasks_cli  # train mnist|sentiment and eval live with the tasks
+
+    if tasks_cli.handles(argv):
+        return tasks_cli.main(argv)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "train":

@@ -1,0 +1,45 @@
+"""Shared by bench/mnist.py and bench/sentiment.py: copying a minitorch model's weights into
+a PyTorch twin, and reporting two lists of epoch times side by side."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import numpy as np
+
+__all__ = ["torch_param", "report", "set_threads"]
+
+
+def torch_param(p: Any, transpose: bool = False, flat: bool = False) -> Any:
+    """A minitorch Parameter's value as a float64 torch Parameter (a copy)."""
+    import torch
+
+    a = p.value.to_numpy()
+    if transpose:
+        a = a.T  # minitorch Linear keeps (in, out); torch keeps (out, in)
+    if flat:
+        a = a.reshape(-1)  # minitorch conv biases are (out, 1[, 1]); torch's are (out,)
+    return torch.nn.Parameter(torch.tensor(np.ascontiguousarray(a), dtype=torch.float64))
+
+
+def set_threads(n: int | None) -> None:
+    """Give numba and torch the same number of threads (on a loaded machine, 1 avoids both
+    libraries' thread pools spinning against other processes)."""
+    if n is None:
+        return
+    import numba
+    import torch
+
+    numba.set_num_threads(n)
+    torch.set_num_threads(n)
+
+
+def report(title: str, ours: list[float], theirs: list[float]) -> None:
+    """Median and spread of each side's seconds per epoch, and their ratio."""
+    med_o, med_t = statistics.median(ours), statistics.median(theirs)
+    print(title)
+    print(f"  minitorch (fast backend) {med_o:8.2f} s/epoch  (min {min(ours):.2f}, max {max(ours):.2f}, {len(ours)} epochs)")
+    print(f"  PyTorch CPU, float64     {med_t:8.2f} s/epoch  (min {min(theirs):.2f}, max {max(theirs):.2f}, {len(theirs)} epochs)")
+    rounds = ", ".join(f"{o / t:.2f}" for o, t in zip(ours, theirs))
+    print(f"  ratio minitorch / PyTorch: {med_o / med_t:.2f} (median over median); per round: {rounds}")

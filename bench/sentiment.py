@@ -1,0 +1,108 @@
+"""Sentiment benchmark: one epoch of the Kim CNN on a fixed slice of SST-2's training
+sentences, minitorch's fast backend against PyTorch (CPU, float64), the same network from the
+same initial weights, the same batches.
+
+Rounds alternate between the two in one process, so both see the same machine load. Ours is
+`minitorch train sentiment`'s own loop (`tasks.loop.fit`, embedding each batch as it goes);
+PyTorch's is the same loop written with torch (embedding each batch the same way). Only the
+training pass is timed. Prints each side's median and spread in seconds per epoch and the
+ratio; multiply by 67,349 / --sentences for a full-data epoch.
+
+    python bench/sentiment.py --data FOLDER [--sentences 3200] [--rounds 3] [--batch 32] [--lr 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from minitorch.tasks.common import backend_named, seed_everything
+from minitorch.tasks.loop import batch_indices, fit
+from minitorch.tasks.optimizers import make_optimizer
+from minitorch.tasks.sentiment.data import load_split, load_vectors
+from minitorch.tasks.sentiment.model import KimCNN
+from minitorch.tasks.sentiment.train import SentimentConfig, _SentimentLoop
+
+from _twins import report, set_threads, torch_param
+
+
+def torch_twin(model: KimCNN):  # type: ignore[no-untyped-def]
+    """The Kim CNN in PyTorch with `model`'s current weights; convolutions read zeros past the
+    end, as minitorch's do."""
+    import torch
+    import torch.nn.functional as F
+
+    class Twin(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            convs = [getattr(model, f"conv{i}") for i in range(1, len(model.filter_sizes) + 1)]
+            self.ws = torch.nn.ParameterList([torch_param(c.weights) for c in convs])
+            self.bs = torch.nn.ParameterList([torch_param(c.bias, flat=True) for c in convs])
+            self.w, self.b = torch_param(model.linear.weights, transpose=True), torch_param(model.linear.bias)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]  # (B, D, L) -> (B,) logits
+            h = sum(F.conv1d(F.pad(x, (0, w.shape[2] - 1)), w, b).relu().amax(dim=2) for w, b in zip(self.ws, self.bs))
+            return F.linear(F.dropout(h, 0.25, self.training), self.w, self.b).view(-1)
+
+    return Twin()
+
+
+def main() -> None:
+    import torch
+    import torch.nn.functional as F
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder with GLUE's SST-2 train.tsv and dev.tsv")
+    parser.add_argument("--sentences", type=int, default=3200, help="the first N training sentences")
+    parser.add_argument("--rounds", type=int, default=3, help="epochs per side, alternating")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
+    args = parser.parse_args()
+    set_threads(args.threads)
+
+    config = SentimentConfig(data=args.data, train_size=args.sentences, val_size=32, batch=args.batch, lr=args.lr)
+    train = load_split(args.data, "train").head(args.sentences)
+    val = load_split(args.data, "dev").head(32)
+    vocab = load_vectors({w for s in train.words + val.words for w in s})
+    backend = backend_named("fast")
+    seed_everything(0)
+    model = KimCNN(backend, vocab.dim)
+    optimizer = make_optimizer("sgd", model.parameters(), args.lr)
+    # warm up ours (numba compiles or loads its cache) on a few batches
+    fit(_SentimentLoop(config, model, optimizer, vocab, train.head(4 * args.batch), val), 1, 0)
+    ours = _SentimentLoop(config, model, optimizer, vocab, train, val)
+    twin = torch_twin(model)  # the same weights from here on
+    torch_opt = torch.optim.SGD(twin.parameters(), lr=args.lr)
+    y = torch.tensor(train.labels, dtype=torch.float64)
+
+    def torch_epoch(rng: np.random.Generator) -> float:
+        twin.train()
+        start = time.perf_counter()
+        for index in batch_indices(len(train), args.batch, rng):
+            x = vocab.embed([ours.train_ids[i] for i in index], min_length=5)  # (B, L, D)
+            x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))  # (B, D, L)
+            torch_opt.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(twin(x), y[index])
+            loss.backward()
+            torch_opt.step()
+        return time.perf_counter() - start
+
+    mine, theirs = [], []
+    for r in range(args.rounds):
+        mine.append(fit(ours, 1, r).seconds[0])
+        theirs.append(torch_epoch(np.random.default_rng(r)))
+    import numba
+
+    report(
+        f"Sentiment: one epoch of {len(train)} SST-2 sentences, batch {args.batch}, sgd lr {args.lr} "
+        f"(numba threads {numba.get_num_threads()}, torch threads {torch.get_num_threads()})",
+        mine, theirs,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""What the digits and sentiment tasks share besides the loop (`loop.py`) and the errors
+(`errors.py`): answers and metrics, seeds, backends, the course's initialisation and
+checkpoints with the options evaluation needs.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, MissingData, TaskError
+from .loop import History
+
+__all__ = [
+    "Answers",
+    "config_json",
+    "run_metrics",
+    "seed_everything",
+    "backend_named",
+    "BACKEND_NAMES",
+    "course_init",
+    "confusion_matrix",
+    "save_checkpoint",
+    "read_checkpoint_metadata",
+    "load_checkpoint",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers on a labelled set
+
+
+class Answers:
+    """What a model answered on a labelled set: subclasses give `labels`, `predicted` and the
+    number of `classes`."""
+
+    classes: int
+
+    @property
+    def labels(self) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def predicted(self) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def correct(self) -> int:
+        return int(np.sum(self.predicted == self.labels))
+
+    @property
+    def total(self) -> int:
+        return len(self.labels)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(self.total, 1)
+
+    def confusion(self) -> np.ndarray:
+        return confusion_matrix(self.labels, self.predicted, self.classes)
+
+
+def config_json(config: Any) -> dict[str, Any]:
+    """A config dataclass as JSON-ready values (paths as strings, tuples as lists)."""
+    out = {}
+    for key, value in asdict(config).items():
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def run_metrics(task: str, config: Any, val: Answers, history: History, **extra: Any) -> dict[str, Any]:
+    """A finished run as `metrics.json` holds it: options, `extra` figures, the final model's
+    accuracy on the validation set, and the per-epoch history."""
+    return {
+        "task": task,
+        **config_json(config),
+        **extra,
+        "accuracy": val.accuracy,
+        "correct": val.correct,
+        "total": val.total,
+        "seconds_per_epoch": float(np.mean(history.seconds)),
+        **history.as_dict(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeds and backends
+
+
+def seed_everything(seed: int) -> None:
+    """Seed the generators that initial weights and dropout draw from.
+
+    `minitorch.rand` uses Python's `random`; layers and dropout may use numpy's global
+    generator. Seeding both makes a run with the same seed the same run.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+BACKEND_NAMES = ("fast", "simple")
+
+
+def backend_named(name: str) -> Any:
+    """The tensor backend called `name` (`fast`: numba kernels, `simple`: pure Python)."""
+    import minitorch
+
+    attr = {"fast": "FastBackend", "simple": "SimpleBackend"}.get(name)
+    if attr is None:
+        raise TaskError(f"unknown --backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
+    backend = getattr(minitorch, attr, None)
+    if backend is None:
+        raise TaskError(f"--backend {name}: this build of minitorch has no {attr}")
+    return backend
+
+
+def course_init(model: Any, backend: Any) -> None:
+    """The course's initialisation: every parameter uniform in [-0.05, 0.05)."""
+    from ..tensor_create import rand
+
+    for p in model.parameters():
+        p.update(0.1 * (rand(p.value.shape, backend=backend) - 0.5))
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """`m[i, j]` counts the examples of class `i` predicted as `j`."""
+    m = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(m, (np.asarray(labels, int), np.asarray(predicted, int)), 1)
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: parameters through minitorch.save, plus what eval needs to rebuild the model
+
+_META_KEY = "minitorch.task"
+
+
+def save_checkpoint(model: Any, path: Path, options: dict[str, Any]) -> None:
+    """Save `model`'s parameters to `path` with `options` (JSON-able) as metadata."""
+    import minitorch
+
+    minitorch.save(model, path, metadata={_META_KEY: json.dumps(options, sort_keys=True)})
+
+
+def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
+    """The options a `minitorch train TASK` checkpoint was saved with.
+
+    Raises:
+        MissingData: no file at `path`.
+        DataError: the file holds no task options, or another task's.
+    """
+    import minitorch
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingData(
+            f"no checkpoint at {path}: pass --checkpoint OUT/model.safetensors, as written by "
+            f"minitorch train {task} --out OUT"
+        )
+    try:
+        metadata = minitorch.read_metadata(path)
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read the checkpoint {path}: {err}") from None
+    if _META_KEY not in metadata:
+        raise DataError(
+            f"{path} holds parameters but no task options: it was not written by "
+            f"minitorch train {task}"
+        )
+    options = json.loads(metadata[_META_KEY])
+    if options.get("task") != task:
+        raise DataError(
+            f"{path} is a checkpoint of the {options.get('task')!r} task, not {task!r}: "
+            f"use minitorch eval {options.get('task')}"
+        )
+    return options
+
+
+def load_checkpoint(model: Any, path: Path) -> None:
+    """Load the parameters at `path` into `model` (shapes must match)."""
+    import minitorch
+
+    try:
+        minitorch.load(model, path)
+    except (OSError, ValueError, KeyError) as err:
+        raise DataError(f"cannot load {path} into the model: {err}") from None
