@@ -412,10 +412,12 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
     """tile[i:i+nr, :nc] += a[nr rows, kc terms] @ b[kc rows, nc columns] (nr <= 4).
 
     Four rows of `a` times four rows of `b` per step: each load of `b` feeds four rows and
-    each row of the tile is loaded and stored once per four terms.
+    each row of the tile is loaded and stored once per four terms. Rows are read through
+    slices indexed from 0, so LLVM knows no index is negative and emits plain vector loads
+    (an index that might be negative gets numba's wraparound, which turns loads into gathers).
     """
-    t0, t1, t2, t3 = tile[i], tile[min(i + 1, i + nr - 1)], tile[min(i + 2, i + nr - 1)], tile[min(i + 3, i + nr - 1)]
     if nr == 4:
+        t0, t1, t2, t3 = tile[i], tile[i + 1], tile[i + 2], tile[i + 3]
         k = 0
         while k + 4 <= kc:
             q = p + k * a_col
@@ -427,8 +429,10 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
             q += a_row
             x30, x31, x32, x33 = a[q], a[q + a_col], a[q + 2 * a_col], a[q + 3 * a_col]
             s = r + k * b_row
+            r0, r1 = b[s : s + nc], b[s + b_row : s + b_row + nc]
+            r2, r3 = b[s + 2 * b_row : s + 2 * b_row + nc], b[s + 3 * b_row : s + 3 * b_row + nc]
             for j in range(nc):
-                b0, b1, b2, b3 = b[s + j], b[s + b_row + j], b[s + 2 * b_row + j], b[s + 3 * b_row + j]
+                b0, b1, b2, b3 = r0[j], r1[j], r2[j], r3[j]
                 t0[j] += x00 * b0 + x01 * b1 + x02 * b2 + x03 * b3
                 t1[j] += x10 * b0 + x11 * b1 + x12 * b2 + x13 * b3
                 t2[j] += x20 * b0 + x21 * b1 + x22 * b2 + x23 * b3
@@ -438,8 +442,9 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
             q = p + k * a_col
             x0, x1, x2, x3 = a[q], a[q + a_row], a[q + 2 * a_row], a[q + 3 * a_row]
             s = r + k * b_row
+            r0 = b[s : s + nc]
             for j in range(nc):
-                b0 = b[s + j]
+                b0 = r0[j]
                 t0[j] += x0 * b0
                 t1[j] += x1 * b0
                 t2[j] += x2 * b0
@@ -451,8 +456,9 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
         for k in range(kc):
             x = a[p + ii * a_row + k * a_col]
             s = r + k * b_row
+            r0 = b[s : s + nc]
             for j in range(nc):
-                t[j] += x * b[s + j]
+                t[j] += x * r0[j]
 
 
 def _matrix_multiply(  # type: ignore[no-untyped-def]
