@@ -1,5 +1,7 @@
 """minitorch: the MiniTorch system, a from-scratch deep learning library to learn from."""
 
+from typing import Any
+
 from . import operators
 from .operators import prod  # the course's package exposes it at top level (its tests use it)
 from .autodiff import (
@@ -108,3 +110,23 @@ __all__ = [
     "read_metadata",
     "save",
 ]
+
+# The course's scripts call `numba.cuda.is_available()` after a bare `import numba`, which
+# works only once numba's CUDA target has been imported; importing the CUDA backend does that
+# (about 0.3 s). Where numba's CUDA target is missing, `minitorch.CudaOps` says what to install.
+try:
+    from . import cuda_ops as _cuda_ops  # noqa: F401
+except ImportError:
+    pass
+
+# The CUDA names resolve through `cuda_ops`, whose import error names the extra to install
+# (pip install "minitorch[cuda]").
+_CUDA_NAMES = ("CudaOps", "CudaBackend", "sum_practice", "mm_practice")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CUDA_NAMES:
+        from . import cuda_ops
+
+        return getattr(cuda_ops, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

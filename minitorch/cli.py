@@ -1,14 +1,14 @@
-"""`minitorch` on the command line: `minitorch train [options]`."""
+"""`minitorch` on the command line: `minitorch train [options]`, `minitorch app [options]`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .files import write_json_atomic
-from .train import BACKENDS, EpochReport, TrainConfig, TrainResult, train
+from .train import BACKENDS, BackendUnavailable, EpochReport, TrainConfig, TrainResult, train
 
 __all__ = ["main"]
 
@@ -41,7 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, default=Path("out"), help="folder for metrics and plots")
     t.add_argument("--no-plots", action="store_true", help="skip boundary.png and loss.png")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_app_command(commands)
     return parser
+
+
+def _add_app_command(commands: Any) -> None:
+    # Listed here for --help; `main` hands its options to streamlit before argparse sees them.
+    commands.add_parser(
+        "app",
+        help="start the interactive app (Streamlit) on localhost",
+        description="Start the interactive app on localhost. Every further option goes to "
+        "`streamlit run`, e.g. `minitorch app --server.port 8765 --server.headless true`. "
+        'Needs streamlit: pip install "minitorch[app]".',
+    )
 
 
 def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -64,6 +76,11 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
     try:
         result = train(config, progress)
+    except BackendUnavailable as e:  # one line that says what to do, not a numba traceback
+        bar.leave = False  # and no empty progress bar above it
+        bar.close()
+        print(f"minitorch train: error: {e}", file=sys.stderr)
+        return 2
     finally:
         bar.close()
     write_json_atomic(args.out / "metrics.json", result.metrics())
@@ -93,6 +110,10 @@ def _save_plots(result: TrainResult, out: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["app"] and not {"-h", "--help"} & set(argv[1:]):
+        from .app.launch import main as run_app  # streamlit's options pass through untouched
+
+        return run_app(argv[1:])
     from .tasks import cli as tasks_cli  # train mnist|sentiment and eval live with the tasks
 
     if tasks_cli.handles(argv):

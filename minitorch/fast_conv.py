@@ -26,6 +26,7 @@ from numba import prange
 from .autodiff import Context, no_grad
 from .fast_ops import FastOps, Kernel
 from .tensor import Tensor
+from .tensor_data import TensorData
 from .tensor_functions import Function
 
 __all__ = ["Conv1dFun", "Conv2dFun", "conv1d", "conv2d", "conv_kernel"]
@@ -49,9 +50,19 @@ class _Conv(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
         input, weight = ctx.saved_values
-        grad_input = _convolve(grad_output, _swap(weight), input.shape[2:], reverse=True)
-        grad_weight = _convolve(_swap(input), _swap(grad_output), weight.shape[2:], reverse=False)
-        return grad_input, _swap(grad_weight)
+        # A constant's gradient is dropped by chain_rule: skip its convolution (the input
+        # of a first layer usually is one), return a placeholder of the right shape.
+        grad_input = (
+            _convolve(grad_output, _swap(weight), input.shape[2:], reverse=True)
+            if input.requires_grad()
+            else input.zeros()
+        )
+        grad_weight = (
+            _swap(_convolve(_swap(input), _swap(grad_output), weight.shape[2:], reverse=False))
+            if weight.requires_grad()
+            else weight.zeros()
+        )
+        return grad_input, grad_weight
 
 
 class Conv1dFun(_Conv):
@@ -139,9 +150,11 @@ def _convolve(
 
 
 def _unsqueeze(t: Tensor) -> Tensor:
-    """`(N, C, W) -> (N, C, 1, W)`."""
-    n, c, w = t.shape
-    return t.contiguous().view(n, c, 1, w)
+    """`(N, C, W) -> (N, C, 1, W)`: a view of the same storage, whatever its strides (the
+    sentiment model convolves a permuted tensor, three times: no copy each time)."""
+    data = t._tensor
+    (n, c, w), (sn, sc, sw) = data.shape, data.strides
+    return t._new(TensorData(data._storage, (n, c, 1, w), (sn, sc, 0, sw)))
 
 
 # ---- Fast backend: one parallel numba kernel ---------------------------------------------------
@@ -150,10 +163,25 @@ def _unsqueeze(t: Tensor) -> Tensor:
 def _convolve_kernel(
     input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
 ) -> Tensor:
-    """`_convolve` by `conv_kernel`, into a fresh contiguous output."""
+    """`_convolve` by `conv_kernel`, into a fresh contiguous output.
+
+    The weights' layout picks the kernel's loop order (see `conv_kernel`): with many output
+    channels (the sentiment model's 100 filters) they are stored with the output channel
+    last; otherwise input and weights get unit-stride rows.
+    """
     out = input.zeros((input.shape[0], weight.shape[0], *out_size))
-    conv_kernel(*out.tuple(), *_rows(input).tuple(), *_rows(weight).tuple(), reverse)
+    if weight.shape[0] >= CHANNELS_INNERMOST:
+        # (O, C, KH, KW) stored as (C, KH, KW, O): a view with stride 1 along O
+        weight = weight.permute(1, 2, 3, 0).contiguous().permute(3, 0, 1, 2)
+    else:
+        input, weight = _rows(input), _rows(weight)
+    conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)
     return out
+
+
+# From this many output channels the innermost loop runs over them: long enough to
+# vectorise, and longer than the rows of short inputs (sentences of a few dozen words).
+CHANNELS_INNERMOST = 16
 
 
 def _rows(t: Tensor) -> Tensor:
@@ -178,54 +206,115 @@ def _conv(
     r"""The source of `conv_kernel`, over raw storage:
     $out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
 
-    All three operands are 4-D with unit stride along their last dimension (rows are
-    contiguous slices, which LLVM vectorises; other strides are free); `out` starts at 0.
-    Positions outside `a` read as 0. The work splits over (n, o) pairs, one output image
-    each, so threads never write the same place. The loop order keeps the innermost loop
-    long: over output columns when the kernel is narrow (forward, input gradient), over
-    kernel columns when it is wide (the weight gradient, whose kernel is a whole image).
+    All operands are 4-D; `out` is contiguous and starts at 0; positions outside `a` read
+    as 0. The innermost loop runs long and over contiguous memory, in one of three orders:
+
+    * weights with unit stride along the output channel (many channels): parallel over
+      output rows `(n, y)`; each input value is multiplied into all output channels at
+      once, `acc[:] += a[c, y ± i, x ± j] * w[:, c, i, j]`;
+    * a narrow kernel (forward, input gradient; `a` with unit-stride rows): parallel over
+      output images `(n, o)`; each weight is multiplied into whole rows,
+      `out[y, :] += w[i, j] * a[y ± i, ± j:]`;
+    * a wide kernel (the weight gradient, whose kernel is a whole image; forward only):
+      parallel over `(n, o)`; dot products of a row of `w` with a row of `a`.
+
+    Either way threads never write the same place.
     """
     batch, out_ch, out_h, out_w = out_shape[0], out_shape[1], out_shape[2], out_shape[3]
-    in_ch, height, width = a_shape[1], a_shape[2], a_shape[3]
-    kh, kw = w_shape[2], w_shape[3]
+    sizes = (out_ch, out_h, out_w, a_shape[1], a_shape[2], a_shape[3], w_shape[2], w_shape[3])
     sign = -1 if reverse else 1
-    for job in prange(batch * out_ch):
-        n = job // out_ch
-        o = job % out_ch
-        out_image = n * out_strides[0] + o * out_strides[1]
-        if reverse or kw <= out_w:
-            # out[y, x_lo:x_hi] += w[i, j] * a[y ± i, x_lo ± j : x_hi ± j], row by row
+    if w_strides[0] == 1 and out_ch > 1:
+        for job in prange(batch * out_h):
+            _one_row(job, sign, sizes, out, out_strides, a, a_strides, w, w_strides)
+    else:
+        for job in prange(batch * out_ch):
+            _one_image(job, sign, sizes, out, out_strides, a, a_strides, w, w_strides)
+
+
+# The two loop nests of `conv_kernel` live in functions of their own, so that LLVM
+# optimises each one alone. `sizes` is (out_ch, out_h, out_w, in_ch, height, width, kh, kw).
+
+
+@numba.njit(cache=True)
+def _one_row(
+    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
+    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+) -> None:
+    """Output row `(n, y)`, output channels innermost (`w` has unit stride along them)."""
+    out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
+    n = job // out_h
+    y = job % out_h
+    acc = np.empty(out_ch)  # one output position, every channel
+    for x in range(out_w):
+        acc[:] = 0.0
+        for c in range(in_ch):
+            for i in range(kh):
+                yy = y + sign * i
+                if yy < 0 or yy >= height:
+                    continue
+                # kernel columns j whose x ± j lies inside the row
+                if sign < 0:
+                    j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
+                else:
+                    j_lo, j_hi = 0, min(kw, width - x)
+                for j in range(j_lo, j_hi):
+                    v = a[n * a_strides[0] + c * a_strides[1] + yy * a_strides[2]
+                          + (x + sign * j) * a_strides[3]]
+                    start = c * w_strides[1] + i * w_strides[2] + j * w_strides[3]
+                    w_slice = w[start : start + out_ch]
+                    for o in range(out_ch):
+                        acc[o] += v * w_slice[o]
+        position = n * out_strides[0] + y * out_strides[2] + x * out_strides[3]
+        for o in range(out_ch):
+            out[position + o * out_strides[1]] = acc[o]
+
+
+# `reassoc` lets LLVM vectorise the dot products (summing in another order: results move
+# by rounding only).
+@numba.njit(cache=True, fastmath={"reassoc"})
+def _one_image(
+    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
+    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+) -> None:
+    """Output image `(n, o)`: whole rows innermost for a narrow kernel, else dot products
+    of kernel rows (`a` has unit-stride rows; so has `w` for the dot products)."""
+    out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
+    n = job // out_ch
+    o = job % out_ch
+    out_image = n * out_strides[0] + o * out_strides[1]
+    if sign < 0 or kw <= out_w:
+        # out[y, x_lo:x_hi] += w[i, j] * a[y ± i, x_lo ± j : x_hi ± j]
+        for c in range(in_ch):
+            a_image = n * a_strides[0] + c * a_strides[1]
+            w_image = o * w_strides[0] + c * w_strides[1]
+            for i in range(kh):
+                y_lo, y_hi = _inside(i, sign, out_h, height)
+                for j in range(kw):
+                    x_lo, x_hi = _inside(j, sign, out_w, width)
+                    wv = w[w_image + i * w_strides[2] + j * w_strides[3]]
+                    for y in range(y_lo, y_hi):
+                        o_row = out_image + y * out_strides[2]
+                        a_row = a_image + (y + sign * i) * a_strides[2] + sign * j
+                        out_slice = out[o_row + x_lo : o_row + x_hi]
+                        a_slice = a[a_row + x_lo : a_row + x_hi]
+                        for x in range(out_slice.shape[0]):
+                            out_slice[x] += wv * a_slice[x]
+        return
+    # out[y, x] = sum over c, i of the dot product of a row of w and a row of a (forward
+    # direction only: the reversed input gradient never has a wide kernel)
+    for y in range(out_h):
+        for x in range(out_w):
+            j_hi = min(kw, width - x)
+            acc = 0.0
             for c in range(in_ch):
-                a_image = n * a_strides[0] + c * a_strides[1]
-                w_image = o * w_strides[0] + c * w_strides[1]
-                for i in range(kh):
-                    y_lo, y_hi = _inside(i, sign, out_h, height)
-                    for j in range(kw):
-                        x_lo, x_hi = _inside(j, sign, out_w, width)
-                        wv = w[w_image + i * w_strides[2] + j]
-                        for y in range(y_lo, y_hi):
-                            o_row = out_image + y * out_strides[2]
-                            a_row = a_image + (y + sign * i) * a_strides[2] + sign * j
-                            out_slice = out[o_row + x_lo : o_row + x_hi]
-                            a_slice = a[a_row + x_lo : a_row + x_hi]
-                            for x in range(out_slice.shape[0]):
-                                out_slice[x] += wv * a_slice[x]
-        else:
-            # out[y, x] = sum over c, i of the dot product of a row of w and a row of a
-            # (forward direction only: the reversed input gradient never has a wide kernel)
-            for y in range(out_h):
-                for x in range(out_w):
-                    j_hi = min(kw, width - x)
-                    acc = 0.0
-                    for c in range(in_ch):
-                        for i in range(min(kh, height - y)):
-                            a_row = n * a_strides[0] + c * a_strides[1] + (y + i) * a_strides[2]
-                            w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
-                            a_slice = a[a_row + x : a_row + x + j_hi]
-                            w_slice = w[w_row : w_row + j_hi]
-                            for j in range(j_hi):
-                                acc += a_slice[j] * w_slice[j]
-                    out[out_image + y * out_strides[2] + x] = acc
+                for i in range(min(kh, height - y)):
+                    a_row = n * a_strides[0] + c * a_strides[1] + (y + i) * a_strides[2]
+                    w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
+                    a_slice = a[a_row + x : a_row + x + j_hi]
+                    w_slice = w[w_row : w_row + j_hi]
+                    for j in range(j_hi):
+                        acc += a_slice[j] * w_slice[j]
+            out[out_image + y * out_strides[2] + x] = acc
 
 
 def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
@@ -235,9 +324,7 @@ def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
     return out.size * int(a_shape[1] * w_shape[2] * w_shape[3]) // 32
 
 
-# `reassoc` lets LLVM vectorise the dot products of the wide-kernel branch (it may sum in
-# another order: results move by rounding only).
-conv_kernel = Kernel(_conv, _conv_work, cache=True, fastmath={"reassoc"})
+conv_kernel = Kernel(_conv, _conv_work, cache=True)
 
 
 # ---- Every other backend: shift matrices and a matrix product ----------------------------------

@@ -7,7 +7,8 @@ once. What is different is only how the loops run:
 
 * map / zip: when output and inputs share one row-major layout, a flat loop over storage
   with no index arithmetic; otherwise the index helpers of `tensor_data`, compiled once
-  here, with index buffers allocated once per chunk of elements (never per element).
+  here, placing the start of each row of the last dimension (index buffers allocated once
+  per chunk of rows, never per element), then one strided loop along the row.
 * reduce: parallel over output positions, a strided inner loop along the reduced dimension.
 * matmul: our own blocked kernel (no BLAS): parallel over batch and row blocks, operands
   whose columns are strided are packed first, and a register-blocked inner loop (two rows
@@ -51,6 +52,8 @@ __all__ = [
     "tensor_reduce",
     "tensor_matrix_multiply",
     "Kernel",
+    "kernel_source",
+    "stable_id",
     "index_to_position",
     "to_index",
     "broadcast_index",
@@ -64,8 +67,10 @@ broadcast_index = njit(inline="always", cache=True)(tensor_data.broadcast_index)
 # Elements handled by one task of a parallel loop: enough work to pay for a task, and the
 # unit for which the index buffers are allocated.
 CHUNK = 4096
-# Work (elements touched) from which a kernel runs in parallel; see `Kernel`.
-PARALLEL_WORK = 32768
+# Work (elements touched) from which a kernel runs in parallel; see `Kernel`. Elementwise
+# loops run at a fraction of a nanosecond per element, so a parallel region (tens of
+# microseconds to start) only pays from a few hundred thousand elements.
+PARALLEL_WORK = 262_144
 
 
 # ---- Scalar functions as numba sees them ---------------------------------------------------------
@@ -76,9 +81,13 @@ def _ieee_log(x: float) -> float:
     return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
 
 
+_EXP_MAX = 709.782712893384  # log of the largest float64
+
+
 def _ieee_exp(x: float) -> float:
-    r"""$e^x$; numba's exp overflows to inf by itself."""
-    return math.exp(x)
+    r"""$e^x$; inf past the float range. Compiled exp overflows to inf by itself; the guard
+    is for where this runs as Python (numba's CUDA simulator, NUMBA_DISABLE_JIT=1)."""
+    return math.exp(x) if x < _EXP_MAX else math.inf
 
 
 def _ieee_inv(x: float) -> float:
@@ -97,25 +106,40 @@ _IEEE_TWINS: dict[Callable[..., float], Callable[..., float]] = {
 _CACHEABLE_MODULES = ("minitorch.operators", __name__)
 
 
-def _compile(fn: Callable[..., float]) -> tuple[Any, bool]:
-    """`fn` compiled for inlining into kernels, and whether kernels over it may be cached.
+def kernel_source(fn: Callable[..., float]) -> Callable[..., float]:
+    """The Python function a kernel compiles for `fn`: its IEEE twin where it has one.
 
     Accepts a plain Python function or an already compiled one (`njit()(operators.id)`).
     """
     py = getattr(fn, "py_func", fn)
-    py = _IEEE_TWINS.get(py, py)
-    compiled = njit(inline="always", error_model="numpy")(py)
+    return _IEEE_TWINS.get(py, py)
+
+
+def stable_id(py: Callable[..., float], target: str = "") -> str | None:
+    """An id for the compiled form of `py` that is the same in every process, or None.
+
+    Only the library's own functions get one (importable by name, so a cached kernel can
+    never run code that has since changed); `target` keeps the ids of the same function
+    compiled for different targets (CPU, GPU) apart.
+    """
     module = getattr(py, "__module__", None)
     qualname = getattr(py, "__qualname__", "")
-    cacheable = (
-        module in _CACHEABLE_MODULES
-        and getattr(sys.modules.get(module), qualname, None) is py  # importable by name
-    )
-    if cacheable:
-        code = py.__code__
-        digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()
-        compiled._set_uuid(str(uuid.uuid5(uuid.NAMESPACE_OID, f"{module}.{qualname}:{digest}")))
-    return compiled, cacheable
+    importable = getattr(sys.modules.get(module), qualname, None) is py
+    if module not in _CACHEABLE_MODULES or not importable:
+        return None
+    code = py.__code__
+    digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{target}{module}.{qualname}:{digest}"))
+
+
+def _compile(fn: Callable[..., float]) -> tuple[Any, bool]:
+    """`fn` compiled for inlining into kernels, and whether kernels over it may be cached."""
+    py = kernel_source(fn)
+    compiled = njit(inline="always", error_model="numpy")(py)
+    stable = stable_id(py)
+    if stable is not None:
+        compiled._set_uuid(stable)
+    return compiled, stable is not None
 
 
 class Kernel:
@@ -219,6 +243,24 @@ def _same(x: np.ndarray, y: np.ndarray) -> bool:
     return True
 
 
+@njit(inline="always", cache=True)
+def _rows(shape: np.ndarray) -> tuple[int, int]:
+    """Length of the last dimension and how many rows of it `shape` holds (0-D: one of 1)."""
+    if len(shape) == 0:
+        return 1, 1
+    n = shape[len(shape) - 1]
+    return n, (_size(shape) // n if n > 0 else 0)
+
+
+@njit(inline="always", cache=True)
+def _last_stride(shape: np.ndarray, strides: np.ndarray, n: int) -> int:
+    """The storage step along the output's last dimension (size `n`) of a tensor that
+    broadcasts to it: 0 where its own last dimension has size 1, or it has no dimensions."""
+    if len(shape) == 0 or (shape[len(shape) - 1] == 1 and n != 1):
+        return 0
+    return strides[len(strides) - 1]
+
+
 # ---- Kernel builders -----------------------------------------------------------------------------
 
 
@@ -244,14 +286,22 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
             for i in prange(size):
                 out[i] = f(in_storage[i])
             return
-        for chunk in prange((size + CHUNK - 1) // CHUNK):
-            out_index = np.empty(len(out_shape), np.int32)
-            in_index = np.empty(len(in_shape), np.int32)
-            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
-                to_index(ordinal, out_shape, out_index)
+        # Row by row along the last dimension: the index helpers place each row's start,
+        # then one strided loop runs along it (stride 0 where the input broadcasts).
+        n, rows = _rows(out_shape)
+        out_step = _last_stride(out_shape, out_strides, n)
+        in_step = _last_stride(in_shape, in_strides, n)
+        per_chunk = max(1, CHUNK // max(n, 1))
+        for chunk in prange((rows + per_chunk - 1) // per_chunk):
+            out_index = np.zeros(len(out_shape), np.int32)
+            in_index = np.zeros(len(in_shape), np.int32)
+            for row in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
+                to_index(row * n, out_shape, out_index)
                 broadcast_index(out_index, out_shape, in_shape, in_index)
-                value = in_storage[index_to_position(in_index, in_strides)]
-                out[index_to_position(out_index, out_strides)] = f(value)
+                o = index_to_position(out_index, out_strides)
+                p = index_to_position(in_index, in_strides)
+                for k in range(n):
+                    out[o + k * out_step] = f(in_storage[p + k * in_step])
 
     return Kernel(_map, _elementwise_work, cache)
 
@@ -283,17 +333,24 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
             for i in prange(size):
                 out[i] = f(a_storage[i], b_storage[i])
             return
-        for chunk in prange((size + CHUNK - 1) // CHUNK):
-            out_index = np.empty(len(out_shape), np.int32)
-            a_index = np.empty(len(a_shape), np.int32)
-            b_index = np.empty(len(b_shape), np.int32)
-            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
-                to_index(ordinal, out_shape, out_index)
+        n, rows = _rows(out_shape)  # row by row, as in tensor_map
+        out_step = _last_stride(out_shape, out_strides, n)
+        a_step = _last_stride(a_shape, a_strides, n)
+        b_step = _last_stride(b_shape, b_strides, n)
+        per_chunk = max(1, CHUNK // max(n, 1))
+        for chunk in prange((rows + per_chunk - 1) // per_chunk):
+            out_index = np.zeros(len(out_shape), np.int32)
+            a_index = np.zeros(len(a_shape), np.int32)
+            b_index = np.zeros(len(b_shape), np.int32)
+            for row in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
+                to_index(row * n, out_shape, out_index)
                 broadcast_index(out_index, out_shape, a_shape, a_index)
                 broadcast_index(out_index, out_shape, b_shape, b_index)
-                a = a_storage[index_to_position(a_index, a_strides)]
-                b = b_storage[index_to_position(b_index, b_strides)]
-                out[index_to_position(out_index, out_strides)] = f(a, b)
+                o = index_to_position(out_index, out_strides)
+                p = index_to_position(a_index, a_strides)
+                q = index_to_position(b_index, b_strides)
+                for k in range(n):
+                    out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
 
     return Kernel(_zip, _elementwise_work, cache)
 
@@ -355,10 +412,12 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
     """tile[i:i+nr, :nc] += a[nr rows, kc terms] @ b[kc rows, nc columns] (nr <= 4).
 
     Four rows of `a` times four rows of `b` per step: each load of `b` feeds four rows and
-    each row of the tile is loaded and stored once per four terms.
+    each row of the tile is loaded and stored once per four terms. Rows are read through
+    slices indexed from 0, so LLVM knows no index is negative and emits plain vector loads
+    (an index that might be negative gets numba's wraparound, which turns loads into gathers).
     """
-    t0, t1, t2, t3 = tile[i], tile[min(i + 1, i + nr - 1)], tile[min(i + 2, i + nr - 1)], tile[min(i + 3, i + nr - 1)]
     if nr == 4:
+        t0, t1, t2, t3 = tile[i], tile[i + 1], tile[i + 2], tile[i + 3]
         k = 0
         while k + 4 <= kc:
             q = p + k * a_col
@@ -370,8 +429,10 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
             q += a_row
             x30, x31, x32, x33 = a[q], a[q + a_col], a[q + 2 * a_col], a[q + 3 * a_col]
             s = r + k * b_row
+            r0, r1 = b[s : s + nc], b[s + b_row : s + b_row + nc]
+            r2, r3 = b[s + 2 * b_row : s + 2 * b_row + nc], b[s + 3 * b_row : s + 3 * b_row + nc]
             for j in range(nc):
-                b0, b1, b2, b3 = b[s + j], b[s + b_row + j], b[s + 2 * b_row + j], b[s + 3 * b_row + j]
+                b0, b1, b2, b3 = r0[j], r1[j], r2[j], r3[j]
                 t0[j] += x00 * b0 + x01 * b1 + x02 * b2 + x03 * b3
                 t1[j] += x10 * b0 + x11 * b1 + x12 * b2 + x13 * b3
                 t2[j] += x20 * b0 + x21 * b1 + x22 * b2 + x23 * b3
@@ -381,8 +442,9 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
             q = p + k * a_col
             x0, x1, x2, x3 = a[q], a[q + a_row], a[q + 2 * a_row], a[q + 3 * a_row]
             s = r + k * b_row
+            r0 = b[s : s + nc]
             for j in range(nc):
-                b0 = b[s + j]
+                b0 = r0[j]
                 t0[j] += x0 * b0
                 t1[j] += x1 * b0
                 t2[j] += x2 * b0
@@ -394,8 +456,9 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
         for k in range(kc):
             x = a[p + ii * a_row + k * a_col]
             s = r + k * b_row
+            r0 = b[s : s + nc]
             for j in range(nc):
-                t[j] += x * b[s + j]
+                t[j] += x * r0[j]
 
 
 def _matrix_multiply(  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Callable
 
 from .fast_conv import conv1d, conv2d
 from .module import Module
@@ -51,7 +52,36 @@ class Linear(Module):
         return f"Linear(in_size={self.in_size}, out_size={self.out_size})"
 
 
-class Conv1d(Module):
+class _ConvLayer(Module):
+    """`conv(x, weights) + bias` with one bias per output channel; see Conv1d and Conv2d."""
+
+    conv: Callable[[Tensor, Tensor], Tensor]
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: tuple[int, ...],
+        backend: TensorBackend,
+        rng: random.Random | None,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.kernel = in_channels, out_channels, kernel
+        weights = (out_channels, in_channels, *kernel)
+        bias = (out_channels,) + (1,) * len(kernel)  # broadcasts over every position
+        _init(self, weights, bias, in_channels * math.prod(kernel), backend, rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self).conv(x, self.weights.value) + self.bias.value
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(in_channels={self.in_channels}, "
+            f"out_channels={self.out_channels}, kernel={self.kernel})"
+        )
+
+
+class Conv1d(_ConvLayer):
     r"""`conv1d(x, weights) + bias`: `(batch, in_channels, width) -> (batch, out_channels, width)`.
 
     Parameters: `weights` of shape `(out_channels, in_channels, kernel_width)` and `bias` of
@@ -65,6 +95,8 @@ class Conv1d(Module):
         rng: where the initial values come from (default: Python's `random`).
     """
 
+    conv = staticmethod(conv1d)
+
     def __init__(
         self,
         in_channels: int,
@@ -73,24 +105,10 @@ class Conv1d(Module):
         backend: TensorBackend = SimpleBackend,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__()
-        self.in_channels, self.out_channels, self.kernel_width = (
-            in_channels, out_channels, kernel_width
-        )
-        weights = (out_channels, in_channels, kernel_width)
-        _init(self, weights, (out_channels, 1), in_channels * kernel_width, backend, rng)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return conv1d(x, self.weights.value) + self.bias.value
-
-    def __repr__(self) -> str:
-        return (
-            f"Conv1d(in_channels={self.in_channels}, out_channels={self.out_channels}, "
-            f"kernel_width={self.kernel_width})"
-        )
+        super().__init__(in_channels, out_channels, (kernel_width,), backend, rng)
 
 
-class Conv2d(Module):
+class Conv2d(_ConvLayer):
     r"""`conv2d(x, weights) + bias`: `(batch, in_channels, h, w) -> (batch, out_channels, h, w)`.
 
     Parameters: `weights` of shape `(out_channels, in_channels, kh, kw)` and `bias` of shape
@@ -105,6 +123,8 @@ class Conv2d(Module):
         rng: where the initial values come from (default: Python's `random`).
     """
 
+    conv = staticmethod(conv2d)
+
     def __init__(
         self,
         in_channels: int,
@@ -114,19 +134,7 @@ class Conv2d(Module):
         backend: TensorBackend = SimpleBackend,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__()
-        self.in_channels, self.out_channels, self.kh, self.kw = in_channels, out_channels, kh, kw
-        weights = (out_channels, in_channels, kh, kw)
-        _init(self, weights, (out_channels, 1, 1), in_channels * kh * kw, backend, rng)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return conv2d(x, self.weights.value) + self.bias.value
-
-    def __repr__(self) -> str:
-        return (
-            f"Conv2d(in_channels={self.in_channels}, out_channels={self.out_channels}, "
-            f"kh={self.kh}, kw={self.kw})"
-        )
+        super().__init__(in_channels, out_channels, (kh, kw), backend, rng)
 
 
 def _init(

@@ -48,6 +48,15 @@ def tile(input: Tensor, kernel: tuple[int, int]) -> tuple[Tensor, int, int]:
         ValueError: naming the sizes, when the input is not 4-D or the kernel does not
             divide them (no implicit cropping or padding: that would hide a shape mistake).
     """
+    blocks = _blocks(input, kernel)  # (B, C, H/kh, kh, W/kw, kw)
+    batch, channel, new_h, kh, new_w, kw = blocks.shape
+    # -> (B, C, H/kh, W/kw, kh, kw) -> (B, C, H/kh, W/kw, kh*kw)
+    tiled = blocks.permute(0, 1, 2, 4, 3, 5).contiguous()
+    return tiled.view(batch, channel, new_h, new_w, kh * kw), new_h, new_w
+
+
+def _blocks(input: Tensor, kernel: tuple[int, int]) -> Tensor:
+    """`(B, C, H, W) -> (B, C, H/kh, kh, W/kw, kw)`, a view (see `tile` for the errors)."""
     if input.dims != 4:
         raise ValueError(f"tile needs a (batch, channel, height, width) input, got {input.shape}")
     batch, channel, height, width = input.shape
@@ -57,18 +66,26 @@ def tile(input: Tensor, kernel: tuple[int, int]) -> tuple[Tensor, int, int]:
             f"tile: kernel {kh}x{kw} does not divide the {height}x{width} image of input "
             f"shape {input.shape}"
         )
-    new_h, new_w = height // kh, width // kw
-    # (B, C, H, W) -> (B, C, H/kh, kh, W/kw, kw)
-    x = input.contiguous().view(batch, channel, new_h, kh, new_w, kw)
-    # -> (B, C, H/kh, W/kw, kh, kw) -> (B, C, H/kh, W/kw, kh*kw)
-    x = x.permute(0, 1, 2, 4, 3, 5).contiguous().view(batch, channel, new_h, new_w, kh * kw)
-    return x, new_h, new_w
+    return input.contiguous().view(batch, channel, height // kh, kh, width // kw, kw)
 
 
 def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
-    """Mean of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (see `tile`)."""
-    tiled, new_h, new_w = tile(input, kernel)
-    return tiled.mean(4).view(input.shape[0], input.shape[1], new_h, new_w)
+    """Mean of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (errors as `tile`).
+
+    Each mean is a product with a vector of `1/k`, first along rows, then along columns:
+    forward and backward are then matrix products, the backends' fastest kernels (the
+    gradient spreads back over each tile as an outer product, where a sum's gradient would
+    be broadcast element by element), and no copy into tiles is made.
+    """
+    batch, channel, new_h, kh, new_w, kw = _blocks(input, kernel).shape
+    backend = input.backend
+    # (B, C, H, W) -> (B*C*H*W/kw, kw) @ (kw, 1): the mean of each row segment
+    by_kw = Tensor.make(np.full(kw, 1.0 / kw), (kw, 1), backend=backend)
+    rows = input.contiguous().view(batch * channel * new_h * kh * new_w, kw) @ by_kw
+    # (1, 1, kh) @ (B*C*H/kh, kh, W/kw): the mean of those over each tile's kh rows
+    by_kh = Tensor.make(np.full(kh, 1.0 / kh), (1, 1, kh), backend=backend)
+    tiles = by_kh @ rows.view(batch * channel * new_h, kh, new_w)
+    return tiles.view(batch, channel, new_h, new_w)
 
 
 def maxpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
@@ -94,7 +111,8 @@ class Max(Function):
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         a, out, dim = ctx.saved_values
         winners = a == out  # 1.0 where a holds the maximum of its slice
-        return grad_output * winners / winners.sum(dim)
+        # share the (small, reduced-shape) gradient first: one full-size product, not two
+        return winners * (grad_output / winners.sum(dim))
 
 
 def max(input: Tensor, dim: int | None = None) -> Tensor:  # noqa: A001 - the course's name

@@ -38,7 +38,7 @@ from .tensor_functions import (
     Sum,
     View,
 )
-from .tensor_ops import SimpleBackend, TensorBackend
+from .tensor_ops import SimpleBackend, TensorBackend, copy_to_backend
 
 __all__ = ["Tensor", "TensorLike", "grad_check"]
 
@@ -82,6 +82,8 @@ class Tensor(Named):
         backend: TensorBackend | None = None,
     ) -> Tensor:
         """A constant tensor over `storage` read with `shape` (and `strides`)."""
+        if backend is not None and backend.cuda:  # host values go to the device once, here
+            storage = backend.ops.to_storage(storage)
         return Tensor(TensorData(storage, shape, strides), backend=backend)
 
     def _new(self, data: TensorData) -> Tensor:
@@ -98,8 +100,9 @@ class Tensor(Named):
 
     def zeros(self, shape: UserShape | None = None) -> Tensor:
         """A constant tensor of zeros (of this tensor's shape by default), same backend."""
-        shape = self.shape if shape is None else tuple(shape)
-        return Tensor.make(np.zeros(math.prod(shape)), shape, backend=self.backend)
+        shape = self._tensor.shape if shape is None else tuple(shape)
+        storage = self.backend.ops.zeros_storage(math.prod(shape))  # the backend's own memory
+        return Tensor(TensorData(storage, shape), backend=self.backend)
 
     def detach(self) -> Tensor:
         """A constant sharing this tensor's data, cut off from the graph."""
@@ -143,10 +146,12 @@ class Tensor(Named):
     def to_numpy(self) -> np.ndarray:
         """A new numpy array with this tensor's shape and values (any strides)."""
         data = self.contiguous()._tensor
-        return data._storage[: data.size].reshape(data.shape).copy()
+        return self.backend.ops.to_host(data._storage[: data.size]).reshape(data.shape)
 
     def __repr__(self) -> str:
-        return f"tensor({self._tensor.to_string(indent=len('tensor('))})"
+        data = self._tensor  # read from one host copy, not element by element from a device
+        host = TensorData(self.backend.ops.to_host(data._storage), data.shape, data.strides)
+        return f"tensor({host.to_string(indent=len('tensor('))})"
 
     def __hash__(self) -> int:
         return hash(self.unique_id)
@@ -298,8 +303,10 @@ class Tensor(Named):
 
         A gradient shaped like a broadcast of this tensor is summed over the broadcast
         dimensions; a smaller one (e.g. from a reduction) is first spread over the common
-        shape.
+        shape. One from the other device (GPU or host) is first copied to this one's.
         """
+        if other.backend.cuda != self.backend.cuda:
+            other = copy_to_backend(other, self.backend)
         if other.shape == self.shape:
             return other
         full = shape_broadcast(self.shape, other.shape)

@@ -84,7 +84,7 @@ def _flatten(data: Sequence[Any]) -> tuple[list[float], tuple[int, ...]]:
 def zeros(shape: UserShape, backend: TensorBackend = SimpleBackend) -> Tensor:
     """A constant tensor of zeros."""
     size = math.prod(shape)
-    return Tensor.make(np.zeros(size), tuple(shape), backend=backend)
+    return Tensor.make(backend.ops.zeros_storage(size), tuple(shape), backend=backend)
 
 
 def rand(

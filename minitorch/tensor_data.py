@@ -59,14 +59,15 @@ def index_to_position(index: Index, strides: Strides) -> int:
     r"""Storage position of a multidimensional index: $\sum_i index_i \cdot strides_i$.
 
     Args:
-        index: one entry per dimension.
+        index: one entry per dimension (it may be longer, as a kernel's fixed-size index
+            buffer is: only the first `len(strides)` entries are read).
         strides: the tensor's strides.
 
     Returns:
         The position in storage.
     """
     position = 0
-    for i in range(len(index)):
+    for i in range(len(strides)):
         position += index[i] * strides[i]
     return position
 
@@ -160,11 +161,42 @@ def strides_from_shape(shape: UserShape) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
+_Layout = tuple[tuple[int, ...], tuple[int, ...], int, int, Shape, Strides, int, bool]
+
+# Validated layouts by `(shape, strides)` as given: tensors are created for every operation,
+# mostly with a handful of recurring shapes, and checking a layout and building its index
+# arrays costs more than the kernel of a small operation. The cached index arrays are
+# shared between tensors, so nothing may write to them.
+_LAYOUTS: dict[tuple[object, object], _Layout] = {}
+_MAX_LAYOUTS = 10_000
+
+
+def _layout(shape: UserShape, strides: UserStrides | None) -> _Layout:
+    """Check a shape and its strides; return them with size, dims, index arrays, the last
+    storage position they read and whether they are row-major (size-1 dimensions aside)."""
+    shape = tuple(int(s) for s in shape)
+    strides = strides_from_shape(shape) if strides is None else tuple(int(s) for s in strides)
+    if len(strides) != len(shape):
+        raise IndexingError(f"strides {strides} and shape {shape} have different lengths")
+    if len(shape) > MAX_DIMS:
+        raise IndexingError(f"shape {shape} has more than {MAX_DIMS} dimensions")
+    if any(s < 0 for s in shape) or any(s < 0 for s in strides):
+        raise IndexingError(f"shape {shape} and strides {strides} must be non-negative")
+    last = sum((n - 1) * s for n, s in zip(shape, strides))
+    row_major = strides_from_shape(shape)
+    contiguous = all(n == 1 or s == e for n, s, e in zip(shape, strides, row_major))
+    return (
+        shape, strides, math.prod(shape), len(shape),
+        np.array(shape, dtype=np.int32), np.array(strides, dtype=np.int32), last, contiguous,
+    )
+
+
 class TensorData:
     """A flat float64 storage viewed through a shape and strides.
 
     Args:
-        storage: the flat values (a numpy array is used as is, without a copy).
+        storage: the flat values (a float64 array, numpy's or a device backend's, is used as
+            is, without a copy).
         shape: the size of each dimension.
         strides: the storage step of each dimension; contiguous row-major by default.
 
@@ -179,34 +211,23 @@ class TensorData:
         shape: UserShape,
         strides: UserStrides | None = None,
     ) -> None:
-        if isinstance(storage, np.ndarray) and storage.dtype == np.float64:
+        if getattr(storage, "dtype", None) == np.float64:  # numpy's or a device's array: no copy
             self._storage = storage
         else:
             self._storage = np.array(storage, dtype=np.float64)
-        self.shape: tuple[int, ...] = tuple(int(s) for s in shape)
-        self.strides: tuple[int, ...] = (
-            strides_from_shape(self.shape) if strides is None else tuple(int(s) for s in strides)
-        )
-        if len(self.strides) != len(self.shape):
-            raise IndexingError(
-                f"strides {self.strides} and shape {self.shape} have different lengths"
-            )
-        if len(self.shape) > MAX_DIMS:
-            raise IndexingError(f"shape {self.shape} has more than {MAX_DIMS} dimensions")
-        if any(s < 0 for s in self.shape) or any(s < 0 for s in self.strides):
-            raise IndexingError(
-                f"shape {self.shape} and strides {self.strides} must be non-negative"
-            )
-        self.size = math.prod(self.shape)
-        self.dims = len(self.shape)
-        last = sum((n - 1) * s for n, s in zip(self.shape, self.strides))
+        try:
+            layout = _LAYOUTS[(shape, strides)]
+        except (KeyError, TypeError):  # a new layout, or one given as lists
+            layout = _layout(shape, strides)
+            if len(_LAYOUTS) < _MAX_LAYOUTS and type(shape) is tuple and type(strides) in (tuple, type(None)):
+                _LAYOUTS[(shape, strides)] = layout
+        (self.shape, self.strides, self.size, self.dims, self._shape, self._strides, last,
+         self._contiguous) = layout
         if self.size > 0 and last >= len(self._storage):
             raise IndexingError(
                 f"shape {self.shape} with strides {self.strides} reads position {last}, "
                 f"past the end of a storage of {len(self._storage)} values"
             )
-        self._shape: Shape = np.array(self.shape, dtype=np.int32)
-        self._strides: Strides = np.array(self.strides, dtype=np.int32)
 
     @staticmethod
     def shape_broadcast(shape_a: UserShape, shape_b: UserShape) -> tuple[int, ...]:
@@ -218,10 +239,7 @@ class TensorData:
 
         Dimensions of size 1 are never stepped along, so their stride does not matter.
         """
-        expected = strides_from_shape(self.shape)
-        return all(
-            n == 1 or s == e for n, s, e in zip(self.shape, self.strides, expected)
-        )
+        return self._contiguous
 
     def index(self, index: Union[int, UserIndex, Index]) -> int:
         """Storage position of `index` (an int for 1-D tensors, else one int per dimension).

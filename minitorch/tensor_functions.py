@@ -72,7 +72,12 @@ class Function:
         Returns:
             The output tensor.
         """
-        need_grad = is_grad_enabled() and any(t.requires_grad() for t in inputs)
+        need_grad = False
+        if is_grad_enabled():
+            for t in inputs:
+                if t.history is not None:  # t.requires_grad(), on the hottest path
+                    need_grad = True
+                    break
         ctx = Context(no_grad=not need_grad)
         out = cls.forward(ctx, *inputs, **params)
         if need_grad:

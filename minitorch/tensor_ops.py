@@ -34,6 +34,7 @@ __all__ = [
     "MatMulKernel",
     "TensorOps",
     "TensorBackend",
+    "copy_to_backend",
     "SimpleOps",
     "SimpleBackend",
     "tensor_map",
@@ -71,7 +72,27 @@ MatMulKernel = ZipKernel  # the same nine arguments, all 3-D
 class TensorOps:
     """The glue shared by every backend. Subclasses provide the kernels only."""
 
-    cuda: bool = False
+    cuda: bool = False  # True when storage lives in GPU memory (then the hooks below differ)
+
+    # Storage hooks: how this backend allocates storage and moves values between it and the
+    # host. The CPU backends keep numpy arrays, so these are numpy's own functions or near
+    # enough (nothing extra on their hot path). A device backend replaces all five.
+    zeros_storage = staticmethod(np.zeros)  # size -> storage of zeros
+    output_storage = staticmethod(np.zeros)  # size -> storage a kernel overwrites (need not be 0)
+    to_host = staticmethod(np.array)  # storage -> a new host numpy array
+
+    @staticmethod
+    def full_storage(size: int, value: float) -> Storage:
+        """Storage holding `value` everywhere (quicker than np.full at the sizes reduce makes)."""
+        storage = np.zeros(size)
+        storage[:] = value
+        return storage
+
+    @staticmethod
+    def to_storage(values: Any) -> Storage:
+        """Host float64 values as this backend's storage (`Tensor.make` calls it on device
+        backends only)."""
+        return values
 
     @staticmethod
     def map_kernel(fn: Callable[[float], float]) -> MapKernel:
@@ -99,13 +120,16 @@ class TensorOps:
         kernel = cls.map_kernel(fn)
 
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
+            x = a._tensor
             if out is None:
-                out = a.zeros(a.shape)
-            elif shape_broadcast(a.shape, out.shape) != out.shape:
-                raise IndexingError(f"map: shape {a.shape} does not broadcast to {out.shape}")
-            kernel(*out._tensor.tuple(), *a._tensor.tuple())
+                out = _output(cls, a, x.shape)
+            elif shape_broadcast(x.shape, out.shape) != out.shape:
+                raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
+            o = out._tensor
+            kernel(o._storage, o._shape, o._strides, x._storage, x._shape, x._strides)
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]  # for inspection and tests
         return apply
 
     @classmethod
@@ -114,11 +138,20 @@ class TensorOps:
         kernel = cls.zip_kernel(fn)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
-            shape = a.shape if a.shape == b.shape else shape_broadcast(a.shape, b.shape)
-            out = a.zeros(shape)
-            kernel(*out._tensor.tuple(), *a._tensor.tuple(), *b._tensor.tuple())
+            if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
+                b = copy_to_backend(b, a.backend)
+            x, y = a._tensor, b._tensor
+            shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
+            out = _output(cls, a, shape)
+            o = out._tensor
+            kernel(
+                o._storage, o._shape, o._strides,
+                x._storage, x._shape, x._strides,
+                y._storage, y._shape, y._strides,
+            )
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
@@ -133,11 +166,11 @@ class TensorOps:
                 raise IndexingError(f"cannot reduce dimension {dim} of shape {a.shape}")
             dim = dim % a.dims
             out_shape = a.shape[:dim] + (1,) + a.shape[dim + 1 :]
-            out = a.zeros(out_shape)
-            out._tensor._storage[:] = start
+            out = a._new(TensorData(cls.full_storage(math.prod(out_shape), start), out_shape))
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
             return out
 
+        apply.kernel = kernel  # type: ignore[attr-defined]
         return apply
 
     @classmethod
@@ -150,6 +183,8 @@ class TensorOps:
         Raises:
             IndexingError: naming both shapes, when they cannot be multiplied.
         """
+        if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
+            b = copy_to_backend(b, a.backend)
         if a.dims not in (2, 3) or b.dims not in (2, 3):
             raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
         a3, b3 = _batched(a._tensor), _batched(b._tensor)
@@ -161,11 +196,28 @@ class TensorOps:
         if a3.shape[0] != b3.shape[0] and 1 not in (a3.shape[0], b3.shape[0]):
             raise IndexingError(f"matmul: batch sizes of {a.shape} @ {b.shape} do not broadcast")
         batch = max(a3.shape[0], b3.shape[0])
-        out = a.zeros((batch, a3.shape[1], b3.shape[2]))
+        out = _output(cls, a, (batch, a3.shape[1], b3.shape[2]))
         cls.matrix_multiply_kernel(*out._tensor.tuple(), *a3.tuple(), *b3.tuple())
         if a.dims == 2 and b.dims == 2:
             out = out._new(TensorData(out._tensor._storage, out.shape[1:]))  # (1, i, j) -> (i, j)
         return out
+
+
+def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """A new row-major tensor on `like`'s backend, for a kernel that writes every element."""
+    return like._new(TensorData(ops.output_storage(math.prod(shape)), shape))
+
+
+def copy_to_backend(t: Tensor, backend: TensorBackend) -> Tensor:
+    """A constant copy of `t`'s values, layout kept, on `backend` (across host and GPU).
+
+    Operands on different devices meet on the first one's side: `gpu_out == cpu_labels`
+    computes on the GPU, as the course's scripts expect (there every backend's storage was
+    a host array), and a gradient that arrives from the other device is brought home.
+    """
+    data = t._tensor
+    storage = backend.ops.to_storage(t.backend.ops.to_host(data._storage))
+    return type(t)(TensorData(storage, data.shape, data.strides), backend=backend)
 
 
 def _batched(data: TensorData) -> TensorData:

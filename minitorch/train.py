@@ -18,13 +18,30 @@ from .optim import SGD
 from .tensor_models import TensorMLP
 from .tensor_ops import SimpleBackend
 
-__all__ = ["TrainConfig", "EpochReport", "TrainResult", "BACKENDS", "train"]
+__all__ = ["TrainConfig", "EpochReport", "TrainResult", "BACKENDS", "BackendUnavailable", "train"]
+
+
+class BackendUnavailable(RuntimeError):
+    """The chosen backend cannot run on this machine; the message says how to get it."""
+
+
+def _cuda_mlp(hidden: int, seed: int) -> Classifier:
+    """The tensor network on the GPU; numba-cuda (an optional extra) loads only when asked."""
+    try:
+        from .cuda_ops import cuda_backend
+
+        backend = cuda_backend()
+    except ImportError as e:  # numba-cuda missing, or no GPU (CudaUnavailableError)
+        raise BackendUnavailable(str(e)) from None
+    return TensorMLP(hidden, seed, backend=backend)
+
 
 # name -> model factory `(hidden, seed) -> Classifier`
 BACKENDS: dict[str, Callable[[int, int], Classifier]] = {
     "fast": lambda hidden, seed: TensorMLP(hidden, seed, FastBackend),  # numba, all cores
     "simple": lambda hidden, seed: TensorMLP(hidden, seed, SimpleBackend),  # pure-Python kernels
     "scalar": ScalarMLP,  # one Scalar per number: the Module-1 engine
+    "cuda": _cuda_mlp,  # the tensor network on the GPU (or numba's simulator), data kept there
 }
 
 

@@ -1,6 +1,16 @@
-"""Shared hypothesis settings: no deadline (a first numba call compiles), modest sizes."""
+"""Shared hypothesis settings: no deadline (a first numba call compiles), modest sizes.
 
-from hypothesis import settings
+The CUDA tests run on numba's CUDA simulator unless told otherwise: the switch must be set
+before numba is first imported, so it is set here. On a GPU machine,
+`NUMBA_ENABLE_CUDASIM=0 pytest tests/test_cuda_*.py` runs them on the GPU. The simulator
+changes nothing for the CPU backends.
+"""
+
+import os
+
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+from hypothesis import settings  # noqa: E402 - after the simulator switch
 
 settings.register_profile("minitorch", deadline=None, max_examples=60)
 settings.register_profile("ci", deadline=None, max_examples=40, derandomize=True)

@@ -7,8 +7,9 @@ that pass on these pass for non-contiguous tensors, not just fresh ones.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
+import pytest
 from hypothesis import strategies as st
 
 import minitorch
@@ -20,6 +21,19 @@ from minitorch import TensorData
 KINKS = (-3.5, -5.5, -0.7)
 small_floats = st.floats(min_value=-100, max_value=100, allow_nan=False, allow_subnormal=False)
 smooth_floats = small_floats.filter(lambda x: all(abs(x - k) > 1e-3 for k in KINKS))
+
+
+# Every backend the tensor tests run on (the CUDA backend adds itself where it can run).
+BACKENDS = [
+    pytest.param(minitorch.SimpleBackend, id="simple"),
+    pytest.param(minitorch.FastBackend, id="fast"),
+]
+
+
+def on(backend: minitorch.TensorBackend, *ts: minitorch.Tensor) -> Any:
+    """The tensors moved to `backend`, each keeping its storage layout (and history state)."""
+    moved = [minitorch.Tensor(t._tensor, back=t.history, backend=backend) for t in ts]
+    return moved[0] if len(moved) == 1 else moved
 
 
 @st.composite

@@ -29,9 +29,11 @@ def conv_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 @st.composite
-def conv_cases(draw: st.DrawFn, spatial: int) -> tuple[np.ndarray, np.ndarray]:
+def conv_cases(
+    draw: st.DrawFn, spatial: int, channels: st.SearchStrategy[int] = st.integers(1, 3)
+) -> tuple[np.ndarray, np.ndarray]:
     """Random input and weight: batch, channels, sizes and kernel sizes all drawn."""
-    b, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    b, c, o = draw(st.integers(1, 2)), draw(channels), draw(channels)
     size = [draw(st.integers(1, 6)) for _ in range(spatial)]
     kernel = [draw(st.integers(1, n)) for n in size]
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -48,24 +50,15 @@ def test_conv1d_reads_past_the_end_as_zero():
 @pytest.mark.parametrize("spatial", [1, 2])
 @SETTINGS
 @given(data=st.data())
-def test_conv_matches_numpy(backend, spatial, data):
+def test_conv_matches_numpy_and_passes_grad_check(backend, spatial, data):
     x, w = data.draw(conv_cases(spatial))
     layout = strided if data.draw(st.booleans()) else on
-    conv = minitorch.conv1d if spatial == 1 else minitorch.conv2d
-    out = conv(layout(backend, x), layout(backend, w))
+    input, weight = layout(backend, x), layout(backend, w)
+    fun = minitorch.Conv1dFun if spatial == 1 else minitorch.Conv2dFun
+    out = (minitorch.conv1d if spatial == 1 else minitorch.conv2d)(input, weight)
     assert out.shape == (x.shape[0], w.shape[0], *x.shape[2:])
     np.testing.assert_allclose(out.to_numpy(), conv_reference(x, w), atol=1e-10)
-
-
-@pytest.mark.parametrize("backend", CPU_BACKENDS)
-@pytest.mark.parametrize("spatial", [1, 2])
-@SETTINGS
-@given(data=st.data())
-def test_conv_passes_grad_check(backend, spatial, data):
-    x, w = data.draw(conv_cases(spatial))
-    layout = strided if data.draw(st.booleans()) else on
-    fun = minitorch.Conv1dFun if spatial == 1 else minitorch.Conv2dFun
-    minitorch.grad_check(fun.apply, layout(backend, x), layout(backend, w))
+    minitorch.grad_check(fun.apply, input, weight)
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
@@ -100,8 +93,9 @@ def test_conv_matches_pytorch_forward_and_backward():
 @given(data=st.data())
 def test_numba_kernel_agrees_with_the_composed_path(reverse, data):
     """Both implementations of `_convolve`, on every output size: forward (out the input's
-    size), the reversed input gradient, and the wide-kernel weight gradient."""
-    x, w = data.draw(conv_cases(2))
+    size), the reversed input gradient, and the wide-kernel weight gradient; with few
+    channels and with many (the kernel's channels-innermost loop order)."""
+    x, w = data.draw(conv_cases(2, st.integers(1, 3) | st.integers(16, 18)))
     out_size = (data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
     xt = strided(minitorch.FastBackend, x)  # a layout without unit stride along rows too
     wt = strided(minitorch.FastBackend, w)
@@ -121,3 +115,38 @@ def test_conv_rejects_shapes_that_cannot_work(backend):
         minitorch.conv1d(x, on(backend, np.zeros((4, 3, 2))))
     with pytest.raises(ValueError, match=r"kernel is larger than the input"):
         minitorch.conv1d(on(backend, np.zeros((1, 1, 2))), on(backend, np.zeros((1, 1, 3))))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_conv_gradients_reach_only_what_requires_them(backend):
+    rng = np.random.default_rng(5)
+    x, w = rng.normal(size=(2, 3, 6)), rng.normal(size=(4, 3, 2))
+    image = on(backend, x)  # a constant, as a first layer's input usually is
+    weight = on(backend, w).requires_grad_(True)
+    minitorch.conv1d(image, weight).sum().backward()
+    assert image.grad is None
+    # d sum(out) / d w[o, c, j] = sum over batch and positions i of x[b, c, i + j]
+    expected = [[x[:, c, j:].sum() for j in range(2)] for c in range(3)]
+    np.testing.assert_allclose(weight.grad.to_numpy(), np.broadcast_to(expected, (4, 3, 2)))
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape"),
+    [((3, 5, 7), (18, 5, 3)), ((2, 17, 5, 4), (16, 17, 2, 3))],
+    ids=["1d", "2d"],
+)
+def test_many_channel_convolutions_agree_across_backends(x_shape, w_shape):
+    """With 16 or more output channels the fast kernel loops over channels innermost (the
+    input gradient too, with 17 channels): it must agree with the composed path."""
+    rng = np.random.default_rng(6)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    g = rng.normal(size=(x_shape[0], w_shape[0], *x_shape[2:]))
+    results = []
+    for backend in (minitorch.SimpleBackend, minitorch.FastBackend):
+        xt, wt = on(backend, x).requires_grad_(True), on(backend, w).requires_grad_(True)
+        out = (minitorch.conv1d if len(x_shape) == 3 else minitorch.conv2d)(xt, wt)
+        (out * on(backend, g)).sum().backward()
+        results.append((out.to_numpy(), xt.grad.to_numpy(), wt.grad.to_numpy()))
+    np.testing.assert_allclose(results[0][0], conv_reference(x, w), atol=1e-10)
+    for simple, fast in zip(*results):
+        np.testing.assert_allclose(fast, simple, atol=1e-10)

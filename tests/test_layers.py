@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,12 @@ def test_course_kim_cnn_trains_one_step(backend):
     loss.view(1).backward()
     assert x.grad.shape == (batch, words, 50)
     _assert_step_moves_every_parameter(model, optim)
+
+
+def test_the_readme_layers_example_runs(tmp_path, monkeypatch):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("\n## Layers\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md#layers", "exec"), {})
+    assert minitorch.read_metadata(tmp_path / "model.safetensors") == {"classes": "10"}

@@ -56,6 +56,7 @@ def test_tile_and_pools_match_numpy(backend, case, permuted):
 def test_pools_pass_grad_check(backend, case, permuted):
     x, kernel = case
     t = (strided if permuted else on)(backend, x)
+    minitorch.grad_check(lambda a: minitorch.tile(a, kernel)[0] * a.sum(), t)
     minitorch.grad_check(lambda a: minitorch.avgpool2d(a, kernel), t)
     minitorch.grad_check(lambda a: minitorch.maxpool2d(a, kernel), t)
 
@@ -110,10 +111,12 @@ def test_max_accumulates_when_its_input_is_used_twice(backend):
 def test_argmax_is_one_hot_at_numpys_argmax(backend, case, permuted):
     x, dim = case
     x = np.round(x)  # rounding makes ties common: the first one must win, as in numpy
-    hot = minitorch.argmax((strided if permuted else on)(backend, x), dim).to_numpy()
+    t = (strided if permuted else on)(backend, x).requires_grad_(True)
+    hot = minitorch.argmax(t, dim)
     expected = np.zeros_like(x)
     np.put_along_axis(expected, np.expand_dims(x.argmax(dim), dim), 1.0, dim)
-    np.testing.assert_array_equal(hot, expected)
+    np.testing.assert_array_equal(hot.to_numpy(), expected)
+    assert hot.is_constant()
 
 
 def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
@@ -179,6 +182,8 @@ def test_dropout_keeps_scales_or_zeroes_each_value(backend):
     assert abs(kept.mean() - 0.75) < 0.05
     out.sum().backward()  # the gradient is the same mask
     np.testing.assert_allclose(t.grad.to_numpy(), kept / 0.75)
+    # the same seed gives the same mask on every call, so central differences apply
+    minitorch.grad_check(lambda a: minitorch.dropout(a, 0.5, rng=random.Random(4)) * a, t)
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)

@@ -17,7 +17,9 @@ from minitorch import Tensor, grad_check, tensor
 from minitorch.testing import MathTestVariable
 
 from .tensor_strategies import (
+    BACKENDS,
     broadcastable_tensors,
+    on,
     shaped_tensors,
     small_floats,
     smooth_floats,
@@ -40,10 +42,12 @@ def close(x: float, y: float) -> bool:
 # ---- Forward: the catalogue against its float twin ----------------------------------------------
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", one_arg, ids=[name for name, _, _ in one_arg])
 @few
 @given(t=tensors())
-def test_one_arg_functions_match_floats_elementwise(fn, t):
+def test_one_arg_functions_match_floats_elementwise(backend, fn, t):
+    t = on(backend, t)
     name, float_fn, tensor_fn = fn
     out = tensor_fn(t)
     assert out.shape == t.shape
@@ -51,10 +55,12 @@ def test_one_arg_functions_match_floats_elementwise(fn, t):
         assert close(out[index], float_fn(t[index])), (name, index)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", two_arg, ids=[name for name, _, _ in two_arg])
 @few
 @given(ts=shaped_tensors(2))
-def test_two_arg_functions_match_floats_elementwise(fn, ts):
+def test_two_arg_functions_match_floats_elementwise(backend, fn, ts):
+    ts = on(backend, *ts)
     name, float_fn, tensor_fn = fn
     a, b = ts
     out = tensor_fn(a, b)
@@ -62,20 +68,24 @@ def test_two_arg_functions_match_floats_elementwise(fn, ts):
         assert close(out[index], float_fn(a[index], b[index])), (name, index)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", two_arg, ids=[name for name, _, _ in two_arg])
 @few
 @given(ts=broadcastable_tensors())
-def test_two_arg_functions_broadcast_like_numpy(fn, ts):
+def test_two_arg_functions_broadcast_like_numpy(backend, fn, ts):
+    ts = on(backend, *ts)
     name, float_fn, tensor_fn = fn
     a, b = ts
     expected = np.vectorize(float_fn)(a.to_numpy(), b.to_numpy())
     np.testing.assert_allclose(tensor_fn(a, b).to_numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", red_arg, ids=[name for name, _, _ in red_arg])
 @few
 @given(t=tensors())
-def test_reductions_match_floats_and_keep_their_dimension(fn, t):
+def test_reductions_match_floats_and_keep_their_dimension(backend, fn, t):
+    t = on(backend, t)
     name, float_fn, tensor_fn = fn
     out = tensor_fn(t)
     values = t.to_numpy()
@@ -92,41 +102,51 @@ def test_reductions_match_floats_and_keep_their_dimension(fn, t):
 # ---- Backward: central differences -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", one_arg, ids=[name for name, _, _ in one_arg])
 @few
 @given(t=tensors(smooth_floats))
-def test_one_arg_gradients_match_central_differences(fn, t):
+def test_one_arg_gradients_match_central_differences(backend, fn, t):
+    t = on(backend, t)
     grad_check(fn[2], t)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", smooth_two_arg, ids=[name for name, _, _ in smooth_two_arg])
 @few
 @given(ts=shaped_tensors(2, smooth_floats))
-def test_two_arg_gradients_match_central_differences(fn, ts):
+def test_two_arg_gradients_match_central_differences(backend, fn, ts):
+    ts = on(backend, *ts)
     grad_check(fn[2], *ts)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", smooth_two_arg, ids=[name for name, _, _ in smooth_two_arg])
 @few
 @given(ts=shaped_tensors(2, smooth_floats))
-def test_two_arg_gradients_sum_back_over_broadcast_dimensions(fn, ts):
+def test_two_arg_gradients_sum_back_over_broadcast_dimensions(backend, fn, ts):
+    ts = on(backend, *ts)
     a, b = ts
     grad_check(fn[2], a, b)
     grad_check(fn[2], a.sum(0), b)
     grad_check(fn[2], a, b.sum(0))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", red_arg, ids=[name for name, _, _ in red_arg])
 @few
 @given(t=tensors(smooth_floats))
-def test_reduction_gradients_match_central_differences(fn, t):
+def test_reduction_gradients_match_central_differences(backend, fn, t):
+    t = on(backend, t)
     grad_check(fn[2], t)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", sorted(COMPARISONS))
 @few
 @given(ts=broadcastable_tensors())
-def test_comparisons_pass_back_zero_gradients_of_each_input_shape(name, ts):
+def test_comparisons_pass_back_zero_gradients_of_each_input_shape(backend, name, ts):
+    ts = on(backend, *ts)
     fn = dict((n, f) for n, _, f in two_arg)[name]
     a, b = (t.requires_grad_(True) for t in ts)
     fn(a, b).sum().backward()
@@ -142,26 +162,30 @@ def test_all_and_is_close_pass_back_zero_gradients():
     assert b.grad.to_numpy().tolist() == [0.0, 0.0]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @few
 @given(st.data())
-def test_permute_gradient_is_the_inverse_permutation(data):
-    t = data.draw(tensors(smooth_floats))
+def test_permute_gradient_is_the_inverse_permutation(backend, data):
+    t = on(backend, data.draw(tensors(smooth_floats)))
     order = data.draw(st.permutations(range(t.dims)))
     grad_check(lambda a: a.permute(*order) * a.permute(*order), t)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @few
 @given(tensors(smooth_floats))
-def test_view_gradient_reads_back_into_the_original_shape(t):
+def test_view_gradient_reads_back_into_the_original_shape(backend, t):
+    t = on(backend, t)
     grad_check(lambda a: a.contiguous().view(a.size) * 2.0, t)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @few
 @given(st.data())
-def test_matmul_gradients_match_central_differences(data):
+def test_matmul_gradients_match_central_differences(backend, data):
     i, k, j, n = (data.draw(st.integers(1, 3)) for _ in range(4))
-    a = data.draw(tensors(smooth_floats, shape=(n, i, k)))
-    b = data.draw(tensors(smooth_floats, shape=(k, j)))
+    a = on(backend, data.draw(tensors(smooth_floats, shape=(n, i, k))))
+    b = on(backend, data.draw(tensors(smooth_floats, shape=(k, j))))
     grad_check(lambda x, y: x @ y, a, b)
     grad_check(lambda x, y: x @ y, b.permute(1, 0), a.permute(0, 2, 1))
 
@@ -174,10 +198,12 @@ def _torch(t: Tensor):
     return torch.tensor(t.to_numpy(), dtype=torch.float64, requires_grad=True)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", one_arg + red_arg, ids=[n for n, _, _ in one_arg + red_arg])
 @few
 @given(t=tensors(smooth_floats))
-def test_one_arg_forward_and_gradients_match_torch(fn, t):
+def test_one_arg_forward_and_gradients_match_torch(backend, fn, t):
+    t = on(backend, t)
     name, _, tensor_fn = fn
     reference = _torch(t)
     expected = tensor_fn(reference)
@@ -191,10 +217,12 @@ def test_one_arg_forward_and_gradients_match_torch(fn, t):
     np.testing.assert_allclose(t.grad.to_numpy(), reference.grad.numpy(), 1e-6, 1e-9)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("fn", two_arg, ids=[n for n, _, _ in two_arg])
 @few
 @given(ts=broadcastable_tensors(smooth_floats))
-def test_two_arg_forward_and_broadcast_gradients_match_torch(fn, ts):
+def test_two_arg_forward_and_broadcast_gradients_match_torch(backend, fn, ts):
+    ts = on(backend, *ts)
     name, _, tensor_fn = fn
     a, b = (t.requires_grad_(True) for t in ts)
     ra, rb = _torch(a), _torch(b)
@@ -209,12 +237,13 @@ def test_two_arg_forward_and_broadcast_gradients_match_torch(fn, ts):
     np.testing.assert_allclose(b.grad.to_numpy(), rb.grad.numpy(), 1e-6, 1e-9)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @few
 @given(st.data())
-def test_matmul_forward_and_gradients_match_torch(data):
+def test_matmul_forward_and_gradients_match_torch(backend, data):
     i, k, j, n = (data.draw(st.integers(1, 4)) for _ in range(4))
-    a = data.draw(tensors(shape=(i, k))).requires_grad_(True)
-    b = data.draw(tensors(shape=(n, k, j))).requires_grad_(True)
+    a = on(backend, data.draw(tensors(shape=(i, k)))).requires_grad_(True)
+    b = on(backend, data.draw(tensors(shape=(n, k, j)))).requires_grad_(True)
     ra, rb = _torch(a), _torch(b)
     expected = ra @ rb
     out = a @ b
@@ -284,9 +313,11 @@ def test_gradients_accumulate_across_backward_calls_until_zeroed():
     assert x.grad is None
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @few
 @given(broadcastable_tensors())
-def test_broadcast_gradients_have_their_input_shapes(ts):
+def test_broadcast_gradients_have_their_input_shapes(backend, ts):
+    ts = on(backend, *ts)
     a, b = (t.requires_grad_(True) for t in ts)
     (a * b).sum().backward()
     assert a.grad.shape == a.shape and b.grad.shape == b.shape

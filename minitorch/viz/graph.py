@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,11 +40,13 @@ class GraphNode:
         key: `v<unique_id>` for a variable, `f<unique_id of its output>` for a function call.
         kind: "variable" (leaf or computed), "constant" (no history) or "function".
         lines: the text shown in the node, one entry per line.
+        highlight: drawn in the highlight style (e.g. the node backprop is visiting).
     """
 
     key: str
     kind: NodeKind
     lines: tuple[str, ...]
+    highlight: bool = False
 
 
 @dataclass(repr=False)
@@ -72,7 +75,12 @@ class GraphDrawing(Drawing):
         return super().save(path, dpi=dpi)
 
 
-def draw_graph(variable: Any, max_nodes: int = MAX_NODES) -> GraphDrawing:
+def draw_graph(
+    variable: Any,
+    max_nodes: int = MAX_NODES,
+    grads: Mapping[int, Any] | None = None,
+    highlight: Collection[int] = (),
+) -> GraphDrawing:
     """Draw the computation history of `variable` (a Scalar or a Tensor).
 
     One node per variable (its name if it has one, its value or shape, its derivative once
@@ -82,6 +90,10 @@ def draw_graph(variable: Any, max_nodes: int = MAX_NODES) -> GraphDrawing:
     Args:
         variable: the result whose history to draw.
         max_nodes: refuse to draw graphs larger than this.
+        grads: the derivative to show for each variable, by `unique_id`, instead of its
+            `.grad` (which backward sets on leaves only): e.g. the derivatives known part
+            way through backpropagation, intermediate nodes included.
+        highlight: the `unique_id`s of variables to draw highlighted.
 
     Returns:
         A `GraphDrawing`: shows itself in a notebook, `.save()`s to SVG/PNG/DOT,
@@ -91,7 +103,7 @@ def draw_graph(variable: Any, max_nodes: int = MAX_NODES) -> GraphDrawing:
         ValueError: `variable` has no history (not a variable, or a constant), or the graph
             has more than `max_nodes` nodes.
     """
-    nodes, edges = _collect(variable)
+    nodes, edges = _collect(variable, grads, frozenset(highlight))
     if len(nodes) > max_nodes:
         raise ValueError(
             f"draw_graph: expected at most max_nodes={max_nodes} nodes, the graph has "
@@ -110,7 +122,9 @@ def graph_dot(variable: Any) -> str:
 # --- reading the graph -------------------------------------------------------------------
 
 
-def _collect(variable: Any) -> tuple[list[GraphNode], list[tuple[str, str]]]:
+def _collect(
+    variable: Any, grads: Mapping[int, Any] | None = None, highlight: frozenset[int] = frozenset()
+) -> tuple[list[GraphNode], list[tuple[str, str]]]:
     """Walk the history (iteratively: graphs can be deep) into nodes and edges."""
     if not hasattr(variable, "history") or not hasattr(variable, "unique_id"):
         raise ValueError(
@@ -133,7 +147,8 @@ def _collect(variable: Any) -> tuple[list[GraphNode], list[tuple[str, str]]]:
             continue
         history = var.history
         kind: NodeKind = "constant" if history is None else "variable"
-        found[key] = GraphNode(key, kind, _variable_lines(var, kind))
+        found[key] = GraphNode(key, kind, _variable_lines(var, kind, grads),
+                               highlight=var.unique_id in highlight)
         if history is None or history.last_fn is None:
             continue
         call = f"f{var.unique_id}"
@@ -150,7 +165,7 @@ def _collect(variable: Any) -> tuple[list[GraphNode], list[tuple[str, str]]]:
     return [found[key] for key in order], edges
 
 
-def _variable_lines(var: Any, kind: NodeKind) -> tuple[str, ...]:
+def _variable_lines(var: Any, kind: NodeKind, grads: Mapping[int, Any] | None) -> tuple[str, ...]:
     lines = []
     name = getattr(var, "name", None)
     if name and str(name) != str(var.unique_id):  # an automatic id-name says nothing
@@ -160,7 +175,10 @@ def _variable_lines(var: Any, kind: NodeKind) -> tuple[str, ...]:
         lines.append(f"shape {tuple(shape)}")
     else:
         lines.append(("const " if kind == "constant" else "data ") + _number(var.data))
-    grad = getattr(var, "grad", None) if hasattr(var, "grad") else getattr(var, "derivative", None)
+    if grads is not None:
+        grad = grads.get(var.unique_id)
+    else:
+        grad = getattr(var, "grad", None) if hasattr(var, "grad") else getattr(var, "derivative", None)
     if grad is not None and kind != "constant":
         gshape = getattr(grad, "shape", None)
         lines.append(f"grad shape {tuple(gshape)}" if gshape is not None else
@@ -263,8 +281,9 @@ def _place(columns, by_key) -> tuple[dict[str, Box], dict[int, tuple[float, floa
             else:
                 label = "\n".join(line.replace("$", r"\$") for line in node.lines)
                 shape = "ellipse" if node.kind == "function" else "round"
+                style = "highlight" if node.highlight else node.kind
                 boxes[key] = Box(x + width / 2, y - h / 2, w, h, label=label, shape=shape,
-                                 style=node.kind, font_size=_FONT)
+                                 style=style, font_size=_FONT)
             y -= h + _ROW_GAP
         spans[index] = (x, x + width)
         x += width + _LAYER_GAP

@@ -1,0 +1,32 @@
+"""Small helpers the pages share: showing the viz pictures, reading typed numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+__all__ = ["show_drawing", "show_figure", "parse_ints"]
+
+
+def show_drawing(drawing: Any, caption: str | None = None) -> None:
+    """Show a `minitorch.viz` Drawing (boxes, graphs) as a picture."""
+    st.image(drawing.png(dpi=100), caption=caption)
+
+
+def show_figure(fig: Any) -> None:
+    """Show a matplotlib Figure from `minitorch.viz` (drawn without pyplot)."""
+    st.pyplot(fig, clear_figure=False)
+
+
+def parse_ints(text: str, what: str, allow_empty: bool = False, limit: int = 6) -> tuple[int, ...]:
+    """`"2, 3"` -> `(2, 3)`; a ValueError names `what` and the bad text otherwise."""
+    parts = [p.strip() for p in text.replace("(", "").replace(")", "").split(",") if p.strip()]
+    if not parts and not allow_empty:
+        raise ValueError(f"{what}: expected whole numbers separated by commas, got {text!r}")
+    if len(parts) > limit:
+        raise ValueError(f"{what}: at most {limit} numbers, got {len(parts)}")
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{what}: expected whole numbers separated by commas, got {text!r}") from None

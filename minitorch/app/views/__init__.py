@@ -1,0 +1,39 @@
+"""The app's pages, in sidebar order: one script per module of the library."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Page", "PAGES"]
+
+_HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Page:
+    """A sidebar entry: the script, its title (also the page's heading) and icon."""
+
+    file: str
+    title: str
+    icon: str
+    default: bool = False
+
+    @property
+    def path(self) -> Path:
+        return _HERE / self.file
+
+    @property
+    def url(self) -> str:
+        return self.file.removesuffix(".py")
+
+
+PAGES = [
+    Page("home.py", "minitorch", ":material/home:", default=True),
+    Page("operators.py", "Operators", ":material/functions:"),
+    Page("modules.py", "Modules", ":material/account_tree:"),
+    Page("autodiff.py", "Autodiff", ":material/device_hub:"),
+    Page("tensors.py", "Tensors", ":material/grid_on:"),
+    Page("training.py", "Training", ":material/model_training:"),
+    Page("backends.py", "Backends", ":material/speed:"),
+    Page("digits.py", "Digits", ":material/draw:"),
+    Page("sentiment.py", "Sentiment", ":material/sentiment_satisfied:"),
+]

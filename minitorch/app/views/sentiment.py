@@ -1,0 +1,110 @@
+"""Sentiment: the course's Kim CNN over GloVe word vectors. Train it on SST-2 sentences (a
+folder in GLUE's layout) or load a checkpoint from `minitorch train sentiment`; see the dev
+predictions and confusion matrix; type a sentence and get P(positive)."""
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from minitorch.app.common import show_figure
+from minitorch.app.job import TaskJob
+from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
+from minitorch.tasks.common import BACKEND_NAMES, backend_named
+from minitorch.tasks.errors import TaskError
+from minitorch.tasks.optimizers import OPTIMIZERS
+from minitorch.tasks.sentiment.data import Sentences, load_split, tokenize
+from minitorch.tasks.sentiment.train import (SentimentConfig, build_model, model_options, score,
+                                             train_sentiment, vectors_for)
+from minitorch.viz.tasks import plot_confusion, plot_sentences
+
+MAX_SENTENCE = 2_000  # characters: a review, not a book
+
+
+def trained(config: SentimentConfig, callback) -> Loaded:
+    """Train as `minitorch train sentiment` does (in the job's thread); the model and its answers."""
+    result = train_sentiment(config, callback)
+    return Loaded(result.model, backend_named(config.backend), model_options(config, result.vocabulary),
+                  "trained here", result.val, result.vocabulary)
+
+
+def p_positive(loaded: Loaded, text: str) -> tuple[float, list[str], list[str]]:
+    """The model's P(positive) for one sentence, its words, and the words GloVe does not know."""
+    words = tokenize(text)
+    vocabulary = vectors_for(set(words), loaded.options["vectors"])
+    sentences = Sentences([words], np.zeros(1, dtype=np.int64), [text])
+    scores = score(loaded.model, vocabulary, sentences, tuple(loaded.options["filter_sizes"]), loaded.backend)
+    return float(scores.probs[0]), words, [w for w in words if w not in vocabulary.index]
+
+
+st.title("Sentiment")
+st.markdown("The course's sentence classifier: 1-D convolutions of widths 3, 4 and 5 slide over "
+            "the sentence's 50-d GloVe word vectors, each map keeps its strongest response, and "
+            "one linear unit reads them: P(positive) is its sigmoid. Training needs SST-2: a "
+            "folder with GLUE's `train.tsv` and `dev.tsv` (`sentence<TAB>label`).")
+
+mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
+if mode == "Train here":
+    d = SentimentConfig.__dataclass_fields__
+    data = st.text_input("SST-2 folder (train.tsv, dev.tsv)", "data/SST-2", key="data")
+    c = st.columns(6)
+    epochs = c[0].number_input("epochs", 1, 20, d["epochs"].default, key="epochs")
+    size = c[1].number_input("training sentences (0: all)", 0, 100_000, 450, step=50, key="size",
+                             help="the course trains on 450")
+    maps = c[2].select_slider("maps per width", [5, 10, 25, 50, 100], d["feature_maps"].default, key="maps")
+    optimizer = c[3].selectbox("optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d["optimizer"].default),
+                               key="optimizer")
+    lr = c[4].select_slider("learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"].default, key="lr")
+    backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
+
+    def make_job() -> TaskJob | None:
+        try:
+            config = SentimentConfig(data=Path(data), epochs=int(epochs), train_size=int(size) or None,
+                                     feature_maps=int(maps), optimizer=optimizer, lr=float(lr), backend=backend)
+            load_split(config.data, "dev")  # a missing folder is a message now, not a failed job later
+        except TaskError as err:
+            st.error(f"Cannot train: {err}")
+            return None
+        return TaskJob(lambda callback: trained(config, callback),
+                       label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}")
+
+    train_controls("sentiment_job", "sentiment", make_job)
+else:
+    c = st.columns([3, 2, 1, 1])
+    path = c[0].text_input("checkpoint (from minitorch train sentiment --out OUT)", "out/model.safetensors",
+                           key="path")
+    data = c[1].text_input("SST-2 folder for dev predictions (optional)", "", key="dev_data")
+    backend = c[2].selectbox("backend", BACKEND_NAMES, key="load_backend")
+    if c[3].button("Load", type="primary", key="load"):
+        try:
+            model, options, backend = load_model(path, "sentiment", build_model, backend)
+            val = None
+            if data.strip():
+                dev = load_split(Path(data), "dev")
+                vocabulary = vectors_for({w for s in dev.words for w in s}, options["vectors"])
+                val = score(model, vocabulary, dev, tuple(options["filter_sizes"]), backend)
+            st.session_state["sentiment"] = Loaded(model, backend, options, path, val)
+        except TaskError as err:
+            st.error(f"Cannot load {path}: {err}")
+
+loaded = current_model("sentiment", "sentiment")
+
+text = st.text_input("Type a sentence", "a gripping , beautifully acted film", key="sentence",
+                     max_chars=MAX_SENTENCE)
+if text.strip():
+    prob, words, unknown = p_positive(loaded, text)
+    c = st.columns(3)
+    c[0].metric("the model says", "positive" if prob > 0.5 else "negative")
+    c[1].metric("P(positive)", f"{prob:.3f}")
+    c[2].metric("words GloVe knows", f"{len(words) - len(unknown)} of {len(words)}",
+                help="unknown words read as zero vectors" + (f": {', '.join(unknown[:10])}" if unknown else ""))
+
+val = loaded.val
+if val is not None and len(val.sentences):
+    st.metric("dev accuracy", f"{val.accuracy:.1%}", help=f"{val.correct} of {len(val.sentences)} sentences right")
+    sure_tab, confusion_tab = st.tabs(["Dev predictions", "Confusion matrix"])
+    with sure_tab:
+        show_figure(plot_sentences(val.sentences.text, val.sentences.labels, val.probs))
+    with confusion_tab:
+        show_figure(plot_confusion(val.confusion(), ["negative", "positive"],
+                                   title=f"Dev sentences: {val.correct}/{len(val.sentences)} right"))

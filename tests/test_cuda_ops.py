@@ -1,0 +1,312 @@
+"""The CUDA backend's kernels, storage and errors: against numpy, with transfers counted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minitorch
+from minitorch import IndexingError, SimpleBackend, Tensor, TensorData, grad_check, operators
+from minitorch.cli import main
+from minitorch.optim import SGD
+from minitorch.tensor_models import TensorMLP
+
+from .cuda_support import CudaBackend, count_transfers, cuda_ops, on_cuda, on_device
+from .tensor_strategies import broadcastable_tensors, tensors
+
+few = settings(max_examples=5)
+
+
+def cuda_tensor(values) -> Tensor:
+    return minitorch.tensor(np.asarray(values, dtype=float), backend=CudaBackend)
+
+
+# ---- Kernels against numpy, on any layout --------------------------------------------------------
+
+
+@few
+@given(t=tensors())
+def test_map_applies_the_function_to_every_element_of_any_layout(t):
+    out = CudaBackend.exp_map(on_cuda(t))
+    assert out._tensor.is_contiguous() and on_device(out)
+    np.testing.assert_allclose(out.to_numpy(), np.exp(t.to_numpy()), rtol=1e-12)
+
+
+def test_map_broadcasts_into_a_given_output():
+    out = minitorch.zeros((2, 4, 3), CudaBackend)
+    out = CudaBackend.id_map(cuda_tensor([[1.0, 2.0, 3.0]]), out)
+    np.testing.assert_array_equal(out.to_numpy(), np.broadcast_to([[1.0, 2.0, 3.0]], (2, 4, 3)))
+
+
+@few
+@given(ts=broadcastable_tensors())
+def test_zip_broadcasts_like_numpy(ts):
+    a, b = ts
+    out = CudaBackend.mul_zip(on_cuda(a), on_cuda(b))
+    np.testing.assert_allclose(out.to_numpy(), a.to_numpy() * b.to_numpy(), rtol=1e-12)
+
+
+@few
+@given(st.data())
+def test_reduce_folds_any_dimension_of_any_layout(data):
+    t = data.draw(tensors())
+    dim = data.draw(st.integers(0, t.dims - 1))
+    x, values = on_cuda(t), t.to_numpy()
+    np.testing.assert_allclose(
+        CudaBackend.add_reduce(x, dim).to_numpy(), values.sum(dim, keepdims=True), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        CudaBackend.mul_reduce(x, dim).to_numpy(), values.prod(dim, keepdims=True), rtol=1e-9
+    )
+
+
+def test_reduce_folds_more_values_than_threads_and_keeps_the_start_value(monkeypatch):
+    monkeypatch.setattr(cuda_ops, "THREADS", 8)  # blocks of 8 threads: each folds several values
+    values = np.random.default_rng(0).normal(size=(2, 30))
+    x = cuda_tensor(values)
+    np.testing.assert_allclose(CudaBackend.add_reduce(x, 1).to_numpy(), values.sum(1)[:, None])
+    fold = cuda_ops.CudaOps.reduce(operators.add, 5.0)
+    np.testing.assert_allclose(fold(x, 1).to_numpy(), values.sum(1)[:, None] + 5.0)
+    top = cuda_ops.CudaOps.reduce(operators.max, -1e9)(x, 0)
+    np.testing.assert_array_equal(top.to_numpy(), values.max(0)[None])
+
+
+def test_matmul_of_batched_broadcast_and_transposed_operands_spans_several_tiles():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 19, 11)), rng.normal(size=(11, 13))  # not multiples of a tile
+    out = cuda_tensor(a) @ cuda_tensor(b)
+    np.testing.assert_allclose(out.to_numpy(), a @ b, rtol=1e-12, atol=1e-12)
+    bt = cuda_tensor(b.T).permute(1, 0)  # a column-major operand
+    np.testing.assert_allclose((cuda_tensor(a[0]) @ bt).to_numpy(), a[0] @ b, rtol=1e-12)
+
+
+def test_matmul_with_the_gpu_tiles_matches_numpy():
+    """The GPU's blocking (16 x 16 threads, 4 x 4 outputs each), run once on any device."""
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(1, 67, 5)), rng.normal(size=(1, 5, 3))
+    x, y = cuda_tensor(a), cuda_tensor(b)
+    out = minitorch.zeros((1, 67, 3), CudaBackend)
+    cuda_ops.tensor_matrix_multiply(
+        *out._tensor.tuple(), *x._tensor.tuple(), *y._tensor.tuple(), tiles=cuda_ops.GPU_TILES
+    )
+    np.testing.assert_allclose(out.to_numpy(), a @ b, rtol=1e-12)
+
+
+def test_kernels_loop_over_sizes_beyond_their_grid(monkeypatch):
+    """With a grid capped at 2 blocks of 4 threads, every element is still computed."""
+    monkeypatch.setattr(cuda_ops, "MAX_BLOCKS", 2)
+    monkeypatch.setattr(cuda_ops, "THREADS", 4)
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(5, 7))
+    x = cuda_tensor(values)
+    np.testing.assert_allclose((x + x.permute(1, 0).permute(1, 0)).to_numpy(), 2 * values)
+    np.testing.assert_allclose(x.sum(1).to_numpy(), values.sum(1, keepdims=True))
+    np.testing.assert_allclose(x.sum(0).to_numpy(), values.sum(0, keepdims=True))
+    a, b = rng.normal(size=(3, 20, 2)), rng.normal(size=(2, 4))  # 3 batches, 3 row tiles
+    np.testing.assert_allclose((cuda_tensor(a) @ cuda_tensor(b)).to_numpy(), a @ b)
+
+
+def test_tensors_of_the_most_dimensions_storage_allows_run_through_the_kernels():
+    """Index buffers hold MAX_DIMS entries, TensorData's own limit: no shape is too deep."""
+    shape = (1,) * (minitorch.tensor_data.MAX_DIMS - 2) + (2, 3)
+    values = np.arange(6.0).reshape(shape)
+    x = cuda_tensor(values)
+    order = list(range(len(shape)))
+    order[-1], order[-2] = order[-2], order[-1]
+    np.testing.assert_array_equal((x.permute(*order) * 2.0).to_numpy(), 2 * values.transpose(order))
+    with pytest.raises(IndexingError, match="more than 32 dimensions"):
+        cuda_tensor(np.zeros((1,) * 33))
+
+
+def test_empty_tensors_launch_nothing_and_an_empty_inner_dimension_gives_zeros():
+    x = minitorch.zeros((0, 3), CudaBackend)
+    assert (x + x).shape == (0, 3) and x.sum(0).to_numpy().tolist() == [[0.0, 0.0, 0.0]]
+    product = minitorch.zeros((2, 0), CudaBackend) @ x  # outputs are not zeroed before kernels
+    assert product.to_numpy().tolist() == [[0.0] * 3] * 2
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # the simulator's numpy
+def test_kernels_that_cannot_raise_give_ieee_values():
+    out = cuda_tensor([0.0, -1.0, 1000.0])
+    assert out.log().to_numpy()[0] == -np.inf and np.isnan(out.log().to_numpy()[1])
+    assert out.exp().to_numpy()[2] == np.inf
+    assert (1.0 / out).to_numpy()[0] == np.inf
+
+
+# ---- Device-resident storage ---------------------------------------------------------------------
+
+
+def test_a_training_step_copies_nothing_between_host_and_gpu():
+    model = TensorMLP(3, seed=0, backend=CudaBackend)
+    X = cuda_tensor([[0.1, 0.9], [0.8, 0.3], [0.5, 0.5], [0.2, 0.1]])
+    sign = cuda_tensor([[1.0], [-1.0], [1.0], [-1.0]])
+    optim = SGD(model.parameters(), lr=0.5)
+    with count_transfers() as forward_backward:
+        optim.zero_grad()
+        loss = -((model.forward(X) * sign).sigmoid().log().mean())  # python numbers included
+        loss.backward()
+    assert forward_backward == type(forward_backward)(0, 0)
+    assert all(on_device(p.value) and on_device(p.value.grad) for p in model.parameters())
+    with count_transfers() as update:
+        optim.step()
+    assert update == type(update)(0, 0)
+    assert all(on_device(p.value) for p in model.parameters())
+    with count_transfers() as read:
+        loss_value = loss.item()
+    assert (read.to_host, read.to_device) == (1, 0) and np.isfinite(loss_value)
+
+
+def test_values_cross_only_when_made_from_or_read_by_the_host():
+    values = np.arange(6.0).reshape(2, 3)
+    with count_transfers() as made:
+        x = cuda_tensor(values)
+    assert (made.to_device, made.to_host) == (1, 0)
+    with count_transfers() as read:
+        np.testing.assert_array_equal(x.to_numpy(), values)
+        assert x[1, 2] == 5.0
+        assert "5.0000" in repr(x)
+    assert (read.to_device, read.to_host) == (0, 3)
+
+
+def test_the_tests_transfer_counter_sees_a_copy_it_is_not_told_about():
+    x = cuda_tensor([1.0, 2.0])
+    with count_transfers() as seen:
+        np.asarray(CudaBackend.ops.to_host(x._tensor._storage))
+        x[0] = 3.0
+    assert (seen.to_host, seen.to_device) == (1, 1)
+
+
+def test_zeros_are_zeros_on_the_gpu():
+    z = minitorch.zeros((3, 2), CudaBackend)
+    assert on_device(z) and not z.to_numpy().any()
+    assert not cuda_tensor([1.0, 2.0]).zeros((4,)).to_numpy().any()
+
+
+# ---- Bad input -------------------------------------------------------------------------------
+
+
+def test_mixed_operands_compute_on_the_first_ones_device_with_one_copy():
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    gpu, cpu = cuda_tensor(values), minitorch.tensor(values)
+    with count_transfers() as seen:
+        on_gpu = gpu + cpu
+    assert on_device(on_gpu) and (seen.to_device, seen.to_host) == (1, 0)
+    with count_transfers() as seen:
+        on_cpu = cpu * gpu
+    assert isinstance(on_cpu._tensor._storage, np.ndarray) and on_cpu.backend == SimpleBackend
+    assert (seen.to_device, seen.to_host) == (0, 1)
+    np.testing.assert_array_equal(on_gpu.to_numpy(), 2 * values)
+    np.testing.assert_array_equal(on_cpu.to_numpy(), values * values)
+    np.testing.assert_array_equal((gpu @ cpu).to_numpy(), values @ values)
+    np.testing.assert_array_equal((cpu @ gpu).to_numpy(), values @ values)
+
+
+def test_the_course_scripts_compare_gpu_outputs_with_cpu_labels():
+    """run_fast_tensor.py: `((out.detach() > 0.5) == y2).sum()` with y2 on the default backend."""
+    out = cuda_tensor([0.9, 0.2, 0.7])
+    labels = minitorch.tensor([1.0, 1.0, 1.0])
+    assert ((out.detach() > 0.5) == labels).sum()[0] == 2.0
+
+
+def test_gradients_reach_each_operand_on_its_own_device():
+    x = cuda_tensor([1.0, 2.0]).requires_grad_(True)
+    y = minitorch.tensor([[3.0], [4.0]], requires_grad=True)  # broadcast, on the CPU
+    (x * y).sum().backward()
+    assert on_device(x.grad) and isinstance(y.grad._tensor._storage, np.ndarray)
+    np.testing.assert_array_equal(x.grad.to_numpy(), [7.0, 7.0])
+    np.testing.assert_array_equal(y.grad.to_numpy(), [[3.0], [3.0]])
+
+
+def test_a_tensor_built_on_host_data_is_copied_to_the_gpu_for_each_use():
+    """The course's tests build `Tensor(TensorData(...), backend=GPUBackend)` directly."""
+    host_backed = Tensor(TensorData(np.arange(3.0), (3,)), backend=CudaBackend)
+    x = cuda_tensor([1.0, 1.0, 1.0])
+    with count_transfers() as seen:
+        out = host_backed + x
+    assert (seen.to_device, seen.to_host) == (1, 0) and on_device(out)
+    assert out.to_numpy().tolist() == [1.0, 2.0, 3.0]
+    grad_check(lambda a: (a * a).sum(0), host_backed)
+
+
+def test_a_gpu_kernel_refuses_to_write_into_host_storage():
+    host_out = Tensor(TensorData(np.zeros(2), (2,)), backend=CudaBackend)
+    with pytest.raises(TypeError, match="cannot write into host storage"):
+        CudaBackend.id_map(cuda_tensor([1.0, 2.0]), host_out)
+
+
+def test_cpu_tensors_keep_numpy_storage():
+    x = minitorch.tensor([1.0, 2.0], backend=SimpleBackend)
+    assert isinstance((x + x)._tensor._storage, np.ndarray)
+
+
+# ---- The course's practice exercises -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 16, 32, 48, 64, 100])
+def test_sum_practice_sums_blocks_of_32(size):
+    values = np.random.default_rng(size).random(size)
+    out = minitorch.sum_practice(cuda_tensor(values))
+    padded = np.zeros(-(-size // 32) * 32)
+    padded[:size] = values
+    np.testing.assert_allclose(out._storage, padded.reshape(-1, 32).sum(1), rtol=1e-12)
+    assert out._storage[0] + (out._storage[1] if size > 32 else 0.0) == pytest.approx(
+        values[:64].sum()
+    )
+
+
+def test_sum_practice_takes_a_cpu_tensor_too_and_refuses_2d():
+    assert minitorch.sum_practice(minitorch.tensor([1.0, 2.0, 3.0]))._storage[0] == 6.0
+    with pytest.raises(IndexingError, match=r"1-D tensor, got shape \(2, 2\)"):
+        minitorch.sum_practice(minitorch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 32])
+def test_mm_practice_multiplies_square_matrices_in_one_block(size):
+    rng = np.random.default_rng(size)
+    a, b = rng.random((size, size)), rng.random((size, size))
+    out = minitorch.mm_practice(cuda_tensor(a), cuda_tensor(b))
+    assert out.shape == (size, size)
+    np.testing.assert_allclose(np.asarray(out._storage).reshape(size, size), a @ b, rtol=1e-12)
+
+
+def test_mm_practice_reads_a_transposed_operand():
+    a = np.arange(9.0).reshape(3, 3)
+    out = minitorch.mm_practice(cuda_tensor(a).permute(1, 0), cuda_tensor(np.eye(3)))
+    np.testing.assert_array_equal(np.asarray(out._storage).reshape(3, 3), a.T)
+
+
+@pytest.mark.parametrize("shapes", [((33, 33), (33, 33)), ((2, 3), (3, 2)), ((2, 2), (3, 3))])
+def test_mm_practice_refuses_what_one_block_cannot_hold(shapes):
+    a, b = (minitorch.zeros(s, CudaBackend) for s in shapes)
+    with pytest.raises(IndexingError, match="square matrices"):
+        minitorch.mm_practice(a, b)
+
+
+# ---- The command line and the course's scripts -----------------------------------------------
+
+
+def test_the_course_scripts_gpu_backend_works_here():
+    """`if numba.cuda.is_available(): minitorch.TensorBackend(minitorch.CudaOps)`."""
+    import numba.cuda
+
+    assert numba.cuda.is_available()
+    backend = minitorch.TensorBackend(minitorch.CudaOps)
+    x = minitorch.rand((2, 3), backend=backend, requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.to_numpy(), 2 * x.to_numpy())
+
+
+def test_train_runs_on_the_cuda_backend(tmp_path, capsys):
+    rc = main(["train", "--backend", "cuda", "--dataset", "Simple", "--hidden", "2", "--epochs",
+               "2", "--points", "4", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    assert rc == 0 and (tmp_path / "metrics.json").exists()
+
+
+def test_train_without_a_gpu_says_how_to_get_one_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cuda_ops.cuda, "is_available", lambda: False)
+    rc = main(["train", "--backend", "cuda", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err
+    assert "NVIDIA GPU" in err and "NUMBA_ENABLE_CUDASIM=1" in err and "Traceback" not in err
