@@ -17,13 +17,16 @@ import time
 
 import numpy as np
 
+# Before minitorch: importing it loads numba-cuda, whose `import cuda` finds bench/cuda.py,
+# which takes this folder off the import path.
+from _twins import report, set_threads, torch_param  # noqa: I001
+
 from minitorch.tasks.common import backend_named, seed_everything
 from minitorch.tasks.loop import fit
 from minitorch.tasks.mnist.model import LeNet
 from minitorch.tasks.mnist.train import PIXELS, MnistConfig, _MnistLoop, load_training_data
 from minitorch.tasks.optimizers import make_optimizer
 
-from _twins import report, set_threads, torch_param
 
 
 def torch_twin(model: LeNet):  # type: ignore[no-untyped-def]

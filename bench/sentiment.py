@@ -19,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+# Before minitorch: importing it loads numba-cuda, whose `import cuda` finds bench/cuda.py,
+# which takes this folder off the import path.
+from _twins import report, set_threads, torch_param  # noqa: I001
+
 from minitorch.tasks.common import backend_named, seed_everything
 from minitorch.tasks.loop import batch_indices, fit
 from minitorch.tasks.optimizers import make_optimizer
@@ -26,7 +30,6 @@ from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN
 from minitorch.tasks.sentiment.train import SentimentConfig, _SentimentLoop
 
-from _twins import report, set_threads, torch_param
 
 
 def torch_twin(model: KimCNN):  # type: ignore[no-untyped-def]
