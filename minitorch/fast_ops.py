@@ -253,6 +253,27 @@ def _rows(shape: np.ndarray) -> tuple[int, int]:
 
 
 @njit(inline="always", cache=True)
+def _next(index: np.ndarray, shape: np.ndarray) -> None:
+    """Step `index` to the next one in row-major order: an odometer, with no division."""
+    for i in range(len(shape) - 1, -1, -1):
+        index[i] += 1
+        if index[i] < shape[i]:
+            return
+        index[i] = 0
+
+
+@njit(inline="always", cache=True)
+def _next_row(index: np.ndarray, shape: np.ndarray) -> None:
+    """Step `index` from one row of the last dimension to the next (the last entry stays
+    0): an odometer over the other dimensions, with no division."""
+    for i in range(len(shape) - 2, -1, -1):
+        index[i] += 1
+        if index[i] < shape[i]:
+            return
+        index[i] = 0
+
+
+@njit(inline="always", cache=True)
 def _last_stride(shape: np.ndarray, strides: np.ndarray, n: int) -> int:
     """The storage step along the output's last dimension (size `n`) of a tensor that
     broadcasts to it: 0 where its own last dimension has size 1, or it has no dimensions."""
@@ -286,8 +307,9 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
             for i in prange(size):
                 out[i] = f(in_storage[i])
             return
-        # Row by row along the last dimension: the index helpers place each row's start,
-        # then one strided loop runs along it (stride 0 where the input broadcasts).
+        # Row by row along the last dimension: the index helpers place each row's start
+        # (the index steps from row to row like an odometer), then one strided loop runs
+        # along it (stride 0 where the input broadcasts).
         n, rows = _rows(out_shape)
         out_step = _last_stride(out_shape, out_strides, n)
         in_step = _last_stride(in_shape, in_strides, n)
@@ -295,13 +317,19 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         for chunk in prange((rows + per_chunk - 1) // per_chunk):
             out_index = np.zeros(len(out_shape), np.int32)
             in_index = np.zeros(len(in_shape), np.int32)
-            for row in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
-                to_index(row * n, out_shape, out_index)
+            to_index(chunk * per_chunk * n, out_shape, out_index)
+            for _ in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
                 broadcast_index(out_index, out_shape, in_shape, in_index)
                 o = index_to_position(out_index, out_strides)
                 p = index_to_position(in_index, in_strides)
-                for k in range(n):
-                    out[o + k * out_step] = f(in_storage[p + k * in_step])
+                if out_step == 1 and in_step == 1:  # slices indexed from 0: vector loads
+                    row, src = out[o : o + n], in_storage[p : p + n]
+                    for k in range(n):
+                        row[k] = f(src[k])
+                else:
+                    for k in range(n):
+                        out[o + k * out_step] = f(in_storage[p + k * in_step])
+                _next_row(out_index, out_shape)
 
     return Kernel(_map, _elementwise_work, cache)
 
@@ -342,15 +370,31 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
             out_index = np.zeros(len(out_shape), np.int32)
             a_index = np.zeros(len(a_shape), np.int32)
             b_index = np.zeros(len(b_shape), np.int32)
-            for row in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
-                to_index(row * n, out_shape, out_index)
+            to_index(chunk * per_chunk * n, out_shape, out_index)
+            for _ in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
                 broadcast_index(out_index, out_shape, a_shape, a_index)
                 broadcast_index(out_index, out_shape, b_shape, b_index)
                 o = index_to_position(out_index, out_strides)
                 p = index_to_position(a_index, a_strides)
                 q = index_to_position(b_index, b_strides)
-                for k in range(n):
-                    out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
+                if out_step == 1 and a_step == 1 and b_step == 1:
+                    # Slices indexed from 0 let LLVM vectorise (see `_block`); a step of 0
+                    # is an operand broadcast along the row: one value.
+                    row, xs, ys = out[o : o + n], a_storage[p : p + n], b_storage[q : q + n]
+                    for k in range(n):
+                        row[k] = f(xs[k], ys[k])
+                elif out_step == 1 and a_step == 1 and b_step == 0:
+                    row, xs, y = out[o : o + n], a_storage[p : p + n], b_storage[q]
+                    for k in range(n):
+                        row[k] = f(xs[k], y)
+                elif out_step == 1 and a_step == 0 and b_step == 1:
+                    row, x, ys = out[o : o + n], a_storage[p], b_storage[q : q + n]
+                    for k in range(n):
+                        row[k] = f(x, ys[k])
+                else:
+                    for k in range(n):
+                        out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
+                _next_row(out_index, out_shape)
 
     return Kernel(_zip, _elementwise_work, cache)
 
@@ -373,8 +417,8 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         step = a_strides[reduce_dim]
         for chunk in prange((size + CHUNK - 1) // CHUNK):
             index = np.empty(len(out_shape), np.int32)
-            for ordinal in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
-                to_index(ordinal, out_shape, index)  # index[reduce_dim] is 0
+            to_index(chunk * CHUNK, out_shape, index)  # index[reduce_dim] is always 0
+            for _ in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
                 o = index_to_position(index, out_strides)
                 position = index_to_position(index, a_strides)
                 acc = out[o]
@@ -382,6 +426,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
                     acc = f(acc, a_storage[position])
                     position += step
                 out[o] = acc
+                _next(index, out_shape)
 
     return Kernel(_reduce, _reduce_work, cache)
 
