@@ -104,7 +104,7 @@ class Max(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
         out = a.backend.max_reduce(a, dim)
-        ctx.save_for_backward(a, out, dim)
+        ctx.save_for_backward(a, out.detach(), dim)  # detached: see tensor_functions.Exp
         return out
 
     @staticmethod

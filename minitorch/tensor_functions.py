@@ -157,7 +157,7 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         out = a.backend.sigmoid_map(a)
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(out.detach())  # detached: see Exp
         return out
 
     @staticmethod
@@ -200,7 +200,11 @@ class Exp(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         out = a.backend.exp_map(a)
-        ctx.save_for_backward(out)
+        # The output is about to get a history that holds this context: saving the output
+        # itself would close a reference cycle (out -> history -> ctx -> out), freed only
+        # by Python's cycle collector, so a training loop's graphs would pile up. A detached
+        # tensor shares the same storage without the history.
+        ctx.save_for_backward(out.detach())
         return out
 
     @staticmethod

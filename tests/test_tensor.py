@@ -345,6 +345,30 @@ def test_backward_accepts_a_grad_output_of_the_tensors_shape():
     assert x.grad.to_numpy().tolist() == [[3.0, 30.0]]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_graphs_hold_no_reference_cycles_so_they_free_at_once(backend):
+    # A function that saves its own output must not close output -> history -> ctx -> output:
+    # with the cycle collector off, every graph is freed as soon as its last name goes.
+    import gc
+    import weakref
+
+    x = minitorch.rand((3, 4), backend=backend, requires_grad=True)
+    fns = [lambda t: t.sigmoid(), lambda t: t.exp(), lambda t: minitorch.max(t, 1),
+           lambda t: minitorch.logsoftmax(t, 1), lambda t: (t @ t.permute(1, 0)).relu()]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for fn in fns:
+            y = fn(x)
+            y.sum().backward()
+            ref = weakref.ref(y)
+            del y
+            assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def test_a_long_chain_backpropagates_without_recursion():
     x = tensor([1.0], requires_grad=True)
     y = x
