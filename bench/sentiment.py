@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-# Before minitorch: importing it loads numba-cuda, whose `import cuda` finds bench/cuda.py,
-# which takes this folder off the import path.
 from _twins import report, set_threads, torch_param  # noqa: I001
 
 from minitorch.tasks.common import backend_named, seed_everything

@@ -14,8 +14,8 @@ epoch round's figure is the median of its epochs after the first); printed are t
 and the spread (min to max) over rounds, for ours and PyTorch's, and the ratio of medians.
 Results are checked against numpy first.
 
-    python bench/cuda.py [--rounds 7] [--tiles 4x4,8x8]   # on a machine with an NVIDIA GPU
-    NUMBA_ENABLE_CUDASIM=1 python bench/cuda.py --smoke   # tiny sizes, on the simulator
+    python bench/gpu.py [--rounds 7] [--tiles 4x4,8x8]   # on a machine with an NVIDIA GPU
+    NUMBA_ENABLE_CUDASIM=1 python bench/gpu.py --smoke   # tiny sizes, on the simulator
 
 Run from the repository root (`PYTHONPATH=.` if minitorch is not installed).
 """
@@ -31,10 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-# This file is named cuda.py: with its folder first on the import path, numba-cuda's
-# `import cuda.bindings` would find this script instead of NVIDIA's package.
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 import numpy as np  # noqa: E402
 
