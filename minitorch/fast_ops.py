@@ -253,20 +253,11 @@ def _rows(shape: np.ndarray) -> tuple[int, int]:
 
 
 @njit(inline="always", cache=True)
-def _next(index: np.ndarray, shape: np.ndarray) -> None:
-    """Step `index` to the next one in row-major order: an odometer, with no division."""
-    for i in range(len(shape) - 1, -1, -1):
-        index[i] += 1
-        if index[i] < shape[i]:
-            return
-        index[i] = 0
-
-
-@njit(inline="always", cache=True)
-def _next_row(index: np.ndarray, shape: np.ndarray) -> None:
-    """Step `index` from one row of the last dimension to the next (the last entry stays
-    0): an odometer over the other dimensions, with no division."""
-    for i in range(len(shape) - 2, -1, -1):
+def _next(index: np.ndarray, shape: np.ndarray, dims: int) -> None:
+    """Step `index` to the next one in row-major order over its first `dims` dimensions
+    (the others stay as they are): an odometer, with no division. With `dims` one short of
+    all, it steps from one row of the last dimension to the next."""
+    for i in range(dims - 1, -1, -1):
         index[i] += 1
         if index[i] < shape[i]:
             return
@@ -329,7 +320,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
                 else:
                     for k in range(n):
                         out[o + k * out_step] = f(in_storage[p + k * in_step])
-                _next_row(out_index, out_shape)
+                _next(out_index, out_shape, len(out_shape) - 1)
 
     return Kernel(_map, _elementwise_work, cache)
 
@@ -394,7 +385,7 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                 else:
                     for k in range(n):
                         out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
-                _next_row(out_index, out_shape)
+                _next(out_index, out_shape, len(out_shape) - 1)
 
     return Kernel(_zip, _elementwise_work, cache)
 
@@ -426,7 +417,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
                     acc = f(acc, a_storage[position])
                     position += step
                 out[o] = acc
-                _next(index, out_shape)
+                _next(index, out_shape, len(out_shape))
 
     return Kernel(_reduce, _reduce_work, cache)
 
