@@ -36,8 +36,15 @@ def tensor(
         values = np.array(data, dtype=np.float64).ravel()
         shape: tuple[int, ...] = data.shape if data.ndim > 0 else (1,)
     elif isinstance(data, (list, tuple)):
-        flat, shape = _flatten(data)
-        values = np.array(flat, dtype=np.float64)
+        try:  # numpy walks the lists in C: the common case, a few microseconds
+            array = np.array(data, dtype=np.float64)
+        except (ValueError, TypeError):
+            array = None
+        if array is not None:
+            values, shape = array.ravel(), array.shape
+        else:  # ragged, or not numbers: walk it ourselves to say where it breaks
+            flat, shape = _flatten(data)
+            values = np.array(flat, dtype=np.float64)
     else:
         values, shape = np.array([float(data)]), (1,)
     return Tensor.make(values, shape, backend=backend).requires_grad_(requires_grad)
