@@ -307,14 +307,17 @@ def _walk(
             derivs[uid] = deriv
             heappush(heap, (-uid, variable))
     collect = wanted is not None
-    stop = min(wanted, default=0) if collect else 0
+    if not collect:
+        wanted = {}
+    stop = min(wanted, default=0)  # grad(): ids below every wanted one lead nowhere wanted
     while heap:
-        negative_uid, node = heappop(heap)
-        if -negative_uid < stop:  # every node left is older than all wanted ones
+        _, node = heappop(heap)
+        uid = node.unique_id
+        if uid < stop:
             break
-        d = derivs.pop(-negative_uid)
-        if collect and -negative_uid in wanted:
-            wanted[-negative_uid] = d
+        d = derivs.pop(uid)
+        if uid in wanted:
+            wanted[uid] = d
         if node.is_leaf():
             if not collect:
                 node.accumulate_derivative(d)
@@ -329,4 +332,4 @@ def _walk(
             else:
                 derivs[uid] = d_parent
                 heappush(heap, (-uid, parent))
-    return wanted if collect else {}
+    return wanted

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .autodiff import Context, is_grad_enabled
+from .autodiff import Context, _grad_enabled
 from .tensor_data import IndexingError, TensorData
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class Function:
             The output tensor.
         """
         need_grad = False
-        if is_grad_enabled():
+        if _grad_enabled[-1]:  # is_grad_enabled(), without a call on the hottest path
             for t in inputs:
                 if t.history is not None:  # t.requires_grad(), on the hottest path
                     need_grad = True
@@ -342,8 +342,8 @@ class Permute(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (order,) = ctx.saved_values
-        inverse = sorted(range(len(order)), key=order.__getitem__)
-        return grad_output.permute(*inverse)
+        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+        return Permute.apply(grad_output, order=inverse)
 
 
 class View(Function):
@@ -369,7 +369,7 @@ class View(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (shape,) = ctx.saved_values
-        return grad_output.contiguous().view(*shape)
+        return View.apply(grad_output.contiguous(), shape=shape)
 
 
 class Copy(Function):
