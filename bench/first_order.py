@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,7 +42,7 @@ def _scalar_workload(minitorch, reps: int) -> dict[str, float]:
             [[minitorch.Scalar(rng.uniform(-1, 1)) for _ in range(o)] for _ in range(i)],
             [minitorch.Scalar(rng.uniform(-1, 1)) for _ in range(o)],
         )
-        for i, o in zip(sizes, sizes[1:])
+        for i, o in pairwise(sizes)
     ]
     data = [([rng.uniform(-1, 1), rng.uniform(-1, 1)], rng.choice([-1.0, 1.0])) for _ in range(50)]
 
@@ -82,7 +83,7 @@ def _tensor_workload(minitorch, reps: int) -> dict[str, float]:
     backend = minitorch.FastBackend
     sizes = [2, 100, 100, 1]
     params = []
-    for i, o in zip(sizes, sizes[1:]):
+    for i, o in pairwise(sizes):
         params.append(minitorch.tensor(rng.uniform(-0.3, 0.3, (i, o)).tolist(), backend=backend))
         params.append(minitorch.tensor(rng.uniform(-0.3, 0.3, (o,)).tolist(), backend=backend))
     for p in params:
