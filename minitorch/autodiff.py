@@ -8,22 +8,23 @@ at values: it orders the graph and passes derivatives along it, so the same loop
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from heapq import heappop, heappush
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 __all__ = [
-    "central_difference",
-    "Variable",
     "Context",
-    "topological_sort",
+    "Named",
+    "Variable",
     "backpropagate",
+    "central_difference",
     "grad",
-    "no_grad",
     "is_grad_enabled",
     "next_unique_id",
-    "Named",
+    "no_grad",
+    "topological_sort",
 ]
 
 
@@ -63,11 +64,11 @@ class Variable(Protocol):
     def is_constant(self) -> bool: ...
 
     @property
-    def parents(self) -> Iterable["Variable"]: ...
+    def parents(self) -> Iterable[Variable]: ...
 
     def chain_rule(
         self, d_output: Any, create_graph: bool = False
-    ) -> Iterable[tuple["Variable", Any]]:
+    ) -> Iterable[tuple[Variable, Any]]:
         """`(parent, derivative)` pairs; constants may be among them (they are skipped).
 
         With `create_graph` the derivatives are variables whose own history is recorded.

@@ -11,8 +11,9 @@ reference counting at once, and the cyclic garbage collector has nothing to chas
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .autodiff import Context, Named, backpropagate, central_difference, next_un
 if TYPE_CHECKING:
     from .scalar_functions import ScalarFunction
 
-__all__ = ["ScalarLike", "ScalarHistory", "Scalar", "derivative_check"]
+__all__ = ["Scalar", "ScalarHistory", "ScalarLike", "derivative_check"]
 
 ScalarLike = Union[float, int, "Scalar"]
 
@@ -52,14 +53,14 @@ class Scalar(Named):
     # which is most of what makes the engine fast. `history` reads and writes them as one
     # ScalarHistory.
     __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "_fn",
+        "_inputs",
+        "_name",
         "data",
         "derivative",
         "unique_id",
-        "_name",
-        "_fn",
-        "_ctx",
-        "_inputs",
-        "__weakref__",
     )
 
     def __init__(
@@ -280,7 +281,7 @@ def derivative_check(f: Callable[..., Scalar], *scalars: Scalar) -> None:
                 )
 
 
-from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid  # noqa: E402
+from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid
 
 # The arithmetic operators run on every node: bind their `apply` once.
 _add, _mul, _neg, _inv = Add.apply, Mul.apply, Neg.apply, Inv.apply

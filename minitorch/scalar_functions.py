@@ -12,17 +12,17 @@ from .autodiff import Context, _grad_enabled, next_unique_id
 from .scalar import Scalar, _as_float
 
 __all__ = [
-    "ScalarFunction",
-    "Add",
-    "Mul",
-    "Inv",
-    "Neg",
-    "Log",
-    "Exp",
-    "Sigmoid",
-    "ReLU",
-    "LT",
     "EQ",
+    "LT",
+    "Add",
+    "Exp",
+    "Inv",
+    "Log",
+    "Mul",
+    "Neg",
+    "ReLU",
+    "ScalarFunction",
+    "Sigmoid",
 ]
 
 

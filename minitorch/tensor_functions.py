@@ -15,8 +15,9 @@ Non-tensor parameters (a dimension, an order, a shape) are passed to `apply` by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, _grad_enabled
 from .tensor_data import IndexingError, TensorData
@@ -25,28 +26,28 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
-    "History",
+    "EQ",
+    "LT",
+    "Add",
+    "All",
+    "Copy",
+    "Exp",
     "Function",
-    "Neg",
+    "History",
     "Inv",
     "InvBack",
-    "Add",
-    "Mul",
-    "Sigmoid",
-    "ReLU",
-    "ReLUBack",
+    "IsClose",
     "Log",
     "LogBack",
-    "Exp",
-    "Sum",
-    "All",
-    "LT",
-    "EQ",
-    "IsClose",
-    "Permute",
-    "View",
-    "Copy",
     "MatMul",
+    "Mul",
+    "Neg",
+    "Permute",
+    "ReLU",
+    "ReLUBack",
+    "Sigmoid",
+    "Sum",
+    "View",
 ]
 
 
