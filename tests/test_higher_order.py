@@ -521,3 +521,38 @@ def test_cuda_hvp_matches_the_cpu(name, fn, shapes) -> None:
     expected = hvp(fn, xs, vs, weight)
     gpu = [on(cuda_support.CudaBackend, v).requires_grad_() for v in values]
     assert_close(hvp(fn, gpu, vs, weight), expected, name)
+
+
+# ---- plot_function with the library's derivatives -------------------------------------------
+
+
+def test_plot_function_draws_first_and_second_derivatives_from_the_library() -> None:
+    from minitorch.viz import plot_function
+
+    def cube(x):
+        return x * x * x
+
+    fig = plot_function("cube", cube, arange=[-1.0, 0.5, 2.0], derivatives=2)
+    assert [t.name for t in fig.data] == ["cube", "cube'", "cube''"]
+    _, first_trace, second_trace = fig.data
+    assert list(first_trace.y) == pytest.approx([3.0, 0.75, 12.0])
+    assert list(second_trace.y) == pytest.approx([-6.0, 3.0, 12.0])
+
+
+def test_plot_function_derivatives_leave_gaps_where_the_function_is_undefined() -> None:
+    from minitorch.viz import plot_function
+
+    fig = plot_function("log", lambda x: x.log(), arange=[-1.0, 2.0], derivatives=2)
+    assert [list(t.y) for t in fig.data[1:]] == [[None, 0.5], [None, pytest.approx(-0.25)]]
+
+
+def test_derivative_of_a_linear_function_is_zero_beyond_the_first() -> None:
+    from minitorch.viz.functions import derivative
+
+    assert derivative(lambda x: 3.0 * x + 1.0, 1)(2.0) == 3.0
+    assert derivative(lambda x: 3.0 * x + 1.0, 2)(2.0) == 0.0
+    assert derivative(lambda x: x.sigmoid(), 3)(0.0) == pytest.approx(-1 / 8)
+    with pytest.raises(ValueError, match="derivatives must be 0, 1 or 2"):
+        from minitorch.viz import plot_function
+
+        plot_function("f", lambda x: x, derivatives=3)
