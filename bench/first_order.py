@@ -13,7 +13,9 @@ the machine hits both alike:
     git worktree add /tmp/minitorch-before <commit before the change>
     python bench/first_order.py --before /tmp/minitorch-before [--rounds 9]
 
-Prints the median of each figure for both trees and, last, `ratio ours/before: R` for the
+Also counts the Python function calls of one scalar backward and one tensor epoch: a
+figure a busy machine does not disturb. Prints the median of each figure for both trees and,
+last, `ratio ours/before: R` for the
 tensor epoch (R > 1: slower now).
 """
 
@@ -70,9 +72,11 @@ def _scalar_workload(minitorch, reps: int) -> dict[str, float]:
         end = time.perf_counter()
         forward.append(middle - start)
         backward.append(end - middle)
+    out = loss()
     return {
         "scalar forward": statistics.median(forward),
         "scalar backward": statistics.median(backward),
+        "scalar backward calls": _python_calls(out.backward),
     }
 
 
@@ -118,7 +122,18 @@ def _tensor_workload(minitorch, reps: int) -> dict[str, float]:
         start = time.perf_counter()
         epoch()
         times.append(time.perf_counter() - start)
-    return {"tensor epoch": statistics.median(times)}
+    return {"tensor epoch": statistics.median(times), "tensor epoch calls": _python_calls(epoch)}
+
+
+def _python_calls(fn) -> int:
+    """How many Python function calls `fn()` makes: a measure of the interpreter's work that,
+    unlike a time, a busy machine does not disturb."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    return pstats.Stats(profile).total_calls
 
 
 def child(tree: str, reps: int) -> None:
@@ -169,9 +184,10 @@ def main() -> None:
                 results[name].setdefault(key, []).append(value)
     print(f"median over {args.rounds} rounds (each the median of {args.reps} repetitions), ms")
     for key in results["ours"]:
-        ours = statistics.median(results["ours"][key]) * 1e3
-        before = statistics.median(results["before"][key]) * 1e3
-        print(f"  {key:16s} ours {ours:9.2f}   before {before:9.2f}   ratio {ours / before:.3f}")
+        unit = 1 if key.endswith("calls") else 1e3  # a count of Python calls, or ms
+        ours = statistics.median(results["ours"][key]) * unit
+        before = statistics.median(results["before"][key]) * unit
+        print(f"  {key:22s} ours {ours:9.2f}   before {before:9.2f}   ratio {ours / before:.3f}")
     ours = statistics.median(results["ours"]["tensor epoch"])
     before = statistics.median(results["before"]["tensor epoch"])
     print(f"ratio ours/before: {ours / before:.3f}")
