@@ -215,6 +215,18 @@ def test_scalar_backward_with_create_graph_leaves_differentiable_derivatives() -
     assert (x.derivative, y.derivative) == pytest.approx((2 * -0.5, 2 * 1.5))
 
 
+def test_a_long_chain_differentiates_twice_without_recursion() -> None:
+    # y = x^n by n - 1 products: y'' = n (n - 1) x^(n - 2), through 2n recorded nodes
+    n = 3000
+    x = Scalar(1.0)
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    (d1,) = minitorch.grad(y, x, create_graph=True)
+    (d2,) = minitorch.grad(d1, x)
+    assert (float(d1), d2) == (float(n), float(n * (n - 1)))
+
+
 def test_scalar_first_order_backward_still_gives_floats() -> None:
     x = Scalar(2.0)
     (x * x).backward()
