@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["mnist_training", "sentiment_training", "confusion", "DPI"]
+__all__ = ["classic_training", "mnist_training", "sentiment_training", "confusion", "DPI"]
 
 DPI = 120
 
@@ -19,17 +19,29 @@ def _save(fig: Any, path: Path) -> None:
     fig.savefig(path, dpi=DPI)
 
 
+def classic_training(result: Any, out: Path) -> None:
+    """loss.png and boundary.png of a classic run: both show its final evaluation, the figure
+    the command line prints."""
+    from ..viz import plot_decision_boundary, plot_loss
+
+    c = result.config
+    name = f"{c.dataset}, {c.backend} backend, hidden {c.hidden}"
+    _save(plot_loss(result.losses, title=f"Loss after each epoch ({name})"), out / "loss.png")
+    title = f"{name}: {result.correct}/{result.total} correct, loss {result.final_loss:.4f}"
+    _save(plot_decision_boundary(result.model.predict, result.graph, title=title), out / "boundary.png")
+
+
 def mnist_training(result: Any, out: Path) -> None:
     """curves.png, confusion.png, predictions.png and feature_maps.png of a digits run."""
     from ..autodiff import no_grad
     from ..viz.tasks import plot_confusion, plot_curves, plot_digit_grid, plot_feature_maps
-    from .common import backend_named
+    from .common import task_backend
     from .mnist.train import to_input
 
     c, val = result.config, result.val
     source = "embedded digits" if c.data is None else str(c.data)
     name = f"{source}, {c.optimizer} lr {c.lr}, batch {c.batch}, {c.pixels} pixels"
-    _save(plot_curves(result.history.as_dict(), title=f"Digits: {name}"), out / "curves.png")
+    _save(plot_curves(result.curves.as_dict(), title=f"Digits: {name}"), out / "curves.png")
     _save(plot_confusion(val.confusion(), [str(d) for d in range(10)],
                          title=f"Validation digits: {val.correct}/{len(val.digits)} right ({val.accuracy:.1%})"),
           out / "confusion.png")
@@ -51,7 +63,7 @@ def mnist_training(result: Any, out: Path) -> None:
     model = result.model
     model.eval()
     with no_grad():
-        model(to_input(val.digits.images[firsts], c.pixels, backend_named(c.backend)))
+        model(to_input(val.digits.images[firsts], c.pixels, task_backend(c.backend)))
     _save(plot_feature_maps(val.digits.images[firsts], model.mid.to_numpy(), val.digits.labels[firsts]),
           out / "feature_maps.png")
 
@@ -62,7 +74,7 @@ def sentiment_training(result: Any, out: Path) -> None:
 
     c, val = result.config, result.val
     name = f"{result.train_size} sentences, {c.optimizer} lr {c.lr}, batch {c.batch}"
-    _save(plot_curves(result.history.as_dict(), title=f"Sentiment: {name}"), out / "curves.png")
+    _save(plot_curves(result.curves.as_dict(), title=f"Sentiment: {name}"), out / "curves.png")
     _save(plot_confusion(val.confusion(), ["negative", "positive"],
                          title=f"Dev sentences: {val.correct}/{len(val.sentences)} right ({val.accuracy:.1%})"),
           out / "confusion.png")
