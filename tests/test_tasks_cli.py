@@ -109,8 +109,12 @@ def test_train_and_eval_sentiment(sst_folder, tmp_path, capsys) -> None:
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert (evaluated["correct"], evaluated["total"]) == (trained["correct"], trained["total"])
     rc = main(["eval", "sentiment", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
-               "--data", str(sst_folder), "--out", str(tmp_path / "eval"), "--no-plots"])
+               "--data", str(sst_folder), "--split", "test", "--out", str(tmp_path / "eval"), "--no-plots"])
     assert rc == 0 and json.loads((tmp_path / "eval" / "metrics.json").read_text())["total"] == 6
+    # without --split: dev, the split GLUE publishes with labels
+    rc = main(["eval", "sentiment", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
+               "--data", str(sst_folder), "--out", str(tmp_path / "eval"), "--no-plots"])
+    assert rc == 0 and json.loads((tmp_path / "eval" / "metrics.json").read_text())["total"] == 9
     assert "sentiment: accuracy" in capsys.readouterr().out
 
 

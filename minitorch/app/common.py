@@ -1,12 +1,29 @@
-"""Small helpers the pages share: showing the viz pictures, reading typed numbers."""
+"""Small helpers the pages share: showing the viz pictures, reading typed numbers, and the
+library's messages in the app's words."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 import streamlit as st
 
-__all__ = ["show_drawing", "show_figure", "parse_ints"]
+__all__ = ["show_drawing", "show_figure", "parse_ints", "app_message"]
+
+
+def app_message(err: BaseException | str, *configs: type) -> str:
+    """A task's message with each command-line option (`--data`) named as the page names it
+    (the field's `label` in its config's metadata, e.g. "data folder")."""
+    labels = {}
+    for cls in configs:
+        for f in dataclasses.fields(cls):
+            label = f.metadata.get("label") or f.name.replace("_", " ")
+            labels["--" + f.name.replace("_", "-")] = label
+    text = str(err)
+    text = re.sub(r"--[a-z][a-z-]*( [A-Z]+\b)?", lambda m: f'the "{labels[m.group(0).split()[0]]}" field'
+                  if m.group(0).split()[0] in labels else m.group(0), text)
+    return text
 
 
 def show_drawing(drawing: Any, caption: str | None = None) -> None:

@@ -34,6 +34,6 @@ PAGES = [
     Page("tensors.py", "Tensors", ":material/grid_on:"),
     Page("training.py", "Training", ":material/model_training:"),
     Page("backends.py", "Backends", ":material/speed:"),
-    Page("digits.py", "Digits", ":material/draw:"),
+    Page("mnist.py", "MNIST digits", ":material/draw:"),
     Page("sentiment.py", "Sentiment", ":material/sentiment_satisfied:"),
 ]

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from minitorch.app.timing import OPERATIONS, available_backends, time_operation
+from minitorch.app.timing import OPERATIONS, time_operation, timed_backends
 
 st.title("Backends")
-backends = available_backends()
+backends = timed_backends()
 st.markdown(
     "A backend is a small table of kernels (`map`, `zip`, `reduce`, `matrix_multiply`) that "
     "every tensor operation runs on. Available here: "
@@ -15,8 +15,6 @@ st.markdown(
     + ". Each operation runs on two random n × n tensors; the table shows the best of a few runs "
     "after one warm-up call (the fast backend compiles its kernels on first use)."
 )
-if "fast" not in backends:
-    st.info("The fast (numba) backend is not in this version of the library yet.")
 if not any(name.startswith("cuda") for name in backends):
     st.caption("No CUDA backend here: it needs an NVIDIA GPU and numba-cuda "
                '(pip install "minitorch[cuda]").')

