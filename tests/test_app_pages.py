@@ -185,18 +185,29 @@ def test_training_runs_in_the_background_and_shows_the_result():
     assert len(at.image) == 2  # loss curve and decision boundary
 
 
-def test_training_on_a_backend_this_machine_lacks_is_a_message(monkeypatch):
-    from minitorch.train import BACKENDS, BackendUnavailable
-
-    def no_gpu(hidden, seed):
-        raise BackendUnavailable("the CUDA backend needs an NVIDIA GPU")
-
-    monkeypatch.setitem(BACKENDS, "gpu", no_gpu)  # the page lists what BACKENDS holds
+def test_the_training_page_shows_one_reports_figures():
+    """The numbers, the loss curve's end and the boundary's title all come from the latest
+    evaluation report (and its parameter snapshot), never from the live model."""
     at = page("training")
-    at.selectbox(key="backend").select("gpu").run()
+    at.number_input(key="epochs").set_value(12).run()
+    at.selectbox(key="backend").select("simple").run()
     at.button(key="train").click().run()
-    assert "Cannot train: the CUDA backend needs an NVIDIA GPU" in ok(at).error[0].value
-    assert "job" not in at.session_state
+    job = at.session_state["job"]
+    assert job.join(timeout=TIMEOUT)
+    ok(at.run())
+    last = job.progress().last
+    shown = metrics(at)
+    assert shown["loss"] == f"{last.val_loss:.4f}"
+    correct = round(last.val_accuracy * 50)
+    assert shown["correct"] == f"{correct}/50"
+    (key, figure) = at.session_state["boundary"]
+    assert key == (id(job), 12)
+    assert figure.axes[0].get_title() == f"epoch 12: {correct}/50 correct"
+
+
+def test_training_offers_only_the_backends_that_run_here(monkeypatch):
+    options = page("training").selectbox(key="backend").options
+    assert options == [*minitorch.available_backends(), "scalar"]
 
 
 def test_training_stops_when_asked():
@@ -207,8 +218,8 @@ def test_training_stops_when_asked():
     at.button(key="stop").click().run()
     job = at.session_state["job"]
     assert job.join(timeout=TIMEOUT)
-    snap = job.snapshot()
-    assert snap.state == "stopped" and snap.epoch < 5000
+    view = job.progress()
+    assert view.state == "stopped" and len(view.evals) < 5000
     assert "Stopped after" in ok(at).warning[0].value
 
 
