@@ -22,8 +22,23 @@ def test_the_app_job_and_the_command_line_give_the_same_numbers(tmp_path):
     assert job.join(timeout=120)
     view = job.progress()
     assert view.state == "done" and view.last.epoch == 15 and not view.running
-    args = ["train", "--dataset", "Split", "--backend", "fast", "--epochs", "15", "--hidden", "4",
-            "--seed", "5", "--out", str(tmp_path), "--quiet", "--no-plots"]
+    args = [
+        "train",
+        "--dataset",
+        "Split",
+        "--backend",
+        "fast",
+        "--epochs",
+        "15",
+        "--hidden",
+        "4",
+        "--seed",
+        "5",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--no-plots",
+    ]
     assert main(args) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert [r.val_loss for r in view.evals] == metrics["losses"]

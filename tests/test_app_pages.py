@@ -109,7 +109,9 @@ def test_autodiff_steps_through_backpropagation():
     assert "is a leaf" in ok(at).markdown[-1].value
 
 
-@pytest.mark.parametrize("text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None
+)
 def test_autodiff_refuses_hostile_expressions_on_the_page(text, message):
     calls = []
     setattr(builtins, SENTINEL, lambda *a: calls.append(a))
@@ -132,7 +134,7 @@ def test_autodiff_declines_to_draw_a_huge_graph():
     at = page("autodiff")
     at.text_input(key="expr").input("*".join(["x ** 8"] * 20)).run()
     assert "too many to draw" in ok(at).warning[0].value
-    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0 ** 160, rel=1e-5)  # shown to 6 digits
+    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0**160, rel=1e-5)  # shown to 6 digits
 
 
 def test_autodiff_reports_undefined_values():

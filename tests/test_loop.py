@@ -38,7 +38,9 @@ def test_an_epoch_schedule_evaluates_after_every_pass():
     evals = [r for r in seen if isinstance(r, EvalReport)]
     steps = [r for r in seen if isinstance(r, StepReport)]
     assert [r.epoch for r in evals] == [1, 2, 3] and len(steps) == 9  # 12 points, batches of 4
-    assert [r.iteration for r in evals] == [3, 6, 9] and state.curves.val_loss == [r.val_loss for r in evals]
+    assert [r.iteration for r in evals] == [3, 6, 9] and state.curves.val_loss == [
+        r.val_loss for r in evals
+    ]
     assert state.epoch == 3 and state.iteration == 9
 
 
@@ -71,8 +73,13 @@ def test_a_stopped_run_continues_from_its_state_as_if_never_stopped():
 
     task, state = line()
     stop = threading.Event()
-    fit(task, Schedule(iterations=11, eval_every=3), state,
-        lambda r: stop.set() if isinstance(r, StepReport) and r.iteration == 5 else None, stop=stop)
+    fit(
+        task,
+        Schedule(iterations=11, eval_every=3),
+        state,
+        lambda r: stop.set() if isinstance(r, StepReport) and r.iteration == 5 else None,
+        stop=stop,
+    )
     assert state.stopped and state.iteration == 5
     state.stopped = False
     fit(task, Schedule(iterations=11, eval_every=3), state)

@@ -6,7 +6,6 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,6 @@ from minitorch.tasks.common import check_common, task_backend, task_dtype
 from minitorch.tasks.loop import Batch, Batches, Curves, LoopState, Schedule, batch_indices, fit
 from minitorch.tasks.options import option
 from minitorch.tensor_create import tensor
-
 
 # ---- a throwaway task, declared through the registry alone ----------------------------------
 
@@ -84,7 +82,11 @@ class LineResult:
     state: LoopState = field(repr=False)
 
     def metrics(self) -> dict[str, Any]:
-        return {"task": "line", **self.curves.as_dict(), "compile_seconds": self.state.compile_seconds}
+        return {
+            "task": "line",
+            **self.curves.as_dict(),
+            "compile_seconds": self.state.compile_seconds,
+        }
 
     def checkpoint_options(self) -> dict[str, Any]:
         return {"task": "line", "schema": 1}
@@ -93,12 +95,21 @@ class LineResult:
         return f"line: final loss {self.curves.val_loss[-1]:.4f}"
 
 
-def train_line(config: LineConfig, callback=None, stop: threading.Event | None = None) -> LineResult:
+def train_line(
+    config: LineConfig, callback=None, stop: threading.Event | None = None
+) -> LineResult:
     backend = task_backend(config.backend)
     model = build_line({}, backend, task_dtype(config.dtype))
     state = LoopState.start(SGD(model.parameters(), config.lr), config.seed)
-    fit(_Line(config, model, backend), Schedule(epochs=config.epochs), state, callback, stop=stop,
-        warm_up=config.backend != "simple", seed=config.seed)
+    fit(
+        _Line(config, model, backend),
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+    )
     return LineResult(config, model, state.curves, state)
 
 
@@ -107,8 +118,13 @@ def build_line(options: dict, backend: Any, dtype: Any = None) -> Module:
 
 
 LINE = registry.Task(
-    name="line", title="A line", help="fit a line (a test's throwaway task)",
-    description="Fit y = 2x - 1.", config=LineConfig, train=train_line, build_model=build_line,
+    name="line",
+    title="A line",
+    help="fit a line (a test's throwaway task)",
+    description="Fit y = 2x - 1.",
+    config=LineConfig,
+    train=train_line,
+    build_model=build_line,
 )
 
 
@@ -119,9 +135,24 @@ def line_task():
     registry._registered.pop("line", None)
 
 
-def test_a_task_added_through_the_registry_trains_from_the_command_line(line_task, tmp_path, capsys):
-    rc = main(["train", "line", "--epochs", "4", "--lr", "0.5", "--widths", "3,4",
-               "--out", str(tmp_path), "--quiet"])
+def test_a_task_added_through_the_registry_trains_from_the_command_line(
+    line_task, tmp_path, capsys
+):
+    rc = main(
+        [
+            "train",
+            "line",
+            "--epochs",
+            "4",
+            "--lr",
+            "0.5",
+            "--widths",
+            "3,4",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["task"] == "line" and len(metrics["val_loss"]) == 4
@@ -169,9 +200,23 @@ def test_every_task_writes_into_its_own_folder_by_default(line_task, tmp_path, m
     assert (tmp_path / "out" / "line" / "metrics.json").is_file()
 
 
-def test_a_slow_first_step_is_announced_and_kept_out_of_the_epoch_times(line_task, tmp_path, capsys):
-    rc = main(["train", "line", "--backend", "fast", "--slow-first-step", "1.5", "--epochs", "2",
-               "--out", str(tmp_path)])
+def test_a_slow_first_step_is_announced_and_kept_out_of_the_epoch_times(
+    line_task, tmp_path, capsys
+):
+    rc = main(
+        [
+            "train",
+            "line",
+            "--backend",
+            "fast",
+            "--slow-first-step",
+            "1.5",
+            "--epochs",
+            "2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     err = capsys.readouterr().err
     assert COMPILING in err and "kept out of the epoch times" in err
@@ -180,7 +225,9 @@ def test_a_slow_first_step_is_announced_and_kept_out_of_the_epoch_times(line_tas
 
 
 def test_a_quick_first_step_says_nothing_about_compiling(line_task, tmp_path, capsys):
-    assert main(["train", "line", "--backend", "fast", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert (
+        main(["train", "line", "--backend", "fast", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    )
     assert COMPILING not in capsys.readouterr().err
 
 
@@ -198,8 +245,25 @@ def test_every_registered_task_declares_the_common_options():
 def test_float32_is_refused_clearly_until_the_core_has_it(tmp_path, capsys):
     import minitorch
 
-    rc = main(["train", "--dtype", "float32", "--epochs", "1", "--points", "4", "--hidden", "2",
-               "--backend", "simple", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    rc = main(
+        [
+            "train",
+            "--dtype",
+            "float32",
+            "--epochs",
+            "1",
+            "--points",
+            "4",
+            "--hidden",
+            "2",
+            "--backend",
+            "simple",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-plots",
+        ]
+    )
     if hasattr(minitorch, "float32"):
         assert rc == 0
     else:
@@ -213,8 +277,23 @@ def test_threads_are_checked_and_set(tmp_path, capsys):
     assert rc == 2 and "--threads must be between 1 and" in capsys.readouterr().err
     before = numba.get_num_threads()
     try:
-        rc = main(["train", "--threads", "1", "--epochs", "1", "--points", "4", "--hidden", "2",
-                   "--out", str(tmp_path), "--quiet", "--no-plots"])
+        rc = main(
+            [
+                "train",
+                "--threads",
+                "1",
+                "--epochs",
+                "1",
+                "--points",
+                "4",
+                "--hidden",
+                "2",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
         assert rc == 0 and numba.get_num_threads() == 1
     finally:
         numba.set_num_threads(before)

@@ -52,4 +52,6 @@ def parse_ints(text: str, what: str, allow_empty: bool = False, limit: int = 6) 
     try:
         return tuple(int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"{what}: expected whole numbers separated by commas, got {text!r}") from None
+        raise ValueError(
+            f"{what}: expected whole numbers separated by commas, got {text!r}"
+        ) from None

@@ -36,8 +36,9 @@ class BackgroundJob:
         self.error = ""
         self._start = 0.0
         self._end: float | None = None
-        self._thread = threading.Thread(target=self._run, name=f"minitorch-app-{type(self).__name__}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"minitorch-app-{type(self).__name__}", daemon=True
+        )
 
     def start(self) -> BackgroundJob:
         self._start = time.perf_counter()
@@ -137,8 +138,15 @@ class TrainJob(BackgroundJob):
 
     def progress(self) -> Progress:
         with self._lock:
-            return Progress(list(self._evals), self._step, self._compiling, self._compile_seconds,
-                            self.state, self.error, self.seconds)
+            return Progress(
+                list(self._evals),
+                self._step,
+                self._compiling,
+                self._compile_seconds,
+                self.state,
+                self.error,
+                self.seconds,
+            )
 
     def step_losses(self) -> list[float]:
         """The batch losses since the last evaluation (the first epoch's curve, while it runs)."""

@@ -17,8 +17,16 @@ from ..tasks.loop import Curves
 from .common import show_figure
 from .job import TrainJob
 
-__all__ = ["Loaded", "show_progress", "train_controls", "offer_save", "load_model", "current_model",
-           "digit_from_picture", "REFRESH_SECONDS"]
+__all__ = [
+    "Loaded",
+    "show_progress",
+    "train_controls",
+    "offer_save",
+    "load_model",
+    "current_model",
+    "digit_from_picture",
+    "REFRESH_SECONDS",
+]
 
 REFRESH_SECONDS = 1.0  # how often a running job's progress is redrawn
 
@@ -52,22 +60,31 @@ def show_progress(job: TrainJob) -> None:
     view = job.progress()
     s, last = view.step, view.last
     if view.compiling:
-        st.progress(0.0, text=f"{job.label}: compiling the fast kernels once; later runs start at "
-                    f"once ... ({view.state})")
+        st.progress(
+            0.0,
+            text=f"{job.label}: compiling the fast kernels once; later runs start at "
+            f"once ... ({view.state})",
+        )
     elif s is not None:
         total = job.config.epochs
         where = f"epoch {s.epoch} of {total}, step {s.step} of {s.steps}"
-        st.progress(min(1.0, s.step / s.steps),
-                    text=f"{job.label}: {where}, batch loss {s.loss:.4f} ({view.state})")
+        st.progress(
+            min(1.0, s.step / s.steps),
+            text=f"{job.label}: {where}, batch loss {s.loss:.4f} ({view.state})",
+        )
     else:
         st.progress(0.0, text=f"{job.label}: loading the data ... ({view.state})")
     if view.state == "failed":
         st.error(f"Training failed: {view.error}")
     elif view.state == "stopped":
-        st.warning("Stopped: the model of an unfinished run is not kept. Train again with fewer epochs.")
+        st.warning(
+            "Stopped: the model of an unfinished run is not kept. Train again with fewer epochs."
+        )
     if last is not None:
-        summary = (f"after epoch {last.epoch}: validation accuracy {last.val_accuracy:.1%}, "
-                   f"training loss {last.train_loss:.4f}, {last.seconds:.1f} s per epoch")
+        summary = (
+            f"after epoch {last.epoch}: validation accuracy {last.val_accuracy:.1%}, "
+            f"training loss {last.train_loss:.4f}, {last.seconds:.1f} s per epoch"
+        )
     else:
         summary = "the first epoch's curves appear when it ends"
     with st.expander(f"Training curves ({summary})", expanded=job.running):
@@ -80,8 +97,12 @@ def show_progress(job: TrainJob) -> None:
             st.caption("waiting for the first step")
 
 
-def train_controls(job_key: str, result_key: str, make_job: Callable[[], TrainJob | None],
-                   to_loaded: Callable[[Any], Loaded]) -> None:
+def train_controls(
+    job_key: str,
+    result_key: str,
+    make_job: Callable[[], TrainJob | None],
+    to_loaded: Callable[[Any], Loaded],
+) -> None:
     """Train and Stop buttons, and the job's progress, redrawn on its own while it runs.
 
     Args:
@@ -98,7 +119,9 @@ def train_controls(job_key: str, result_key: str, make_job: Callable[[], TrainJo
         new = make_job()
         if new is not None:
             job = st.session_state[job_key] = new.start()
-    if buttons[1].button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running):
+    if buttons[1].button(
+        "Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running
+    ):
         job.stop()
         job.join(timeout=60)
     running = job is not None and job.running
@@ -128,11 +151,14 @@ def offer_save(loaded: Loaded, task: str) -> None:
         if c[1].button("Save checkpoint", key="save"):
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             save_checkpoint(loaded.model, Path(out), loaded.options)
-            st.success(f"Saved {out}: load it here, or run minitorch eval {task} --checkpoint {out}")
+            st.success(
+                f"Saved {out}: load it here, or run minitorch eval {task} --checkpoint {out}"
+            )
 
 
-def load_model(path: str, task: str, build: Callable[[dict[str, Any], Any], Any],
-               backend_name: str) -> tuple[Any, dict[str, Any], Any]:
+def load_model(
+    path: str, task: str, build: Callable[[dict[str, Any], Any], Any], backend_name: str
+) -> tuple[Any, dict[str, Any], Any]:
     """A checkpoint of `minitorch train TASK`: the model rebuilt from its options, its
     parameters loaded; with the options and the backend. Raises the tasks' `TaskError`s."""
     options = read_checkpoint_metadata(Path(path), task)

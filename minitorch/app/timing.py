@@ -53,8 +53,15 @@ class Timing:
     result: np.ndarray
 
 
-def time_operation(backend_name: str, backend: Any, operation: str, n: int, repeats: int = 3,
-                   budget: float = 5.0, seed: int = 0) -> Timing:
+def time_operation(
+    backend_name: str,
+    backend: Any,
+    operation: str,
+    n: int,
+    repeats: int = 3,
+    budget: float = 5.0,
+    seed: int = 0,
+) -> Timing:
     """Time `OPERATIONS[operation]` on two random (n, n) tensors of `backend`.
 
     Stops repeating once `budget` seconds have been spent (at least one timed run).

@@ -46,13 +46,19 @@ def add_train_command(commands: Any) -> None:
         p = tasks.add_parser(name, help=task.help, description=task.description)
         add_options(p, task.config)
         p.add_argument(
-            "--out", type=Path, default=None, metavar="DIR",
+            "--out",
+            type=Path,
+            default=None,
+            metavar="DIR",
             help=f"folder for metrics.json, the checkpoint and pictures (default: out/{name})",
         )
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-plots", action="store_true", help="skip the pictures")
         p.add_argument(
-            "--threads", type=int, default=None, metavar="N",
+            "--threads",
+            type=int,
+            default=None,
+            metavar="N",
             help="CPU threads for the fast kernels (default: numba's choice, every core)",
         )
         p.set_defaults(run=run_train, task_record=task)
@@ -71,11 +77,19 @@ def add_eval_command(commands: Any) -> None:
         task = task_named(name)
         if task.eval_config is None:
             continue
-        p = tasks.add_parser(name, help=f"accuracy of a {name} checkpoint",
-                             description=f"Evaluate a checkpoint of minitorch train {name}.")
+        p = tasks.add_parser(
+            name,
+            help=f"accuracy of a {name} checkpoint",
+            description=f"Evaluate a checkpoint of minitorch train {name}.",
+        )
         add_options(p, task.eval_config)
-        p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                       help=f"folder for metrics.json and confusion.png (default: out/{name}-eval)")
+        p.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help=f"folder for metrics.json and confusion.png (default: out/{name}-eval)",
+        )
         p.add_argument("--no-plots", action="store_true", help="skip the pictures")
         p.set_defaults(run=run_eval, task_record=task)
 
@@ -131,8 +145,13 @@ class Progress:
             if r.steps == 1:
                 return  # one step per epoch: the run's bar moves on each evaluation
             if self.bar is None:
-                self.bar = self.tqdm(total=r.steps, desc=f"{self.name} epoch {r.epoch}",
-                                     unit="batch", disable=self.quiet, dynamic_ncols=True)
+                self.bar = self.tqdm(
+                    total=r.steps,
+                    desc=f"{self.name} epoch {r.epoch}",
+                    unit="batch",
+                    disable=self.quiet,
+                    dynamic_ncols=True,
+                )
             self.bar.set_postfix(loss=f"{r.loss:.4f}", refresh=False)
             self.bar.update(1)
             return
@@ -144,10 +163,16 @@ class Progress:
                 return
             if self.run_bar is None:
                 total = r.epochs if r.epochs is not None else r.iterations
-                self.run_bar = self.tqdm(total=total, desc=self.name, unit="epoch",
-                                         disable=self.quiet, dynamic_ncols=True)
-            self.run_bar.set_postfix(loss=f"{r.val_loss:.4f}", acc=f"{r.val_accuracy:.1%}",
-                                     refresh=False)
+                self.run_bar = self.tqdm(
+                    total=total,
+                    desc=self.name,
+                    unit="epoch",
+                    disable=self.quiet,
+                    dynamic_ncols=True,
+                )
+            self.run_bar.set_postfix(
+                loss=f"{r.val_loss:.4f}", acc=f"{r.val_accuracy:.1%}", refresh=False
+            )
             self.run_bar.update(r.epoch - self.run_bar.n if r.epochs is not None else 1)
 
     def close(self) -> None:
@@ -205,7 +230,9 @@ def run_train(args: argparse.Namespace) -> int:
         from .common import save_checkpoint
 
         save_checkpoint(result.model, out / "model.safetensors", result.checkpoint_options())
-    write_json_atomic(out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()})
+    write_json_atomic(
+        out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()}
+    )
     if not args.no_plots and task.pictures is not None:
         task.pictures(result, out)
     print(f"{result.summary()} -> {out}/")

@@ -12,7 +12,13 @@ import minitorch
 from minitorch.app.common import app_message, show_figure
 from minitorch.app.job import TrainJob
 from minitorch.backends import available_backends
-from minitorch.tasks.classic.train import SCALAR, ClassicConfig, build_model, make_graph, model_options
+from minitorch.tasks.classic.train import (
+    SCALAR,
+    ClassicConfig,
+    build_model,
+    make_graph,
+    model_options,
+)
 from minitorch.tasks.common import task_backend
 from minitorch.tasks.errors import TaskError
 from minitorch.tasks.loop import Curves, load_snapshot
@@ -23,20 +29,33 @@ REFRESH_SECONDS = 1.0
 TASK = task_named("classic")
 
 st.title("Training")
-st.markdown("The classic classifier, 2 → hidden → hidden → 1 with ReLU and a sigmoid output, "
-            "trained by full-batch SGD on `-log P(right class)`.")
+st.markdown(
+    "The classic classifier, 2 → hidden → hidden → 1 with ReLU and a sigmoid output, "
+    "trained by full-batch SGD on `-log P(right class)`."
+)
 
 defaults = ClassicConfig()
 with st.sidebar:
     st.subheader("Run settings")
-    dataset = st.selectbox("data set", list(minitorch.datasets), index=list(minitorch.datasets).index("Xor"),
-                           key="dataset")
+    dataset = st.selectbox(
+        "data set",
+        list(minitorch.datasets),
+        index=list(minitorch.datasets).index("Xor"),
+        key="dataset",
+    )
     backends = [*available_backends(), SCALAR]  # only what can run on this machine
-    backend = st.selectbox("backend", backends, index=backends.index(defaults.backend),
-                           key="backend", help="fast: numba on all cores; simple: pure-Python kernels; "
-                           "cuda: the GPU; scalar: one Scalar per number")
+    backend = st.selectbox(
+        "backend",
+        backends,
+        index=backends.index(defaults.backend),
+        key="backend",
+        help="fast: numba on all cores; simple: pure-Python kernels; "
+        "cuda: the GPU; scalar: one Scalar per number",
+    )
     hidden = st.slider("hidden units", 1, 50, defaults.hidden, key="hidden")
-    lr = st.select_slider("learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr")
+    lr = st.select_slider(
+        "learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr"
+    )
     epochs = st.number_input("epochs", 1, 5000, defaults.epochs, step=50, key="epochs")
     points = st.slider("points", 10, 200, defaults.points, step=10, key="points")
     seed = st.number_input("seed", 0, 10_000, 0, key="seed")
@@ -47,8 +66,15 @@ if c1.button("Train", type="primary", key="train", icon=":material/play_arrow:")
     if job is not None:
         job.stop()
     try:
-        config = ClassicConfig(dataset=dataset, backend=backend, hidden=hidden, epochs=int(epochs),
-                               lr=float(lr), points=points, seed=int(seed))
+        config = ClassicConfig(
+            dataset=dataset,
+            backend=backend,
+            hidden=hidden,
+            epochs=int(epochs),
+            lr=float(lr),
+            points=points,
+            seed=int(seed),
+        )
         job = st.session_state["job"] = TrainJob(TASK, config).start()
     except TaskError as err:
         st.error(f"Cannot train: {app_message(err, ClassicConfig)}")
@@ -94,8 +120,11 @@ def progress() -> None:
     m[0].metric("loss", f"{last.val_loss:.4f}")
     m[1].metric("correct", f"{correct}/{total}")
     curves = Curves.of(view.evals)
-    m[2].metric("ms per epoch", f"{1000 * sum(curves.seconds) / len(curves):.1f}",
-                help="compiling the kernels is not counted" if view.compile_seconds else None)
+    m[2].metric(
+        "ms per epoch",
+        f"{1000 * sum(curves.seconds) / len(curves):.1f}",
+        help="compiling the kernels is not counted" if view.compile_seconds else None,
+    )
     left, right = st.columns(2)
     with left:
         show_figure(plot_loss(curves.val_loss, title=f"Loss after each epoch ({c.dataset})"))
@@ -104,8 +133,9 @@ def progress() -> None:
         cached = st.session_state.get("boundary")
         if cached is None or cached[0] != (id(job), last.epoch):
             model = boundary_model(c, last.snapshot)
-            fig = plot_decision_boundary(model.predict, make_graph(c),
-                                         title=f"epoch {last.epoch}: {correct}/{total} correct")
+            fig = plot_decision_boundary(
+                model.predict, make_graph(c), title=f"epoch {last.epoch}: {correct}/{total} correct"
+            )
             cached = st.session_state["boundary"] = ((id(job), last.epoch), fig)
         show_figure(cached[1])
     if running and not view.running:

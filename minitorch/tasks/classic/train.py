@@ -50,7 +50,9 @@ class ClassicConfig:
     batch: int | None = option(
         None, "points per SGD step, reshuffled each epoch (default: all points, one step)"
     )
-    dtype: str = option("float64", "the parameters' floating-point type", choices=("float64", "float32"))
+    dtype: str = option(
+        "float64", "the parameters' floating-point type", choices=("float64", "float32")
+    )
 
     def __post_init__(self) -> None:
         for name in ("hidden", "epochs", "points") + (("batch",) if self.batch is not None else ()):
@@ -195,8 +197,15 @@ def train_classic(
     state = LoopState.start(SGD(model.parameters(), config.lr), config.seed)
     loop = _ClassicLoop(model, graph, min(config.batch or graph.N, graph.N))
     warm = not scalar and config.backend != "simple"
-    fit(loop, Schedule(epochs=config.epochs), state, callback, stop=stop, warm_up=warm,
-        seed=config.seed)
+    fit(
+        loop,
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=warm,
+        seed=config.seed,
+    )
     curves = state.curves
     if len(curves):
         final_loss, accuracy = curves.val_loss[-1], curves.val_accuracy[-1]

@@ -71,8 +71,10 @@ class MnistConfig:
         label="data folder",
     )
     train_size: int | None = option(
-        None, "train on N of the training digits, a fixed random subset (default: all)",
-        metavar="N", label="training digits",
+        None,
+        "train on N of the training digits, a fixed random subset (default: all)",
+        metavar="N",
+        label="training digits",
     )
     val_fraction: float = option(0.1, "share of each digit held out for validation")
     epochs: int = option(10, "full passes over the training digits")
@@ -80,7 +82,8 @@ class MnistConfig:
     lr: float = option(0.002, "learning rate", label="learning rate")
     optimizer: str = option("adam", "momentum is SGD with momentum 0.9", choices=OPTIMIZERS)
     pixels: str = option(
-        "standard", "raw 0-255 (the course), unit 0-1, standard (mean 0, sd 1)",
+        "standard",
+        "raw 0-255 (the course), unit 0-1, standard (mean 0, sd 1)",
         choices=("raw", "unit", "standard"),
     )
     init: str = option(
@@ -120,8 +123,9 @@ class MnistConfig:
 class MnistEvalConfig:
     """What `minitorch eval mnist` evaluates."""
 
-    checkpoint: Path = option(help="model.safetensors written by minitorch train mnist",
-                              metavar="PATH")
+    checkpoint: Path = option(
+        help="model.safetensors written by minitorch train mnist", metavar="PATH"
+    )
     data: Path = option(
         help="folder with MNIST's t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]",
         metavar="FOLDER",
@@ -160,8 +164,15 @@ class MnistResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        return run_metrics("mnist", self.config, self.val, self.curves, self.state,
-                           train_examples=self.train_size, val_examples=self.val.total)
+        return run_metrics(
+            "mnist",
+            self.config,
+            self.val,
+            self.curves,
+            self.state,
+            train_examples=self.train_size,
+            val_examples=self.val.total,
+        )
 
     def checkpoint_options(self) -> dict[str, Any]:
         return model_options(self.config)
@@ -170,7 +181,8 @@ class MnistResult:
         val, c = self.val, self.curves
         seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
         loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
-        return f"mnist: validation accuracy {val.accuracy:.2%} ({val.correct}/{val.total}){loss}{seconds}"
+        figures = f"{val.accuracy:.2%} ({val.correct}/{val.total})"
+        return f"mnist: validation accuracy {figures}{loss}{seconds}"
 
 
 @dataclass
@@ -186,8 +198,14 @@ class MnistEvaluation:
 
     def metrics(self) -> dict[str, Any]:
         p = self.predictions
-        return {"task": "mnist", "checkpoint": str(self.config.checkpoint), "data": self.where,
-                "accuracy": p.accuracy, "correct": p.correct, "total": p.total}
+        return {
+            "task": "mnist",
+            "checkpoint": str(self.config.checkpoint),
+            "data": self.where,
+            "accuracy": p.accuracy,
+            "correct": p.correct,
+            "total": p.total,
+        }
 
     def summary(self) -> str:
         p = self.predictions
@@ -203,18 +221,25 @@ def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:
 class _MnistLoop:
     """The digits task as the shared loop sees it."""
 
-    def __init__(self, config: MnistConfig, model: LeNet, backend: Any, train: Digits, val: Digits) -> None:
+    def __init__(
+        self, config: MnistConfig, model: LeNet, backend: Any, train: Digits, val: Digits
+    ) -> None:
         self.config, self.model, self.backend = config, model, backend
         self.train, self.val = train, val
 
     def _make(self, digits: Digits) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
-            return Batch(to_input(digits.images[index], self.config.pixels, self.backend), digits.labels[index])
+            return Batch(
+                to_input(digits.images[index], self.config.pixels, self.backend),
+                digits.labels[index],
+            )
 
         return make
 
     def train_batches(self, rng: np.random.Generator) -> Batches[Any]:
-        return Batches(batch_indices(len(self.train), self.config.batch, rng), self._make(self.train))
+        return Batches(
+            batch_indices(len(self.train), self.config.batch, rng), self._make(self.train)
+        )
 
     def val_batches(self) -> Batches[Any]:
         return Batches(batch_indices(len(self.val), 256), self._make(self.val))
@@ -248,12 +273,19 @@ def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> LeN
 
 def model_options(config: MnistConfig) -> dict[str, Any]:
     """What `minitorch eval mnist` needs to rebuild the model and feed it (schema 1)."""
-    return {"task": "mnist", "schema": 1, "pixels": config.pixels, "dropout": config.dropout,
-            "classes": CLASSES, "dtype": config.dtype}
+    return {
+        "task": "mnist",
+        "schema": 1,
+        "pixels": config.pixels,
+        "dropout": config.dropout,
+        "classes": CLASSES,
+        "dtype": config.dtype,
+    }
 
 
-def train_mnist(config: MnistConfig, callback: Callback | None = None,
-                stop: threading.Event | None = None) -> MnistResult:
+def train_mnist(
+    config: MnistConfig, callback: Callback | None = None, stop: threading.Event | None = None
+) -> MnistResult:
     """Train the LeNet on `config`'s digits; evaluate on the held-out digits after each epoch.
 
     Args:
@@ -268,11 +300,21 @@ def train_mnist(config: MnistConfig, callback: Callback | None = None,
     model = build_model(model_options(config), backend, dtype)
     if config.init == "course":
         course_init(model, backend)
-    state = LoopState.start(make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed)
-    fit(_MnistLoop(config, model, backend, train, val), Schedule(epochs=config.epochs), state, callback,
-        stop=stop, warm_up=config.backend != "simple", seed=config.seed)
-    return MnistResult(config, state.curves, state, predict(model, val, config.pixels, backend), model,
-                       len(train))
+    state = LoopState.start(
+        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
+    )
+    fit(
+        _MnistLoop(config, model, backend, train, val),
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+    )
+    return MnistResult(
+        config, state.curves, state, predict(model, val, config.pixels, backend), model, len(train)
+    )
 
 
 def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
@@ -285,7 +327,9 @@ def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
     return MnistEvaluation(config, predict(model, digits, options["pixels"], backend))
 
 
-def predict(model: LeNet, digits: Digits, pixels: str, backend: Any, batch: int = 256) -> Predictions:
+def predict(
+    model: LeNet, digits: Digits, pixels: str, backend: Any, batch: int = 256
+) -> Predictions:
     """The model's log-probabilities for every digit, in eval mode and without a graph."""
     model.eval()
     out = []

