@@ -42,6 +42,7 @@ class Loaded:
         source: "trained here" or the checkpoint path, for the page.
         val: its predictions on the validation set, when there is one.
         extra: task-specific pieces (the sentiment vocabulary).
+        curves: the run's per-epoch figures (`Curves`), when trained here.
     """
 
     model: Any
@@ -50,6 +51,7 @@ class Loaded:
     source: str
     val: Any = None
     extra: Any = None
+    curves: Any = None  # the run's per-epoch figures, when trained here
 
 
 def show_progress(job: TrainJob) -> None:

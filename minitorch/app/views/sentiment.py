@@ -39,6 +39,7 @@ def trained(result) -> Loaded:
         "trained here",
         result.val,
         result.vocabulary,
+        result.curves,
     )
 
 
@@ -175,6 +176,15 @@ if val is not None and len(val.sentences):
         f"{val.accuracy:.1%}",
         help=f"{val.correct} of {len(val.sentences)} sentences right",
     )
+    curves = loaded.curves
+    if curves is not None and len(curves) > 1:
+        best = max(range(len(curves)), key=lambda i: curves.val_accuracy[i])
+        if curves.val_accuracy[best] > val.accuracy:
+            st.caption(
+                f"The best epoch was epoch {best + 1} of {len(curves)}, with "
+                f"{curves.val_accuracy[best]:.1%} on dev; the model here is the last epoch's. "
+                "Train for fewer epochs (or with a smaller learning rate) to keep a better one."
+            )
     sure_tab, confusion_tab = st.tabs(["Dev predictions", "Confusion matrix"])
     with sure_tab:
         show_figure(plot_sentences(val.sentences.text, val.sentences.labels, val.probs))
