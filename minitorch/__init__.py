@@ -37,6 +37,7 @@ from .tensor_data import (
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
 from .fast_ops import FastBackend, FastOps
+from .backends import BackendUnavailable, available_backends, backend_named
 from . import fast_ops
 from . import nn
 from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
@@ -89,6 +90,9 @@ __all__ = [
     "TensorBackend",
     "TensorOps",
     "FastBackend",
+    "BackendUnavailable",
+    "available_backends",
+    "backend_named",
     "FastOps",
     "fast_ops",
     "nn",
