@@ -160,6 +160,10 @@ class Kernel:
         **options: further numba options (e.g. `fastmath`).
     """
 
+    # Set by `threads.set_threads(1)`: with one thread a parallel region is pure overhead,
+    # and never calling the parallel variant also spares compiling it (process-wide).
+    serial_only = False
+
     def __init__(
         self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
     ) -> None:
@@ -179,7 +183,7 @@ class Kernel:
         self.serial = njit(**options)(serial)
 
     def __call__(self, *args: Any) -> None:
-        if self.work(*args) < PARALLEL_WORK:
+        if self.serial_only or self.work(*args) < PARALLEL_WORK:
             return self.serial(*args)
         return self.parallel(*args)
 
