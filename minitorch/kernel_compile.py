@@ -94,6 +94,15 @@ def _signature(kernel: Kernel) -> tuple[Any, ...]:
     return triple * tensors + tail
 
 
+def _needed(names: Iterable[str]) -> list[str]:
+    """`names` checked and without repeats; without parallel variants when the kernels run on
+    one thread (`threads.set_threads(1)`), as those would never be called."""
+    unique = list(dict.fromkeys(names))
+    for name in unique:  # every name checked before any compile
+        _variant(name)
+    return [n for n in unique if not (Kernel.serial_only and n.endswith("/parallel"))]
+
+
 def _compiled(dispatcher: Any, signature: tuple[Any, ...]) -> bool:
     return any(tuple(sig) == signature for sig in dispatcher.signatures)
 
@@ -108,7 +117,7 @@ def cold_kernels(names: Iterable[str]) -> list[str]:
         KeyError: for a name that is no fast kernel (the message lists the known ones).
     """
     cold = []
-    for name in dict.fromkeys(names):
+    for name in _needed(names):
         kernel, dispatcher = _variant(name)
         signature = _signature(kernel)
         if _compiled(dispatcher, signature):
@@ -126,14 +135,15 @@ def compile_kernels(names: Iterable[str], progress: Progress | None = None) -> f
     """Compile (or load from the disk cache) each named kernel; returns the seconds it took.
 
     Args:
-        names: kernel names (see the module doc); repeats are compiled once.
+        names: kernel names (see the module doc); repeats are compiled once, parallel
+            variants not at all when the kernels run on one thread.
         progress: called after each kernel as `progress(done, total, name)`.
 
     Raises:
         KeyError: for a name that is no fast kernel (the message lists the known ones).
     """
-    names = list(dict.fromkeys(names))
-    variants = [_variant(name) for name in names]  # every name checked before any compile
+    names = _needed(names)
+    variants = [_variant(name) for name in names]
     start = time.perf_counter()
     for done, (name, (kernel, dispatcher)) in enumerate(zip(names, variants), 1):
         signature = _signature(kernel)

@@ -102,6 +102,11 @@ def test_one_thread_runs_even_large_work_serially_so_the_parallel_variant_never_
         kernel(*out._tensor.tuple(), *a._tensor.tuple())
         assert out[size - 1] == 3.0
         assert kernel.serial.signatures and not kernel.parallel.signatures
+        # ... and compiling ahead leaves the parallel variants out
+        assert kernel_compile.cold_kernels(["neg_map/parallel"]) == []
+        calls = []
+        kernel_compile.compile_kernels(["neg_map", "neg_map/parallel"], lambda *a: calls.append(a))
+        assert calls == [(1, 1, "neg_map")]
     finally:
         threads.set_threads(before)
     assert not fast_ops.Kernel.serial_only
