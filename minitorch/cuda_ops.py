@@ -48,6 +48,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
     ) from e
 
 from .fast_ops import kernel_source, stable_id
+from .kernel_cache import route_kernel_caches
 from .tensor_data import (
     MAX_DIMS,
     IndexingError,
@@ -61,6 +62,8 @@ from .tensor_data import (
     to_index,
 )
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
+
+route_kernel_caches()  # numba-cuda's caches too: per user, never in the package
 
 if TYPE_CHECKING:
     from .tensor import Tensor

@@ -20,7 +20,7 @@ the pickled closure, and a compiled function pickles with a random per-process i
 library's own scalar functions (`minitorch.operators`, and the twins below) we give the
 compiled function an id derived from its module, name and bytecode instead, so the pickle is
 the same in every process and `cache=True` works: a second process loads every kernel from
-`__pycache__`. Functions from elsewhere (a user's lambda) compile per process, uncached, so a
+the per-user kernel cache (`kernel_cache`; never the package folder). Functions from elsewhere (a user's lambda) compile per process, uncached, so a
 stale cache can never run code that has since changed.
 
 Arithmetic follows IEEE rules, as numpy and PyTorch do: `log(0) = -inf`, `log(-1) = nan`,
@@ -42,6 +42,7 @@ from numba import njit, prange
 
 from . import operators
 from . import tensor_data
+from .kernel_cache import route_kernel_caches
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
 
 __all__ = [
@@ -58,6 +59,9 @@ __all__ = [
     "to_index",
     "broadcast_index",
 ]
+
+# Before the first `cache=True`: numba caches these kernels per user, not in the package.
+route_kernel_caches()
 
 # The index helpers, written once in tensor_data, compiled for the CPU kernels.
 index_to_position = njit(inline="always", cache=True)(tensor_data.index_to_position)
@@ -156,6 +160,10 @@ class Kernel:
         **options: further numba options (e.g. `fastmath`).
     """
 
+    # Set by `threads.set_threads(1)`: with one thread a parallel region is pure overhead,
+    # and never calling the parallel variant also spares compiling it (process-wide).
+    serial_only = False
+
     def __init__(
         self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
     ) -> None:
@@ -175,7 +183,7 @@ class Kernel:
         self.serial = njit(**options)(serial)
 
     def __call__(self, *args: Any) -> None:
-        if self.work(*args) < PARALLEL_WORK:
+        if self.serial_only or self.work(*args) < PARALLEL_WORK:
             return self.serial(*args)
         return self.parallel(*args)
 
