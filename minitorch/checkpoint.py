@@ -19,6 +19,7 @@ import os
 import re
 import struct
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
@@ -30,7 +31,15 @@ from .module import Module
 from .scalar import Scalar
 from .tensor import Tensor
 
-__all__ = ["save", "load", "read_metadata", "CheckpointError"]
+__all__ = [
+    "save",
+    "load",
+    "read_metadata",
+    "CheckpointError",
+    "MetadataField",
+    "json_metadata",
+    "validate_metadata",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -167,6 +176,133 @@ def read_metadata(path: PathLike) -> dict[str, str]:
         CheckpointError: when the file is not a safetensors checkpoint.
     """
     return _read(path, with_arrays=False)[1]
+
+
+# ---- Metadata schemas ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataField:
+    """What one entry of a checkpoint's (decoded JSON) metadata must be.
+
+    Args:
+        kind: `int`, `float`, `str`, `bool` or `list` (a JSON array).
+        low: the least value allowed (numbers, and a list's items), or None.
+        high: the greatest value allowed (numbers, and a list's items), or None.
+        choices: the only values allowed (for `str` and numbers), or None.
+        item: a list's item kind (`int`, `float` or `str`); required for `list`.
+        max_items: the longest list allowed (and lists must not be empty), or None.
+        required: whether the entry must be present.
+    """
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+    item: type | None = None
+    max_items: int | None = None
+    required: bool = True
+
+
+def json_metadata(metadata: Mapping[str, str], key: str, path: PathLike) -> dict[str, Any]:
+    """The JSON object stored as the string `metadata[key]` of the checkpoint `path`.
+
+    Raises:
+        CheckpointError: naming `path` and `key`, when the entry is missing, is not JSON
+            (NaN and Infinity included: JSON has no such numbers), or is not an object.
+    """
+    if key not in metadata:
+        raise CheckpointError(f"{path}: the checkpoint's metadata has no {key!r} entry")
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not a JSON number")
+
+    try:
+        value = json.loads(metadata[key], parse_constant=refuse)
+    except ValueError as e:  # JSONDecodeError is one
+        raise CheckpointError(f"{path}: metadata entry {key!r} is not JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(
+            f"{path}: metadata entry {key!r} must be a JSON object, found {type(value).__name__}"
+        )
+    return value
+
+
+def validate_metadata(
+    meta: Mapping[str, Any], schema: Mapping[str, MetadataField], where: str = "checkpoint"
+) -> dict[str, Any]:
+    """`meta` checked against `schema` before anything is built from it.
+
+    Every required entry must be present, no entry outside the schema may be (a checkpoint
+    says what to build, never, say, a file to open), and each value must be of its field's
+    kind (a bool is not a number; an int is a float), finite, within its range and among
+    its choices.
+
+    Args:
+        meta: decoded metadata (see `json_metadata`).
+        schema: entry name -> what it must be.
+        where: what the metadata came from, for messages (a path).
+
+    Returns:
+        A copy of `meta`, lists as tuples.
+
+    Raises:
+        CheckpointError: naming the entry, its value and what it must be.
+    """
+    missing = [name for name, f in schema.items() if f.required and name not in meta]
+    unknown = [name for name in meta if name not in schema]
+    if missing or unknown:
+        raise CheckpointError(
+            f"{where}: metadata does not fit its schema: missing {missing or 'none'}, "
+            f"unexpected {unknown or 'none'}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in meta.items():
+        field = schema[name]
+        if field.kind is list:
+            if not isinstance(value, list) or field.item is None:
+                raise CheckpointError(f"{where}: metadata {name!r} must be a list, got {value!r}")
+            if not value or (field.max_items is not None and len(value) > field.max_items):
+                raise CheckpointError(
+                    f"{where}: metadata {name!r} must hold 1 to {field.max_items or 'any'} "
+                    f"items, got {len(value)}"
+                )
+            for v in value:
+                _check_value(where, f"{name}[]", v, field.item, field)
+            out[name] = tuple(value)
+        else:
+            _check_value(where, name, value, field.kind, field)
+            out[name] = value
+    return out
+
+
+_KINDS = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}
+
+
+def _check_value(where: str, name: str, value: Any, kind: type, field: MetadataField) -> None:
+    """One value against its kind, range and choices (see `validate_metadata`)."""
+    if kind is float:
+        fits = isinstance(value, (int, float)) and not isinstance(value, bool)
+        fits = fits and np.isfinite(value)
+    elif kind is int:
+        fits = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        fits = isinstance(value, kind)
+    if not fits:
+        raise CheckpointError(f"{where}: metadata {name!r} must be {_KINDS[kind]}, got {value!r}")
+    if kind in (int, float) and (
+        (field.low is not None and value < field.low)
+        or (field.high is not None and value > field.high)
+    ):
+        raise CheckpointError(
+            f"{where}: metadata {name!r} = {value!r} is out of range "
+            f"[{field.low if field.low is not None else '-inf'}, "
+            f"{field.high if field.high is not None else 'inf'}]"
+        )
+    if field.choices is not None and kind is not bool and value not in field.choices:
+        raise CheckpointError(
+            f"{where}: metadata {name!r} = {value!r} is not one of {list(field.choices)}"
+        )
 
 
 def _read(path: PathLike, with_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, str]]:

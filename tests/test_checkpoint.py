@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import minitorch
+from minitorch.checkpoint import MetadataField, json_metadata, validate_metadata
 from minitorch.models import ScalarMLP
 from tests.backends import CPU_BACKENDS
 
@@ -276,3 +277,71 @@ def test_a_save_removes_temporaries_of_killed_writers_and_keeps_live_ones(tmp_pa
     finally:
         live.kill()
         live.wait()
+
+
+# ---- Metadata schemas (for the task registry) ---------------------------------------------------
+
+SCHEMA = {
+    "task": MetadataField(str, choices=("sentiment", "mnist")),
+    "feature_maps": MetadataField(int, low=1, high=1024),
+    "dropout": MetadataField(float, low=0.0, high=1.0),
+    "filter_sizes": MetadataField(list, item=int, low=1, high=16, max_items=8),
+    "lowercase": MetadataField(bool, required=False),
+}
+GOOD = {"task": "sentiment", "feature_maps": 100, "dropout": 0.25, "filter_sizes": [3, 4, 5]}
+
+
+def test_metadata_that_fits_its_schema_comes_back_with_lists_as_tuples():
+    got = validate_metadata({**GOOD, "dropout": 0, "lowercase": True}, SCHEMA)
+    assert got == {**GOOD, "dropout": 0, "lowercase": True, "filter_sizes": (3, 4, 5)}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"feature_maps": 3_000_000}, r"'feature_maps' = 3000000 is out of range \[1, 1024\]"),
+        ({"feature_maps": 2.0}, r"'feature_maps' must be an integer, got 2.0"),
+        ({"feature_maps": True}, r"'feature_maps' must be an integer, got True"),
+        ({"feature_maps": "100"}, r"'feature_maps' must be an integer, got '100'"),
+        ({"dropout": float("nan")}, r"'dropout' must be a finite number, got nan"),
+        ({"dropout": 1.5}, r"'dropout' = 1.5 is out of range \[0.0, 1.0\]"),
+        ({"task": "shell"}, r"'task' = 'shell' is not one of \['sentiment', 'mnist'\]"),
+        ({"filter_sizes": []}, r"'filter_sizes' must hold 1 to 8 items, got 0"),
+        ({"filter_sizes": [3, 99]}, r"'filter_sizes\[\]' = 99 is out of range"),
+        ({"filter_sizes": "3,4"}, r"'filter_sizes' must be a list, got '3,4'"),
+        ({"vectors": "/etc/passwd"}, r"missing none, unexpected \['vectors'\]"),
+    ],
+    ids=lambda v: str(v)[:30],
+)
+def test_metadata_outside_its_schema_is_refused_naming_entry_and_value(change, message):
+    with pytest.raises(minitorch.CheckpointError, match=rf"m\.safetensors: .*{message}"):
+        validate_metadata({**GOOD, **change}, SCHEMA, where="m.safetensors")
+
+
+def test_missing_entries_are_named():
+    meta = {k: v for k, v in GOOD.items() if k != "dropout"}
+    with pytest.raises(minitorch.CheckpointError, match=r"missing \['dropout'\], unexpected none"):
+        validate_metadata(meta, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        (None, "has no 'options' entry"),
+        ("{not json", "'options' is not JSON"),
+        ('{"dropout": NaN}', "'options' is not JSON .*NaN is not a JSON number"),
+        ("[1, 2]", "'options' must be a JSON object, found list"),
+    ],
+)
+def test_json_metadata_names_the_entry_that_is_not_a_json_object(tmp_path, stored, message):
+    path = tmp_path / "m.safetensors"
+    metadata = {} if stored is None else {"options": stored}
+    minitorch.save(minitorch.Linear(1, 1), path, metadata=metadata)
+    with pytest.raises(minitorch.CheckpointError, match=message):
+        json_metadata(minitorch.read_metadata(path), "options", path)
+
+
+def test_json_metadata_reads_a_json_object(tmp_path):
+    path = tmp_path / "m.safetensors"
+    minitorch.save(minitorch.Linear(1, 1), path, metadata={"options": json.dumps(GOOD)})
+    assert json_metadata(minitorch.read_metadata(path), "options", path) == GOOD
