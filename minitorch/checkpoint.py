@@ -319,7 +319,9 @@ def _read(path: PathLike, with_arrays: bool) -> tuple[dict[str, np.ndarray], dic
         tensors = deserialize(raw)  # safetensors checks the header, shapes and offsets
     except SafetensorError as e:
         raise CheckpointError(f"{path} is not a safetensors checkpoint: {e}") from e
-    return {name: _as_float64(path, name, t) for name, t in tensors}, metadata
+    # sorted: deserialize's order varies from run to run, and messages list the names
+    arrays = {name: _as_float64(path, name, t) for name, t in sorted(tensors, key=lambda e: e[0])}
+    return arrays, metadata
 
 
 # A safetensors header is at most 100 MB (the format's own limit).
