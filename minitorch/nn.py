@@ -73,13 +73,14 @@ def _blocks(input: Tensor, kernel: tuple[int, int]) -> Tensor:
 def _kernel(kernel: tuple[int, int]) -> tuple[int, int]:
     """A pooling kernel as two positive ints; anything else (2.5, 0, "2", three sizes) is a
     ValueError naming it, never truncated."""
-    sizes = tuple(kernel) if isinstance(kernel, (tuple, list)) else None
-    if sizes is None or len(sizes) != 2 or not all(
-        isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) and k >= 1
-        for k in sizes
-    ):
+    sizes = tuple(kernel) if isinstance(kernel, (tuple, list)) else ()
+    if len(sizes) != 2 or not all(_positive_int(k) for k in sizes):
         raise ValueError(f"a pooling kernel is two positive integers (kh, kw), got {kernel!r}")
     return int(sizes[0]), int(sizes[1])
+
+
+def _positive_int(k: object) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) and k >= 1
 
 
 def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
