@@ -177,7 +177,7 @@ def _rows() -> np.ndarray:
         [1.0, 3.0, 3.0, 2.0, -1.0],
     ]
     rng = random.Random(0)
-    rows += [[rng.choice(VALUES) for _ in range(5)] for _ in range(40)]
+    rows += [[rng.choice(VALUES) for _ in range(5)] for _ in range(24)]
     return np.array(rows)
 
 
@@ -185,7 +185,7 @@ ROWS = _rows()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("dim", [0, -1])
 def test_sum_and_product_match_pytorch(backend, dim):
     values = ROWS if dim else ROWS.T.copy()
     x, tx = on(backend, values), ref(values)
