@@ -4,6 +4,7 @@ The expression is read by `minitorch.app.expr` (an `ast` whitelist, never eval) 
 on real `minitorch.Scalar`s; the pictures are `minitorch.viz.draw_graph` of that history.
 """
 
+import math
 import re
 
 import streamlit as st
@@ -62,6 +63,8 @@ y = minitorch.Scalar(y_value, name="y")
 try:
     out = expression(x, y)
     out.backward()
+    if not math.isfinite(out.data):  # IEEE arithmetic: log(-1) is nan, 1/0 is inf
+        raise ArithmeticError(f"the value is {out.data} (outside the domain, or overflowing)")
 except (ValueError, ArithmeticError) as err:
     st.error(f"Cannot compute f({x_value:g}, {y_value:g}): {_about_the_input(str(err))}")
     st.stop()
