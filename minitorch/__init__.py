@@ -121,7 +121,8 @@ except ImportError:
 
 # The CUDA names resolve through `cuda_ops`, whose import error names the extra to install
 # (pip install "minitorch[cuda]").
-_CUDA_NAMES = ("CudaOps", "CudaBackend", "sum_practice", "mm_practice")
+_CUDA_NAMES = ("CudaOps", "CudaBackend")
+_PRACTICE_NAMES = ("sum_practice", "mm_practice")  # the course's exercises, in cuda_practice
 
 
 def __getattr__(name: str) -> Any:
@@ -129,4 +130,8 @@ def __getattr__(name: str) -> Any:
         from . import cuda_ops
 
         return getattr(cuda_ops, name)
+    if name in _PRACTICE_NAMES:
+        from . import cuda_practice
+
+        return getattr(cuda_practice, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

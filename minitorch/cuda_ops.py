@@ -32,12 +32,9 @@ import functools
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
-
-if not hasattr(np, "row_stack"):  # numba-cuda still calls np.row_stack, gone in numpy 2.5
-    np.row_stack = np.vstack
 
 try:
     import numba
@@ -50,20 +47,15 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 from .fast_ops import kernel_source, stable_id
 from .tensor_data import (
     MAX_DIMS,
-    IndexingError,
     Shape,
     Storage,
     Strides,
-    TensorData,
     broadcast_index,
     index_to_position,
     strides_from_shape,
     to_index,
 )
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
 
 __all__ = [
     "CudaUnavailableError",
@@ -79,16 +71,14 @@ __all__ = [
     "tensor_reduce",
     "matmul_kernel",
     "tensor_matrix_multiply",
-    "sum_practice",
-    "mm_practice",
     "CudaOps",
     "CudaBackend",
+    "numpy_compat",
 ]
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
 THREADS = 256  # threads per block of map, zip and reduce (a power of two: the reduce tree)
 MAX_BLOCKS = 65535  # the smallest grid limit (y and z); grid-stride loops do the rest
-PRACTICE_BLOCK = 32  # block size of the two practice exercises
 
 
 class CudaUnavailableError(ImportError):
@@ -113,6 +103,19 @@ def cuda_backend() -> TensorBackend:
     if not cuda.is_available():
         raise CudaUnavailableError(HOW_TO_GET_A_GPU)
     return CudaBackend
+
+
+@functools.cache
+def numpy_compat() -> None:
+    """Give numpy back `np.row_stack` (as `np.vstack`) if it lacks it: numba-cuda's CUDA
+    target still registers it (gone in numpy 2.5) and fails to compile anything without it.
+
+    Called where the CUDA target is first needed (a launch, which compiles the kernel on
+    first use; `tests/test_cuda_compile.py` calls it before compiling by hand), so that
+    `import minitorch` leaves numpy alone.
+    """
+    if not hasattr(np, "row_stack"):
+        np.row_stack = np.vstack
 
 
 # ---- Device functions ----------------------------------------------------------------------------
@@ -174,6 +177,7 @@ def _launch(kernel: Any, grid: Any, block: Any) -> Any:
     is silenced here. (The simulator's kernels keep their configuration on themselves, so
     there each launch configures anew.)
     """
+    numpy_compat()  # the launch compiles the kernel on first use
     if SIMULATED:
         return kernel[grid, block]
     key = (kernel, grid, block)
@@ -547,101 +551,6 @@ def tensor_matrix_multiply(
         a, _ints(a_shape), _ints(a_strides),
         b, _ints(b_shape), _ints(b_strides),
     )
-
-
-# ---- The course's two practice exercises ---------------------------------------------------------
-
-
-@cuda.jit(cache=True)
-def _block_sums(out: Storage, a: Storage, size: int, stride: int) -> None:
-    """out[block] = the sum of that block's PRACTICE_BLOCK values of `a` (a shared-memory tree)."""
-    cache = cuda.shared.array(PRACTICE_BLOCK, numba.float64)
-    t = cuda.threadIdx.x
-    i = cuda.blockIdx.x * PRACTICE_BLOCK + t
-    cache[t] = a[i * stride] if i < size else 0.0
-    cuda.syncthreads()
-    half = PRACTICE_BLOCK // 2
-    while half > 0:
-        if t < half:
-            cache[t] += cache[t + half]
-        cuda.syncthreads()
-        half //= 2
-    if t == 0:
-        out[cuda.blockIdx.x] = cache[0]
-
-
-@cuda.jit(cache=True)
-def _block_matmul(
-    out: Storage, a: Storage, a_strides: Any, b: Storage, b_strides: Any, size: int
-) -> None:
-    """out = a @ b for square `size x size` matrices in one block; thread (j, i) makes out[i, j]."""
-    a_tile = cuda.shared.array((PRACTICE_BLOCK, PRACTICE_BLOCK), numba.float64)
-    b_tile = cuda.shared.array((PRACTICE_BLOCK, PRACTICE_BLOCK), numba.float64)
-    i = cuda.threadIdx.y
-    j = cuda.threadIdx.x
-    a_tile[i, j] = a[i * a_strides[0] + j * a_strides[1]]  # each global value read once
-    b_tile[i, j] = b[i * b_strides[0] + j * b_strides[1]]
-    cuda.syncthreads()
-    acc = 0.0
-    for k in range(size):
-        acc += a_tile[i, k] * b_tile[k, j]
-    out[i * size + j] = acc
-
-
-def _device_storage(t: Tensor) -> Storage:
-    """A tensor's storage on the GPU (copied there once when it is on a CPU backend)."""
-    storage = t._tensor._storage
-    return storage if _on_device(storage) else _to_storage(storage)
-
-
-def sum_practice(a: Tensor) -> TensorData:
-    """Sums of a 1-D tensor's values in blocks of 32 (the course's shared-memory exercise).
-
-    Args:
-        a: a 1-D tensor, on any backend.
-
-    Returns:
-        A host `TensorData` whose `_storage[i]` is the sum of values `32 i .. 32 i + 31`.
-
-    Raises:
-        IndexingError: when `a` is not 1-D.
-    """
-    if a.dims != 1:
-        raise IndexingError(f"sum_practice needs a 1-D tensor, got shape {a.shape}")
-    (size,) = a.shape
-    blocks = max(1, -(-size // PRACTICE_BLOCK))
-    out = _zeros(blocks)
-    if size:
-        storage, stride = _device_storage(a), a._tensor.strides[0]
-        _launch(_block_sums, blocks, PRACTICE_BLOCK)(out, storage, size, stride)
-    return TensorData(_to_host(out), (blocks,))
-
-
-def mm_practice(a: Tensor, b: Tensor) -> TensorData:
-    """`a @ b` for two square matrices of one size, at most 32, in a single block (the
-    course's shared-memory exercise).
-
-    Args:
-        a: a `(size, size)` tensor, on any backend.
-        b: a `(size, size)` tensor.
-
-    Returns:
-        A host `TensorData` of shape `(size, size)` holding the row-major product.
-
-    Raises:
-        IndexingError: naming the shapes, unless both are square, equal and at most 32.
-    """
-    size = a.shape[0] if a.dims == 2 else -1
-    if a.shape != (size, size) or b.shape != a.shape or not 1 <= size <= PRACTICE_BLOCK:
-        raise IndexingError(
-            f"mm_practice needs two square matrices of one size from 1 to {PRACTICE_BLOCK}, "
-            f"got {a.shape} @ {b.shape}"
-        )
-    out = _zeros(size * size)
-    _launch(_block_matmul, 1, (size, size))(
-        out, _device_storage(a), a._tensor.strides, _device_storage(b), b._tensor.strides, size
-    )
-    return TensorData(_to_host(out), (size, size))
 
 
 # ---- The backend ---------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ CHILD = textwrap.dedent(
         print("SKIP", type(e).__name__, str(e).splitlines()[0])
         raise SystemExit(0)
 
-    from minitorch import cuda_ops, operators
+    from minitorch import cuda_ops, cuda_practice, operators
+
+    cuda_ops.numpy_compat()
 
     arr, i64 = nt.Array(nt.float64, 1, "C"), nt.int64
     def dims(n):
@@ -61,8 +63,8 @@ CHILD = textwrap.dedent(
     for tiles in (cuda_ops.GPU_TILES, cuda_ops.SIMULATOR_TILES):
         compile(cuda_ops.matmul_kernel(tiles), *([arr, dims(3), dims(3)] * 3))
     compile(cuda_ops._fill, arr, nt.float64, i64)
-    compile(cuda_ops._block_sums, arr, arr, i64, i64)
-    compile(cuda_ops._block_matmul, arr, arr, dims(2), arr, dims(2), i64)
+    compile(cuda_practice._block_sums, arr, arr, i64, i64)
+    compile(cuda_practice._block_matmul, arr, arr, dims(2), arr, dims(2), i64)
     print("OK")
     """
 )
@@ -92,5 +94,26 @@ def test_gpu_launches_are_configured_once_and_quietly():
         "assert cuda_ops._launch(cuda_ops._fill, 1, 32) is first\n"
         "assert cuda_ops._launch(cuda_ops._fill, 2, 32) is not first\n",
         "-W", "error",  # the low-occupancy warning would fail the run
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_importing_minitorch_leaves_numpy_alone_until_the_cuda_target_is_needed():
+    """numba-cuda's target needs `np.row_stack` (gone in numpy 2.5): the shim that restores it
+    runs at the first launch, not on `import minitorch`."""
+    done = subprocess.run(
+        [sys.executable, "-c",
+        "import numpy as np\n"
+        "if hasattr(np, 'row_stack'):\n"
+        "    del np.row_stack  # as in numpy 2.5\n"
+        "import minitorch, minitorch.cuda_practice\n"
+        "from minitorch import cuda_ops, operators\n"
+        "assert not hasattr(np, 'row_stack'), 'import patched numpy'\n"
+        "x = minitorch.tensor([1.0, 2.0], backend=cuda_ops.CudaBackend)\n"
+        "assert not hasattr(np, 'row_stack'), 'building a backend patched numpy'\n"
+        "x + 1.0  # a launch\n"
+        "assert np.row_stack is np.vstack\n"],
+        env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
