@@ -39,7 +39,7 @@ from .fast_ops import FastBackend, FastOps
 from . import fast_ops
 from . import nn
 from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
-from .fast_conv import Conv1dFun, Conv2dFun, conv1d, conv2d
+from .conv import Conv1dFun, Conv2dFun, conv1d, conv2d
 from .layers import Conv1d, Conv2d, Linear
 from .checkpoint import CheckpointError, load, read_metadata, save
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
-from minitorch.fast_conv import _convolve_composed, _convolve_kernel
+from minitorch.conv import _convolve_composed
+from minitorch.fast_conv import _convolve_kernel
 from tests.backends import CPU_BACKENDS, on, strided
 
 SETTINGS = settings(max_examples=8, deadline=None)
