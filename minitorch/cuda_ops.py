@@ -560,7 +560,7 @@ class CudaOps(TensorOps):
     """CUDA kernels over device storage; the glue (shapes, allocation, broadcasting) is
     `TensorOps`'."""
 
-    cuda = True
+    device = "cuda"
     zeros_storage = staticmethod(_zeros)
     output_storage = staticmethod(_device_array)  # kernels write every element: no memset
     full_storage = staticmethod(_full)

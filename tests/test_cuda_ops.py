@@ -11,6 +11,7 @@ import minitorch
 from minitorch import IndexingError, SimpleBackend, Tensor, TensorData, grad_check, operators
 from minitorch.cli import main
 from minitorch.optim import SGD
+from minitorch.tensor_functions import ToBackend
 from minitorch.tensor_models import TensorMLP
 
 from .cuda_support import CudaBackend, count_transfers, cuda_ops, on_cuda, on_device
@@ -201,6 +202,32 @@ def test_mixed_operands_compute_on_the_first_ones_device_with_one_copy():
     np.testing.assert_array_equal(on_cpu.to_numpy(), values * values)
     np.testing.assert_array_equal((gpu @ cpu).to_numpy(), values @ values)
     np.testing.assert_array_equal((cpu @ gpu).to_numpy(), values @ values)
+
+
+def test_backends_say_their_device_and_keep_the_course_flag():
+    assert (CudaBackend.device, CudaBackend.cuda) == ("cuda", True)
+    assert (SimpleBackend.device, SimpleBackend.cuda) == ("host", False)
+    assert minitorch.FastBackend.device == "host"
+
+
+@pytest.mark.parametrize("first_on_gpu", [True, False])
+def test_an_operand_from_the_other_device_moves_by_one_autodiff_operation(first_on_gpu):
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    gpu = cuda_tensor(values).requires_grad_(True)
+    cpu = minitorch.tensor(values.T.copy(), requires_grad=True)
+    first, second = (gpu, cpu) if first_on_gpu else (cpu, gpu)
+    out = first @ second
+    moved = out.history.inputs[1]
+    assert moved.history.last_fn is ToBackend and moved.history.inputs == (second,)
+    assert on_device(moved) == first_on_gpu == on_device(out)
+    out.sum().backward()
+    assert on_device(gpu.grad) and not on_device(cpu.grad)
+    ones = np.ones((2, 2))
+    a, b = (values, values.T) if first_on_gpu else (values.T, values)
+    grads = (ones @ b.T, a.T @ ones)
+    gpu_grad, cpu_grad = grads if first_on_gpu else grads[::-1]
+    np.testing.assert_allclose(gpu.grad.to_numpy(), gpu_grad)
+    np.testing.assert_allclose(cpu.grad.to_numpy(), cpu_grad)
 
 
 def test_the_course_scripts_compare_gpu_outputs_with_cpu_labels():
