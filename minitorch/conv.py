@@ -11,10 +11,10 @@ so the output has the input's height and width. Its backward passes are convolut
 * $\partial L/\partial w_{o,c,i,j} = \sum_{b,y,x} in_{b,c,y+i,x+j} \, g_{b,o,y,x}$: the input
   (batch and channels swapped) convolved with the gradient as its kernel, output size `kh x kw`.
 
-So one routine, `_convolve(input, weight, out_size, reverse)`, serves all three. It has two
-implementations: a parallel numba kernel for the fast backend (`fast_conv`), and, for every
-other backend, a composition of existing tensor operations (shift matrices and one matrix
-product) that stays on the tensors' own backend.
+So one routine, `_convolve(input, weight, out_size, reverse)`, serves all three. A backend may
+supply a convolution kernel (`TensorOps.conv_kernel`: the fast backend's in `fast_conv`, the
+GPU's in `cuda_ops`); for a backend without one, a composition of existing tensor operations
+(shift matrices and one matrix product) computes it on the tensors' own backend.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 from .autodiff import Context, no_grad
-from .fast_conv import _convolve_kernel
-from .fast_ops import FastOps
 from .tensor import Tensor
 from .tensor_data import TensorData
 from .tensor_functions import Function
@@ -39,7 +37,9 @@ class _Conv(Function):
     @classmethod
     def apply(cls, *inputs: Tensor, **params: object) -> Tensor:
         _check(cls.__name__, cls.spatial_dims, *inputs)
-        return super().apply(*inputs, **params)
+        input, weight = inputs
+        # a weight on the other device (host or GPU) moves to the input's, as for `a @ b`
+        return super().apply(input, input._ensure_tensor(weight), **params)
 
     @staticmethod
     def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
@@ -123,9 +123,7 @@ def _swap(t: Tensor) -> Tensor:
     return t.permute(1, 0, *range(2, t.dims))
 
 
-def _convolve(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
+def _convolve(input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool) -> Tensor:
     r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
 
     Positions outside the input read as 0. 1-D operands are treated as 2-D of height 1.
@@ -143,9 +141,12 @@ def _convolve(
         if input.dims == 3:
             out = _convolve(_unsqueeze(input), _unsqueeze(weight), (1, *out_size), reverse)
             return out.view(out.shape[0], out.shape[1], out.shape[3])
-        if issubclass(input.backend.ops, FastOps):
-            return _convolve_kernel(input, weight, out_size, reverse)
-        return _convolve_composed(input, weight, out_size, reverse)
+        kernel = input.backend.ops.conv_kernel
+        if kernel is None:
+            return _convolve_composed(input, weight, out_size, reverse)
+        out = input.zeros((input.shape[0], weight.shape[0], *out_size))
+        kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)
+        return out
 
 
 def _unsqueeze(t: Tensor) -> Tensor:

@@ -18,6 +18,8 @@ Kernels (only these; the glue around them is `TensorOps`, shared with the CPU ba
 * matmul: tiles of A and B staged in shared memory, and register blocking: each thread
   accumulates a `TM x TN` block of outputs from values it holds in registers, so every value
   read from shared memory feeds several multiply-adds.
+* conv (the `conv_kernel` slot): one thread per output element, for the forward pass and
+  both gradients (`minitorch.conv`).
 
 Shapes and strides travel as kernel arguments (tuples, by value), so a launch copies no
 metadata either. Grid-stride loops cover any size, whatever the grid limits.
@@ -71,6 +73,7 @@ __all__ = [
     "tensor_reduce",
     "matmul_kernel",
     "tensor_matrix_multiply",
+    "tensor_conv",
     "CudaOps",
     "CudaBackend",
     "numpy_compat",
@@ -553,6 +556,68 @@ def tensor_matrix_multiply(
     )
 
 
+# ---- convolution ---------------------------------------------------------------------------------
+
+
+@cuda.jit(cache=True)
+def _conv_kernel(
+    out: Storage, out_shape: Any, out_strides: Any,
+    a: Storage, a_shape: Any, a_strides: Any,
+    w: Storage, w_shape: Any, w_strides: Any, sign: int, size: int,
+) -> None:
+    r"""$out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y + s i,x + s j} \, w_{o,c,i,j}$, $s$ = `sign`.
+
+    One thread per output element, neighbouring threads on neighbouring columns `x` (so
+    reads of `a` along a row coalesce); positions outside `a` read as 0.
+    """
+    out_ch, out_h, out_w = out_shape[1], out_shape[2], out_shape[3]
+    in_ch, height, width = a_shape[1], a_shape[2], a_shape[3]
+    kh, kw = w_shape[2], w_shape[3]
+    for e in range(cuda.grid(1), size, cuda.gridsize(1)):
+        x = e % out_w
+        rest = e // out_w
+        y = rest % out_h
+        rest //= out_h
+        o = rest % out_ch
+        n = rest // out_ch
+        acc = 0.0
+        for c in range(in_ch):
+            a_image = n * a_strides[0] + c * a_strides[1]
+            w_image = o * w_strides[0] + c * w_strides[1]
+            for i in range(kh):
+                yy = y + sign * i
+                if 0 <= yy < height:
+                    for j in range(kw):
+                        xx = x + sign * j
+                        if 0 <= xx < width:
+                            acc += (
+                                a[a_image + yy * a_strides[2] + xx * a_strides[3]]
+                                * w[w_image + i * w_strides[2] + j * w_strides[3]]
+                            )
+        out[n * out_strides[0] + o * out_strides[1] + y * out_strides[2] + x * out_strides[3]] = acc
+
+
+def tensor_conv(
+    out: Storage, out_shape: Shape, out_strides: Strides,
+    a: Storage, a_shape: Shape, a_strides: Strides,
+    w: Storage, w_shape: Shape, w_strides: Strides,
+    reverse: bool,
+) -> None:
+    r"""The CUDA convolution (`CudaOps.conv_kernel`), 4-D operands of any layout:
+    $out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`)."""
+    shape = _ints(out_shape)
+    size = math.prod(shape)
+    if size == 0:
+        return
+    a, w = _on_gpu(out, a, w)
+    _launch(_conv_kernel, *_grid(size))(
+        out, shape, _ints(out_strides),
+        a, _ints(a_shape), _ints(a_strides),
+        w, _ints(w_shape), _ints(w_strides),
+        -1 if reverse else 1, size,
+    )
+
+
 # ---- The backend ---------------------------------------------------------------------------------
 
 
@@ -571,6 +636,7 @@ class CudaOps(TensorOps):
     zip_kernel = staticmethod(tensor_zip)
     reduce_kernel = staticmethod(tensor_reduce)
     matrix_multiply_kernel = staticmethod(tensor_matrix_multiply)
+    conv_kernel = staticmethod(tensor_conv)
 
 
 CudaBackend = TensorBackend(CudaOps)

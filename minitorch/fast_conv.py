@@ -1,4 +1,5 @@
-r"""The fast backend's convolution: one parallel numba kernel, `conv_kernel`.
+r"""The fast backend's convolution: one parallel numba kernel, `conv_kernel`, and the slot
+`FastOps.conv_kernel` that feeds it (`convolve`).
 
 The autodiff Functions and the math they compute live in `minitorch.conv`; this module keeps
 the kernel, and the names the course imports from here (`Conv1dFun`, `Conv2dFun`, `conv1d`,
@@ -14,11 +15,10 @@ import numpy as np
 from numba import prange
 
 from .fast_ops import Kernel
-from .tensor import Tensor
 
 _COURSE_NAMES = ("Conv1dFun", "Conv2dFun", "conv1d", "conv2d")
 
-__all__ = ["conv_kernel", *_COURSE_NAMES]
+__all__ = ["convolve", "conv_kernel", *_COURSE_NAMES]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,23 +33,35 @@ def __getattr__(name: str) -> Any:
 # ---- Fast backend: one parallel numba kernel ---------------------------------------------------
 
 
-def _convolve_kernel(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    """`_convolve` by `conv_kernel`, into a fresh contiguous output.
+def convolve(
+    out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
+    a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
+    w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
+    reverse: bool,
+) -> None:
+    """The fast backend's convolution kernel (`FastOps.conv_kernel`): `conv_kernel` on
+    operands given the layout its loops want. `out` is contiguous and holds zeros.
 
-    The weights' layout picks the kernel's loop order (see `conv_kernel`): with many output
+    The weights' layout picks the kernel's loop order (see `_conv`): with many output
     channels (the sentiment model's 100 filters) they are stored with the output channel
     last; otherwise input and weights get unit-stride rows.
     """
-    out = input.zeros((input.shape[0], weight.shape[0], *out_size))
-    if weight.shape[0] >= CHANNELS_INNERMOST:
-        # (O, C, KH, KW) stored as (C, KH, KW, O): a view with stride 1 along O
-        weight = weight.permute(1, 2, 3, 0).contiguous().permute(3, 0, 1, 2)
+    if w_shape[0] >= CHANNELS_INNERMOST:
+        # (O, C, KH, KW) stored as (C, KH, KW, O): a layout with stride 1 along O
+        packed = np.ascontiguousarray(_view(w, w_shape, w_strides).transpose(1, 2, 3, 0))
+        w = packed.reshape(-1)
+        w_strides = (np.array(packed.strides) // packed.itemsize)[[3, 0, 1, 2]]
     else:
-        input, weight = _rows(input), _rows(weight)
-    conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)
-    return out
+        a, a_strides = _rows(a, a_shape, a_strides)
+        w, w_strides = _rows(w, w_shape, w_strides)
+    conv_kernel(out, out_shape, out_strides, a, a_shape, a_strides, w, w_shape, w_strides, reverse)
+
+
+def _view(storage: np.ndarray, shape: np.ndarray, strides: np.ndarray) -> np.ndarray:
+    """`storage` read through `shape` and `strides` (a view)."""
+    return np.lib.stride_tricks.as_strided(
+        storage, tuple(shape.tolist()), tuple((strides * storage.itemsize).tolist())
+    )
 
 
 # From this many output channels the innermost loop runs over them: long enough to
@@ -57,9 +69,14 @@ def _convolve_kernel(
 CHANNELS_INNERMOST = 16
 
 
-def _rows(t: Tensor) -> Tensor:
-    """`t` with unit stride along its last dimension (copied only when it has not)."""
-    return t if t._tensor.strides[-1] == 1 or t.shape[-1] == 1 else t.contiguous()
+def _rows(
+    storage: np.ndarray, shape: np.ndarray, strides: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Storage and strides with unit stride along the last dimension (copied only when not)."""
+    if strides[-1] == 1 or shape[-1] == 1:
+        return storage, strides
+    packed = np.ascontiguousarray(_view(storage, shape, strides))
+    return packed.reshape(-1), np.array(packed.strides) // packed.itemsize
 
 
 @numba.njit(inline="always", cache=True)

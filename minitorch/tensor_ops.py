@@ -112,6 +112,12 @@ class TensorOps:
     def matrix_multiply_kernel(*args: Any) -> None:
         raise NotImplementedError("a backend must provide matrix_multiply_kernel")
 
+    # Optional: a convolution kernel over 4-D operands, called as
+    # `conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)` into a contiguous
+    # `out` of zeros (see `minitorch.conv._convolve` for the math). None: `conv` composes
+    # convolution from matrix products on this backend.
+    conv_kernel: Callable[..., None] | None = None
+
     @classmethod
     def map(cls, fn: Callable[[float], float]) -> Callable[..., Tensor]:
         """Lift `fn` to tensors: `map(fn)(a, out=None)` applies it to every element.
