@@ -13,8 +13,8 @@ Kernels (only these; the glue around them is `TensorOps`, shared with the CPU ba
 * map and zip: grid-stride loops. When every operand is row-major with the output's shape,
   the fast path indexes storage directly; otherwise each element goes through the index
   helpers of `tensor_data`, compiled here as device functions (the same source as the CPU's).
-* reduce: one block per output element; each thread folds a strided slice of the reduced
-  dimension, then the block combines the partial results in a shared-memory tree.
+* reduce: a thread per output where the reduced dimension is not contiguous (or short), a
+  warp per output where it is; long rows are split across many threads, then a second pass.
 * matmul: tiles of A and B staged in shared memory, and register blocking: each thread
   accumulates a `TM x TN` block of outputs from values it holds in registers, so every value
   read from shared memory feeds several multiply-adds.
@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
-THREADS = 256  # threads per block of map, zip and reduce (a power of two: the reduce tree)
+THREADS = 256  # threads per block of map, zip, conv and the per-thread reduce
 MAX_BLOCKS = 65535  # the smallest grid limit (y and z); grid-stride loops do the rest
 
 
@@ -267,6 +267,14 @@ def _ints(array: Shape | Strides) -> tuple[int, ...]:
     return tuple(array.tolist())
 
 
+def _layout(shape: Shape, strides: Strides) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """`(shape, strides)` as tuples, a 0-dim layout as `(1,), (1,)` (the same one value): an
+    empty tuple compiles on the simulator but not for a GPU (`getitem(Tuple(), int64)`)."""
+    if len(shape) == 0:
+        return (1,), (1,)
+    return _ints(shape), _ints(strides)
+
+
 # ---- map and zip ---------------------------------------------------------------------------------
 
 
@@ -278,12 +286,12 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
     """
 
     def run(out: Storage, out_shape: Shape, out_strides: Strides, *operands: Any) -> None:
-        shape, strides = _ints(out_shape), _ints(out_strides)
+        shape, strides = _layout(out_shape, out_strides)
         size = math.prod(shape)
         if size == 0:
             return
         storages = _on_gpu(out, *operands[0::3])
-        layouts = [(_ints(n), _ints(s)) for n, s in zip(operands[1::3], operands[2::3])]
+        layouts = [_layout(n, s) for n, s in zip(operands[1::3], operands[2::3])]
         grid = _grid(size)
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
             _launch(row_major, *grid)(out, *storages, size)
@@ -354,69 +362,141 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
 
 
 # ---- reduce --------------------------------------------------------------------------------------
+# Sizes fixed when this module is read: a kernel's shared array is sized when it compiles, and
+# a compiled kernel may come from the disk cache, so nothing a launch reads may change them.
+
+WARP = 32
+REDUCE_WARPS = 8  # warps (outputs) per block of the warp-per-output kernel
+REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads: its shared array holds one value each
+SHORT_ROW = 8  # rows up to this long are folded by one thread each, even when contiguous
+SEGMENT = 32  # the fewest values a thread folds alone before a long row is split
+PARALLEL_THREADS = 1 << 18  # threads that keep a GPU busy (an H200: 132 SMs x 2048)
 
 
 @functools.cache
 def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
     """The CUDA reduce kernel: fold `fn` along `reduce_dim` into `out` (which holds the start).
 
-    One block per output element: thread `t` folds elements `t, t + T, t + 2T, ...` of the
-    reduced dimension, then a shared-memory tree combines the `T` partial results. `fn` must
-    be associative (add, mul, max), as the order of folding is not left to right.
+    `fn` must be associative (add, mul, max): the order of folding is not left to right.
+    Two kernels share the work, each over `segments` pieces of every row:
+
+    * `per_thread`: one thread per (output, segment) folds its piece alone. Neighbouring
+      threads take neighbouring outputs, so where the reduced dimension is not the
+      contiguous one (`sum(0)` of a matrix) a warp reads neighbouring values; rows of at
+      most `SHORT_ROW` values go this way too.
+    * `per_warp`: one warp per (output, segment) where the reduced dimension has stride 1:
+      its lanes read neighbouring values, and a tree in shared memory combines them.
+
+    When the outputs alone cannot keep the GPU busy (a full `sum()`), each row is split into
+    segments whose partial results a second pass (the same launcher) folds into `out`.
     """
     f, cacheable = _device(fn)
 
     @cuda.jit(cache=cacheable)
-    def kernel(
+    def per_thread(
         out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int, out_size: int,
+        a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int,
+        out_size: int, segments: int, length: int, into_out: bool,
     ) -> None:
-        partial = cuda.shared.array(THREADS, numba.float64)
         index = cuda.local.array(MAX_DIMS, numba.int64)
-        t = cuda.threadIdx.x
-        threads = cuda.blockDim.x  # a power of two, at most THREADS
         n = a_shape[reduce_dim]
         step = a_strides[reduce_dim]
-        for o in range(cuda.blockIdx.x, out_size, cuda.gridDim.x):
-            _to_index(o, out_shape, index)  # index[reduce_dim] == 0: the slice's first element
+        for e in range(cuda.grid(1), out_size * segments, cuda.gridsize(1)):
+            o = e % out_size
+            lo = (e // out_size) * length
+            hi = min(n, lo + length)
+            _to_index(o, out_shape, index)  # index[reduce_dim] == 0: the row's first element
             start = _index_to_position(index, a_strides)
-            if t < n:
-                acc = a[start + t * step]
-                for j in range(t + threads, n, threads):
-                    acc = f(acc, a[start + j * step])
-                partial[t] = acc
+            acc = a[start + lo * step]
+            for j in range(lo + 1, hi):
+                acc = f(acc, a[start + j * step])
+            if into_out:
+                position = _index_to_position(index, out_strides)
+                out[position] = f(out[position], acc)
+            else:  # partial results, (segment, output) row-major
+                out[e] = acc
+
+    @cuda.jit(cache=cacheable)
+    def per_warp(
+        out: Storage, out_shape: Any, out_strides: Any,
+        a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int,
+        out_size: int, segments: int, length: int, into_out: bool,
+    ) -> None:
+        partial = cuda.shared.array((REDUCE_WARPS, WARP), numba.float64)
+        index = cuda.local.array(MAX_DIMS, numba.int64)
+        lane = cuda.threadIdx.x % WARP
+        row = cuda.threadIdx.x // WARP
+        n = a_shape[reduce_dim]
+        warps = out_size * segments
+        # every thread of a block runs the same rounds: the barriers below are uniform
+        for first in range(cuda.blockIdx.x * REDUCE_WARPS, warps, cuda.gridDim.x * REDUCE_WARPS):
+            w = first + row
+            active = 0
+            if w < warps:
+                o = w % out_size
+                lo = (w // out_size) * length
+                hi = min(n, lo + length)
+                _to_index(o, out_shape, index)
+                start = _index_to_position(index, a_strides) + lo  # stride 1 along the row
+                active = min(hi - lo, WARP)
+                if lane < hi - lo:
+                    acc = a[start + lane]
+                    for j in range(lane + WARP, hi - lo, WARP):
+                        acc = f(acc, a[start + j])
+                    partial[row, lane] = acc
             cuda.syncthreads()
-            # tree: halve the threads holding a partial result until one holds the total
-            active = min(n, threads)
-            half = threads // 2
+            # tree: halve the lanes holding a partial result until one holds the total
+            half = WARP // 2
             while half > 0:
-                if t < half and t + half < active:
-                    partial[t] = f(partial[t], partial[t + half])
+                if lane < half and lane + half < active:
+                    partial[row, lane] = f(partial[row, lane], partial[row, lane + half])
                 cuda.syncthreads()
                 active = min(active, half)
                 half //= 2
-            if t == 0:
-                position = _index_to_position(index, out_strides)
-                out[position] = f(out[position], partial[0])
-            cuda.syncthreads()  # `partial` is reused for the next output
+            if lane == 0 and w < warps:
+                if into_out:
+                    position = _index_to_position(index, out_strides)
+                    out[position] = f(out[position], partial[row, 0])
+                else:
+                    out[w] = partial[row, 0]
+            cuda.syncthreads()  # `partial` is reused for the next outputs
+
+    def fold(
+        out: Storage, shape: tuple[int, ...], strides: tuple[int, ...],
+        a: Storage, a_shape: tuple[int, ...], a_strides: tuple[int, ...], dim: int,
+    ) -> None:
+        out_size, n = math.prod(shape), a_shape[dim]
+        warp = a_strides[dim] == 1 and n > SHORT_ROW
+        lanes = WARP if warp else 1
+        # split rows only while the outputs alone leave the GPU idle, into long pieces
+        segments = max(1, min(-(-PARALLEL_THREADS // (out_size * lanes)), n // (SEGMENT * lanes)))
+        length = -(-n // segments)
+        segments = -(-n // length)  # no empty piece
+        target = _device_array(out_size * segments) if segments > 1 else out
+        args = (target, shape, strides, a, a_shape, a_strides, dim)
+        args += (out_size, segments, length, segments == 1)
+        if warp:
+            blocks = min(-(-out_size * segments // REDUCE_WARPS), MAX_BLOCKS)
+            _launch(per_warp, blocks, REDUCE_BLOCK)(*args)
+        else:
+            _launch(per_thread, *_grid(out_size * segments))(*args)
+        if segments > 1:  # fold the (segment, output) partial results into `out`
+            p_shape = shape[:dim] + (segments,) + shape[dim + 1 :]
+            p_strides = list(_row_major(shape))
+            p_strides[dim] = out_size
+            fold(out, shape, strides, target, p_shape, tuple(p_strides), dim)
 
     def run(
         out: Storage, out_shape: Shape, out_strides: Strides,
         a: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
     ) -> None:
-        shape = _ints(out_shape)
-        a_shape_ = _ints(a_shape)
-        out_size, n = math.prod(shape), a_shape_[reduce_dim]
-        if out_size == 0 or n == 0:  # nothing to fold: `out` keeps the start value
+        shape, a_shape_ = _ints(out_shape), _ints(a_shape)
+        if math.prod(shape) == 0 or a_shape_[reduce_dim] == 0:  # `out` keeps the start value
             return
         (a,) = _on_gpu(out, a)
-        threads = min(THREADS, 1 << (n - 1).bit_length())  # a power of two, for the tree
-        blocks = min(out_size, MAX_BLOCKS)
-        _launch(kernel, blocks, threads)(
-            out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim, out_size
-        )
+        fold(out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim)
 
-    run.kernels = (kernel,)  # type: ignore[attr-defined]
+    run.kernels = (per_thread, per_warp)  # type: ignore[attr-defined]
     return run
 
 
@@ -449,23 +529,9 @@ GPU_TILES = MatMulTiles(tm=4, tn=4)  # 64 x 64 output tiles, 256 threads, 16 KiB
 # tiles keep tests quick, and small matrices still span several tiles and their edges.
 SIMULATOR_TILES = MatMulTiles(tm=2, tn=2, tx=4, ty=4, bk=4)
 MATMUL_TILES = SIMULATOR_TILES if SIMULATED else GPU_TILES
-
-
-@cuda.jit(device=True)
-def _stage(
-    tile: Any, src: Storage, start: int, row_stride: int, col_stride: int,
-    rows_left: int, cols_left: int, t: int, threads: int,
-) -> None:
-    """Copy a tile of `src` (from position `start`) into shared `tile`, zeros past the edges.
-
-    The block's `threads` threads share the copy; consecutive threads take consecutive
-    columns, so a row-major source is read in coalesced runs.
-    """
-    tile_rows, tile_cols = tile.shape
-    for e in range(t, tile_rows * tile_cols, threads):
-        r, c = e // tile_cols, e % tile_cols
-        inside = r < rows_left and c < cols_left
-        tile[r, c] = src[start + r * row_stride + c * col_stride] if inside else 0.0
+# Two blocks of 256 threads per SM (65,536 registers): unbounded, the 4 x 4 tile took 204
+# registers per thread, one block per SM. tests/test_cuda_compile.py checks it spills nothing.
+MATMUL_MAX_REGISTERS = 128
 
 
 @functools.cache
@@ -473,16 +539,25 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
     r"""A batched matmul kernel $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ with `tiles`' blocking.
 
     Launched on a grid `(column tiles, row tiles, batch)`, each of whose blocks has
-    `(tiles.tx, tiles.ty)` threads; rows and batch beyond the grid limits are looped over.
+    `(tiles.tx, tiles.ty)` threads, from batch entry `n0` and row tile `tile0` (beyond the
+    grid limits, the launcher launches again: loops here would cost registers).
+    Tiles of A and B are staged in shared memory by all threads, consecutive threads on
+    consecutive columns (coalesced for row-major operands); every size the staging divides
+    by is a constant of the compiled kernel (a shift, not a 64-bit division), and tiles
+    wholly inside the operands skip the edge checks.
     """
     tm, tn, tx, ty, bk = tiles.tm, tiles.tn, tiles.tx, tiles.ty, tiles.bk
     rows_tile, cols_tile, threads = tiles.rows, tiles.cols, tx * ty
+    a_loads = -(-rows_tile * bk // threads)  # values of the A tile each thread stages
+    b_loads = -(-bk * cols_tile // threads)
+    a_exact = a_loads * threads == rows_tile * bk  # every thread stages a_loads values
+    b_exact = b_loads * threads == bk * cols_tile
 
-    @cuda.jit(cache=True)
+    @cuda.jit(cache=True, **({} if SIMULATED else {"max_registers": MATMUL_MAX_REGISTERS}))
     def kernel(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any,
-        b: Storage, b_shape: Any, b_strides: Any,
+        b: Storage, b_shape: Any, b_strides: Any, n0: int, tile0: int,
     ) -> None:
         a_tile = cuda.shared.array((rows_tile, bk), numba.float64)
         b_tile = cuda.shared.array((bk, cols_tile), numba.float64)
@@ -498,36 +573,56 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
         row = cuda.threadIdx.y
         t = row * tx + col
         col0 = cuda.blockIdx.x * cols_tile
-        for n in range(cuda.blockIdx.z, batch, cuda.gridDim.z):
-            for row0 in range(cuda.blockIdx.y * rows_tile, rows, cuda.gridDim.y * rows_tile):
-                for r in range(tm):
+        n = n0 + cuda.blockIdx.z
+        row0 = (tile0 + cuda.blockIdx.y) * rows_tile
+        if n < batch and row0 < rows:
+            interior = row0 + rows_tile <= rows and col0 + cols_tile <= cols
+            for r in range(tm):
+                for c in range(tn):
+                    acc[r, c] = 0.0
+            for k0 in range(0, inner, bk):
+                inside_all = interior and k0 + bk <= inner
+                a_start = n * a_batch + row0 * a_strides[1] + k0 * a_strides[2]
+                for q in range(a_loads):
+                    e = t + q * threads
+                    r, c = e // bk, e % bk
+                    if a_exact or e < rows_tile * bk:
+                        inside = inside_all or (
+                            row0 + r < rows and k0 + c < inner
+                        )
+                        a_tile[r, c] = (
+                            a[a_start + r * a_strides[1] + c * a_strides[2]] if inside else 0.0
+                        )
+                b_start = n * b_batch + k0 * b_strides[1] + col0 * b_strides[2]
+                for q in range(b_loads):
+                    e = t + q * threads
+                    r, c = e // cols_tile, e % cols_tile
+                    if b_exact or e < bk * cols_tile:
+                        inside = inside_all or (
+                            k0 + r < inner and col0 + c < cols
+                        )
+                        b_tile[r, c] = (
+                            b[b_start + r * b_strides[1] + c * b_strides[2]] if inside else 0.0
+                        )
+                cuda.syncthreads()
+                # each value read from shared memory feeds tm (or tn) multiply-adds
+                for k in range(bk):
+                    for r in range(tm):
+                        a_reg[r] = a_tile[row + r * ty, k]
                     for c in range(tn):
-                        acc[r, c] = 0.0
-                for k0 in range(0, inner, bk):
-                    a_start = n * a_batch + row0 * a_strides[1] + k0 * a_strides[2]
-                    _stage(a_tile, a, a_start, a_strides[1], a_strides[2],
-                           rows - row0, inner - k0, t, threads)
-                    b_start = n * b_batch + k0 * b_strides[1] + col0 * b_strides[2]
-                    _stage(b_tile, b, b_start, b_strides[1], b_strides[2],
-                           inner - k0, cols - col0, t, threads)
-                    cuda.syncthreads()
-                    # each value read from shared memory feeds tm (or tn) multiply-adds
-                    for k in range(bk):
-                        for r in range(tm):
-                            a_reg[r] = a_tile[row + r * ty, k]
+                        b_reg[c] = b_tile[k, col + c * tx]
+                    for r in range(tm):
                         for c in range(tn):
-                            b_reg[c] = b_tile[k, col + c * tx]
-                        for r in range(tm):
-                            for c in range(tn):
-                                acc[r, c] += a_reg[r] * b_reg[c]
-                    cuda.syncthreads()  # before the next tiles overwrite these
-                for r in range(tm):
-                    i = row0 + row + r * ty
-                    for c in range(tn):
-                        j = col0 + col + c * tx
-                        if i < rows and j < cols:
-                            position = n * out_strides[0] + i * out_strides[1]
-                            out[position + j * out_strides[2]] = acc[r, c]
+                            acc[r, c] += a_reg[r] * b_reg[c]
+                cuda.syncthreads()  # before the next tiles overwrite these
+            out_start = n * out_strides[0] + (row0 + row) * out_strides[1]
+            for r in range(tm):
+                i = row0 + row + r * ty
+                for c in range(tn):
+                    j = col0 + col + c * tx
+                    if i < rows and j < cols:
+                        position = out_start + r * ty * out_strides[1]
+                        out[position + j * out_strides[2]] = acc[r, c]
 
     return kernel
 
@@ -544,16 +639,21 @@ def tensor_matrix_multiply(
     if batch * rows * cols == 0:  # (an empty inner dimension still writes zeros)
         return
     a, b = _on_gpu(out, a, b)
-    grid = (
-        -(-cols // tiles.cols),
-        min(-(-rows // tiles.rows), MAX_BLOCKS),
-        min(batch, MAX_BLOCKS),
-    )
-    _launch(matmul_kernel(tiles), grid, (tiles.tx, tiles.ty))(
+    kernel = matmul_kernel(tiles)
+    layouts = (
         out, shape, _ints(out_strides),
         a, _ints(a_shape), _ints(a_strides),
         b, _ints(b_shape), _ints(b_strides),
     )
+    row_tiles = -(-rows // tiles.rows)
+    for n0 in range(0, batch, MAX_BLOCKS):  # one launch unless a grid limit is passed
+        for tile0 in range(0, row_tiles, MAX_BLOCKS):
+            grid = (
+                -(-cols // tiles.cols),
+                min(row_tiles - tile0, MAX_BLOCKS),
+                min(batch - n0, MAX_BLOCKS),
+            )
+            _launch(kernel, grid, (tiles.tx, tiles.ty))(*layouts, n0, tile0)
 
 
 # ---- convolution ---------------------------------------------------------------------------------

@@ -63,15 +63,73 @@ def test_reduce_folds_any_dimension_of_any_layout(data):
     )
 
 
-def test_reduce_folds_more_values_than_threads_and_keeps_the_start_value(monkeypatch):
-    monkeypatch.setattr(cuda_ops, "THREADS", 8)  # blocks of 8 threads: each folds several values
-    values = np.random.default_rng(0).normal(size=(2, 30))
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((2, 300), 1), ((300, 3), 0), ((5000,), 0), ((3, 2, 40), 1), ((7, 5), 1), ((1,), 0)],
+)
+def test_reduce_folds_rows_of_any_length_and_keeps_the_start_value(shape, dim):
+    values = np.random.default_rng(0).normal(size=shape)
     x = cuda_tensor(values)
-    np.testing.assert_allclose(CudaBackend.add_reduce(x, 1).to_numpy(), values.sum(1)[:, None])
+    np.testing.assert_allclose(
+        CudaBackend.add_reduce(x, dim).to_numpy(), values.sum(dim, keepdims=True), rtol=1e-12
+    )
     fold = cuda_ops.CudaOps.reduce(operators.add, 5.0)
-    np.testing.assert_allclose(fold(x, 1).to_numpy(), values.sum(1)[:, None] + 5.0)
-    top = cuda_ops.CudaOps.reduce(operators.max, -1e9)(x, 0)
-    np.testing.assert_array_equal(top.to_numpy(), values.max(0)[None])
+    np.testing.assert_allclose(fold(x, dim).to_numpy(), values.sum(dim, keepdims=True) + 5.0)
+    top = cuda_ops.CudaOps.reduce(operators.max, -1e9)(x, dim)
+    np.testing.assert_array_equal(top.to_numpy(), values.max(dim, keepdims=True))
+
+
+def launches(monkeypatch) -> list[tuple[str, object]]:
+    """Record (kernel name, grid) of every launch from now on."""
+    seen = []
+    launch = cuda_ops._launch
+
+    def spy(kernel, grid, block):
+        if kernel is not cuda_ops._fill:  # the start value (a memset on a GPU)
+            seen.append((kernel.py_func.__name__, grid))
+        return launch(kernel, grid, block)
+
+    monkeypatch.setattr(cuda_ops, "_launch", spy)
+    return seen
+
+
+def test_a_zero_dim_tensor_reaches_the_kernels_as_one_dimension(monkeypatch):
+    """An empty shape tuple compiles on the simulator but not for a GPU."""
+    seen = []
+    launch = cuda_ops._launch
+
+    def spy(kernel, grid, block):
+        run = launch(kernel, grid, block)
+
+        def checked(*args):
+            seen.append(args)
+            return run(*args)
+
+        return checked
+
+    monkeypatch.setattr(cuda_ops, "_launch", spy)
+    scalar = cuda_tensor([3.0]).view()
+    assert scalar.shape == ()
+    out = cuda_tensor([[1.0, 2.0], [3.0, 4.0]]) * scalar
+    np.testing.assert_array_equal(out.to_numpy(), [[3.0, 6.0], [9.0, 12.0]])
+    assert CudaBackend.neg_map(scalar).to_numpy() == -3.0
+    assert seen and all(arg != () for args in seen for arg in args if isinstance(arg, tuple))
+
+
+def test_a_long_row_is_split_across_warps_then_folded_by_a_second_pass(monkeypatch):
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(2).normal(size=5000)
+    total = CudaBackend.add_reduce(cuda_tensor(values), 0)
+    assert [name for name, _ in seen] == ["per_warp", "per_thread"]
+    assert total.to_numpy()[0] == pytest.approx(values.sum(), rel=1e-12)
+
+
+def test_reducing_a_non_contiguous_dimension_gives_each_thread_an_output(monkeypatch):
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(3).normal(size=(40, 6))
+    out = CudaBackend.add_reduce(cuda_tensor(values), 0)  # neighbouring outputs: stride 1
+    assert [name for name, _ in seen] == ["per_thread"]
+    np.testing.assert_allclose(out.to_numpy(), values.sum(0, keepdims=True), rtol=1e-12)
 
 
 def test_matmul_of_batched_broadcast_and_transposed_operands_spans_several_tiles():
