@@ -31,8 +31,10 @@ numba is first imported (slow: each CUDA thread is a Python thread).
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import warnings
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -46,6 +48,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
         f"minitorch's CUDA backend needs numba-cuda: pip install 'minitorch[cuda]' ({e})"
     ) from e
 
+from . import fast_ops, operators, tensor_data
 from .fast_ops import kernel_source, stable_id
 from .tensor_data import (
     MAX_DIMS,
@@ -121,6 +124,39 @@ def numpy_compat() -> None:
         np.row_stack = np.vstack
 
 
+# ---- Kernels' disk cache ----------------------------------------------------------------------
+
+
+def _digest(*paths: str) -> str:
+    """A short digest of the files' contents."""
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(Path(path).read_bytes())
+    return sha.hexdigest()[:16]
+
+
+# Every source a kernel compiles: the index helpers and operators, their IEEE twins, this file.
+SOURCE_KEY = _digest(operators.__file__, tensor_data.__file__, fast_ops.__file__, __file__)
+
+
+def _jit(cache: bool = True, **options: Any) -> Callable[[Callable[..., None]], Any]:
+    """`cuda.jit` for a kernel whose disk cache is keyed on `SOURCE_KEY` too.
+
+    numba-cuda checks a cached kernel against its own file's timestamp, its bytecode and its
+    closure values, in which device functions appear by module and name only: an edit to
+    `operators.py` or `tensor_data.py` would leave cached kernels running the old code. The
+    digest of every source goes into the kernel's qualified name, which names its cache files
+    (stale ones are never read again).
+    """
+
+    def build(py: Callable[..., None]) -> Any:
+        if cache:
+            py.__qualname__ = f"{py.__qualname__}.src_{SOURCE_KEY}"
+        return cuda.jit(cache=cache, **options)(py)
+
+    return build
+
+
 # ---- Device functions ----------------------------------------------------------------------------
 # The index helpers are the very functions the CPU backends use, compiled for the GPU.
 
@@ -162,7 +198,7 @@ def _device_array(size: int) -> Any:
         raise CudaUnavailableError(HOW_TO_GET_A_GPU) from None
 
 
-@cuda.jit(cache=True)
+@_jit()
 def _fill(out: Storage, value: float, size: int) -> None:
     for i in range(cuda.grid(1), size, cuda.gridsize(1)):
         out[i] = value
@@ -308,12 +344,12 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
     """The CUDA map kernel: `out[i] = fn(a[broadcast(i)])` (cached per `fn`)."""
     f, cacheable = _device(fn)
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def row_major(out: Storage, a: Storage, size: int) -> None:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i])
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def strided(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any, size: int,
@@ -334,12 +370,12 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
     """The CUDA zip kernel: `out[i] = fn(a[broadcast(i)], b[broadcast(i)])` (cached per `fn`)."""
     f, cacheable = _device(fn)
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def row_major(out: Storage, a: Storage, b: Storage, size: int) -> None:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i], b[i])
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def strided(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any,
@@ -392,7 +428,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
     """
     f, cacheable = _device(fn)
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def per_thread(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int,
@@ -416,7 +452,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
             else:  # partial results, (segment, output) row-major
                 out[e] = acc
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def per_warp(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int,
@@ -553,7 +589,7 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
     a_exact = a_loads * threads == rows_tile * bk  # every thread stages a_loads values
     b_exact = b_loads * threads == bk * cols_tile
 
-    @cuda.jit(cache=True, **({} if SIMULATED else {"max_registers": MATMUL_MAX_REGISTERS}))
+    @_jit(**({} if SIMULATED else {"max_registers": MATMUL_MAX_REGISTERS}))
     def kernel(
         out: Storage, out_shape: Any, out_strides: Any,
         a: Storage, a_shape: Any, a_strides: Any,
@@ -659,7 +695,7 @@ def tensor_matrix_multiply(
 # ---- convolution ---------------------------------------------------------------------------------
 
 
-@cuda.jit(cache=True)
+@_jit()
 def _conv_kernel(
     out: Storage, out_shape: Any, out_strides: Any,
     a: Storage, a_shape: Any, a_strides: Any,
