@@ -80,6 +80,7 @@ __all__ = [
     "CudaOps",
     "CudaBackend",
     "numpy_compat",
+    "install_pool",
 ]
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
@@ -190,8 +191,19 @@ def _on_device(storage: Any) -> bool:
     return getattr(storage, "__cuda_ndarray__", False)
 
 
+@functools.cache
+def install_pool() -> None:
+    """Have numba allocate device memory through `cuda_pool` (before the GPU's context
+    exists, that is before the first allocation: a context made earlier keeps numba's)."""
+    if not SIMULATED:  # the simulator allocates numpy arrays
+        from .cuda_pool import pool_memory_manager
+
+        cuda.set_memory_manager(pool_memory_manager())
+
+
 def _device_array(size: int) -> Any:
     """Uninitialised device storage, with a clear error where there is no GPU."""
+    install_pool()
     try:
         return cuda.device_array(size, dtype=np.float64)
     except ImportError:  # numba's CudaSupportError: no driver or no device
