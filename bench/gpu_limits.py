@@ -58,14 +58,13 @@ def catalogue() -> list[tuple[str, Any, tuple[Any, ...]]]:
         row_major, strided = cuda_ops.tensor_map(fn).kernels
         kernels.append((f"map {fn.__name__} row-major", row_major, (arr, arr, i64)))
         kernels.append((f"map {fn.__name__} strided", strided,
-                        (arr, dims(3), dims(3), arr, dims(2), dims(2), i64)))
+                        (arr, dims(3), dims(3), arr, dims(3), i64, nt.boolean)))
     for fn in (operators.add, operators.mul, operators.lt, operators.eq, operators.is_close,
                operators.relu_back, operators.log_back, operators.inv_back):
         row_major, strided = cuda_ops.tensor_zip(fn).kernels
         kernels.append((f"zip {fn.__name__} row-major", row_major, (arr, arr, arr, i64)))
         kernels.append((f"zip {fn.__name__} strided", strided,
-                        (arr, dims(3), dims(3), arr, dims(3), dims(3), arr, dims(2), dims(2),
-                         i64)))
+                        (arr, dims(3), dims(3), arr, dims(3), arr, dims(3), i64, nt.boolean)))
     reduce_args = (arr, dims(2), dims(2), arr, dims(2), dims(2), i64, i64, i64, i64, nt.boolean)
     for fn in (operators.add, operators.mul, operators.max):
         per_thread, per_warp = cuda_ops.tensor_reduce(fn).kernels

@@ -11,8 +11,8 @@ host `TensorData`, is copied over for the operation that uses it.
 Kernels (only these; the glue around them is `TensorOps`, shared with the CPU backends):
 
 * map and zip: grid-stride loops. When every operand is row-major with the output's shape,
-  the fast path indexes storage directly; otherwise each element goes through the index
-  helpers of `tensor_data`, compiled here as device functions (the same source as the CPU's).
+  the fast path indexes storage directly; otherwise operands are read through strides
+  aligned to the output (0 where broadcast), a block walking each long row.
 * reduce: a thread per output where the reduced dimension is not contiguous (or short), a
   warp per output where it is; long rows are split across many threads, then a second pass.
 * matmul: tiles of A and B staged in shared memory, and register blocking: each thread
@@ -55,7 +55,6 @@ from .tensor_data import (
     Shape,
     Storage,
     Strides,
-    broadcast_index,
     index_to_position,
     strides_from_shape,
     to_index,
@@ -163,7 +162,6 @@ def _jit(cache: bool = True, **options: Any) -> Callable[[Callable[..., None]], 
 
 _to_index = cuda.jit(device=True)(to_index)
 _index_to_position = cuda.jit(device=True)(index_to_position)
-_broadcast_index = cuda.jit(device=True)(broadcast_index)
 
 
 @functools.cache
@@ -324,13 +322,26 @@ def _layout(shape: Shape, strides: Strides) -> tuple[tuple[int, ...], tuple[int,
 
 
 # ---- map and zip ---------------------------------------------------------------------------------
+# The strided kernels read each operand through strides aligned to the output's dimensions
+# (0 where it broadcasts: `_aligned`), so no index is broadcast per element. Long rows are
+# walked by a block, each thread stepping along the last dimension: the divisions that find a
+# row's start happen once per row, not per element. Short rows: one element per thread.
+
+LONG_ROW = 128  # from this many values per row, a block walks each row
+
+
+def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tuple[int, ...]:
+    """Strides reading a layout broadcast to `dims` dimensions: 0 where it is broadcast."""
+    pad = (0,) * (dims - len(shape))
+    return pad + tuple(s if n > 1 else 0 for n, s in zip(shape, strides))
 
 
 def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
     """The launcher of a map or zip kernel pair, called as
     `(out, out_shape, out_strides, *operands)` with a `(storage, shape, strides)` triple per
     operand. Where every operand is row-major with the output's shape, `row_major(out,
-    *storages, size)` runs; otherwise `strided(out, shape, strides, *triples, size)`.
+    *storages, size)` runs; otherwise `strided(out, shape, strides, *(storage, aligned
+    strides) per operand, size, by_rows)`.
     """
 
     def run(out: Storage, out_shape: Shape, out_strides: Strides, *operands: Any) -> None:
@@ -340,12 +351,17 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
             return
         storages = _on_gpu(out, *operands[0::3])
         layouts = [_layout(n, s) for n, s in zip(operands[1::3], operands[2::3])]
-        grid = _grid(size)
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
-            _launch(row_major, *grid)(out, *storages, size)
-        else:
-            triples = [x for storage, lay in zip(storages, layouts) for x in (storage, *lay)]
-            _launch(strided, *grid)(out, shape, strides, *triples, size)
+            _launch(row_major, *_grid(size))(out, *storages, size)
+            return
+        pairs = [
+            x
+            for storage, (n, s) in zip(storages, layouts)
+            for x in (storage, _aligned(n, s, len(shape)))
+        ]
+        by_rows = shape[-1] >= LONG_ROW
+        grid = (min(size // shape[-1], MAX_BLOCKS), THREADS) if by_rows else _grid(size)
+        _launch(strided, *grid)(out, shape, strides, *pairs, size, by_rows)
 
     run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
     return run
@@ -363,16 +379,28 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
 
     @_jit(cache=cacheable)
     def strided(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any, size: int,
+        out: Storage, out_shape: Any, out_strides: Any, a: Storage, a_strides: Any,
+        size: int, by_rows: bool,
     ) -> None:
-        out_index = cuda.local.array(MAX_DIMS, numba.int64)
-        a_index = cuda.local.array(MAX_DIMS, numba.int64)
-        for i in range(cuda.grid(1), size, cuda.gridsize(1)):
-            _to_index(i, out_shape, out_index)
-            _broadcast_index(out_index, out_shape, a_shape, a_index)
-            value = f(a[_index_to_position(a_index, a_strides)])
-            out[_index_to_position(out_index, out_strides)] = value
+        dims = len(out_shape)
+        last = out_shape[-1]
+        if by_rows:  # a block per row, its threads stepping along it
+            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
+        else:  # a thread per element
+            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
+        for job in range(first, count, step):
+            rest, o, p = job, 0, 0
+            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
+                n = out_shape[d]
+                k = rest % n
+                rest //= n
+                o += k * out_strides[d]
+                p += k * a_strides[d]
+            if by_rows:
+                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
+                    out[o + x * out_strides[-1]] = f(a[p + x * a_strides[-1]])
+            else:
+                out[o] = f(a[p])
 
     return _elementwise(row_major, strided)
 
@@ -389,22 +417,30 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
 
     @_jit(cache=cacheable)
     def strided(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any,
-        b: Storage, b_shape: Any, b_strides: Any, size: int,
+        out: Storage, out_shape: Any, out_strides: Any, a: Storage, a_strides: Any,
+        b: Storage, b_strides: Any, size: int, by_rows: bool,
     ) -> None:
-        out_index = cuda.local.array(MAX_DIMS, numba.int64)
-        a_index = cuda.local.array(MAX_DIMS, numba.int64)
-        b_index = cuda.local.array(MAX_DIMS, numba.int64)
-        for i in range(cuda.grid(1), size, cuda.gridsize(1)):
-            _to_index(i, out_shape, out_index)
-            _broadcast_index(out_index, out_shape, a_shape, a_index)
-            _broadcast_index(out_index, out_shape, b_shape, b_index)
-            value = f(
-                a[_index_to_position(a_index, a_strides)],
-                b[_index_to_position(b_index, b_strides)],
-            )
-            out[_index_to_position(out_index, out_strides)] = value
+        dims = len(out_shape)
+        last = out_shape[-1]
+        if by_rows:  # a block per row, its threads stepping along it
+            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
+        else:  # a thread per element
+            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
+        for job in range(first, count, step):
+            rest, o, p, q = job, 0, 0, 0
+            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
+                n = out_shape[d]
+                k = rest % n
+                rest //= n
+                o += k * out_strides[d]
+                p += k * a_strides[d]
+                q += k * b_strides[d]
+            if by_rows:
+                o_step, p_step, q_step = out_strides[-1], a_strides[-1], b_strides[-1]
+                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
+                    out[o + x * o_step] = f(a[p + x * p_step], b[q + x * q_step])
+            else:
+                out[o] = f(a[p], b[q])
 
     return _elementwise(row_major, strided)
 

@@ -93,6 +93,18 @@ def launches(monkeypatch) -> list[tuple[str, object]]:
     return seen
 
 
+def test_long_rows_of_any_layout_are_walked_a_block_per_row(monkeypatch):
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(4).normal(size=(130, 2))
+    flipped = cuda_tensor(values).permute(1, 0)  # (2, 130), strides (1, 2)
+    copy = flipped.contiguous()
+    row = cuda_tensor(values[:, 0])
+    total = flipped + row  # a zip broadcasting a row over a strided operand
+    np.testing.assert_array_equal(copy.to_numpy(), values.T)
+    np.testing.assert_array_equal(total.to_numpy(), values.T + values[:, 0])
+    assert [grid for name, grid in seen if name == "strided"] == [2, 2]  # a block per row
+
+
 def test_a_zero_dim_tensor_reaches_the_kernels_as_one_dimension(monkeypatch):
     """An empty shape tuple compiles on the simulator but not for a GPU."""
     seen = []
