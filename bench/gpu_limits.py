@@ -37,7 +37,7 @@ def _compile_anywhere() -> None:
     """Let numba compile for a GPU where there is none: it asks the current device for its
     compute capability only to pick a default target, and `cc` is given explicitly here."""
     if not cuda.is_available():
-        import numba.cuda.dispatcher as dispatcher
+        from numba.cuda import dispatcher
 
         dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
 
@@ -53,36 +53,68 @@ def catalogue() -> list[tuple[str, Any, tuple[Any, ...]]]:
         return nt.UniTuple(i64, n)
 
     kernels = []
-    for fn in (operators.neg, operators.sigmoid, operators.relu, operators.log,
-               operators.exp, operators.id, operators.inv, operators.sqrt):
+    for fn in (
+        operators.neg,
+        operators.sigmoid,
+        operators.relu,
+        operators.log,
+        operators.exp,
+        operators.id,
+        operators.inv,
+        operators.sqrt,
+    ):
         row_major, strided = cuda_ops.tensor_map(fn).kernels
         kernels.append((f"map {fn.__name__} row-major", row_major, (arr, arr, i64)))
-        kernels.append((f"map {fn.__name__} strided", strided,
-                        (arr, dims(3), dims(3), arr, dims(3), i64, nt.boolean)))
-    for fn in (operators.add, operators.mul, operators.lt, operators.eq, operators.is_close,
-               operators.relu_back, operators.log_back, operators.inv_back):
+        kernels.append(
+            (
+                f"map {fn.__name__} strided",
+                strided,
+                (arr, dims(3), dims(3), arr, dims(3), i64, nt.boolean),
+            )
+        )
+    for fn in (
+        operators.add,
+        operators.mul,
+        operators.lt,
+        operators.eq,
+        operators.is_close,
+        operators.relu_back,
+        operators.log_back,
+        operators.inv_back,
+    ):
         row_major, strided = cuda_ops.tensor_zip(fn).kernels
         kernels.append((f"zip {fn.__name__} row-major", row_major, (arr, arr, arr, i64)))
-        kernels.append((f"zip {fn.__name__} strided", strided,
-                        (arr, dims(3), dims(3), arr, dims(3), arr, dims(3), i64, nt.boolean)))
+        kernels.append(
+            (
+                f"zip {fn.__name__} strided",
+                strided,
+                (arr, dims(3), dims(3), arr, dims(3), arr, dims(3), i64, nt.boolean),
+            )
+        )
     reduce_args = (arr, dims(2), dims(2), arr, dims(2), dims(2), i64, i64, i64, i64, nt.boolean)
     for fn in (operators.add, operators.mul, operators.max):
         per_thread, per_warp = cuda_ops.tensor_reduce(fn).kernels
         kernels.append((f"reduce {fn.__name__} per-thread", per_thread, reduce_args))
         kernels.append((f"reduce {fn.__name__} per-warp", per_warp, reduce_args))
     for name, tiles in (("gpu", cuda_ops.GPU_TILES), ("simulator", cuda_ops.SIMULATOR_TILES)):
-        kernels.append((f"matmul {name} tiles", cuda_ops.matmul_kernel(tiles),
-                        (arr, dims(3), dims(3)) * 3 + (i64, i64)))
+        kernels.append(
+            (
+                f"matmul {name} tiles",
+                cuda_ops.matmul_kernel(tiles),
+                (arr, dims(3), dims(3)) * 3 + (i64, i64),
+            )
+        )
     kernels.append(("conv", cuda_ops._conv_kernel, (arr, dims(4), dims(4)) * 3 + (i64, i64)))
     kernels.append(("fill", cuda_ops._fill, (arr, nt.float64, i64)))
     kernels.append(("practice sum", cuda_practice._block_sums, (arr, arr, i64, i64)))
-    kernels.append(("practice matmul", cuda_practice._block_matmul,
-                    (arr, arr, dims(2), arr, dims(2), i64)))
+    kernels.append(
+        ("practice matmul", cuda_practice._block_matmul, (arr, arr, dims(2), arr, dims(2), i64))
+    )
     return kernels
 
 
 _USED = re.compile(
-    r"used (\d+) registers.*?(\d+) stack, (\d+) bytes smem.*?(\d+) bytes lmem", re.S
+    r"used (\d+) registers.*?(\d+) stack, (\d+) bytes smem.*?(\d+) bytes lmem", re.DOTALL
 )
 _SPILLS = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
 
@@ -128,8 +160,10 @@ def main() -> None:
     cc = tuple(int(x) for x in parser.parse_args().cc.split("."))
     print(f"{'kernel':32s} {'regs':>5s} {'smem B':>7s} {'lmem B':>7s} {'stack B':>7s} spills")
     for name, lim in table(cc).items():
-        print(f"{name:32s} {lim.registers:5d} {lim.shared:7d} {lim.local:7d} {lim.stack:7d} "
-              f"{lim.spill_stores}/{lim.spill_loads}")
+        print(
+            f"{name:32s} {lim.registers:5d} {lim.shared:7d} {lim.local:7d} {lim.stack:7d} "
+            f"{lim.spill_stores}/{lim.spill_loads}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,10 @@ import functools
 import hashlib
 import math
 import warnings
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,24 +63,24 @@ from .tensor_data import (
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
 
 __all__ = [
-    "CudaUnavailableError",
-    "SIMULATED",
-    "THREADS",
-    "MatMulTiles",
     "GPU_TILES",
-    "SIMULATOR_TILES",
     "MATMUL_TILES",
-    "cuda_backend",
-    "tensor_map",
-    "tensor_zip",
-    "tensor_reduce",
-    "matmul_kernel",
-    "tensor_matrix_multiply",
-    "tensor_conv",
-    "CudaOps",
+    "SIMULATED",
+    "SIMULATOR_TILES",
+    "THREADS",
     "CudaBackend",
-    "numpy_compat",
+    "CudaOps",
+    "CudaUnavailableError",
+    "MatMulTiles",
+    "cuda_backend",
     "install_pool",
+    "matmul_kernel",
+    "numpy_compat",
+    "tensor_conv",
+    "tensor_map",
+    "tensor_matrix_multiply",
+    "tensor_reduce",
+    "tensor_zip",
 ]
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
@@ -191,8 +192,9 @@ def _on_device(storage: Any) -> bool:
 
 @functools.cache
 def install_pool() -> None:
-    """Have numba allocate device memory through `cuda_pool` (before the GPU's context
-    exists, that is before the first allocation: a context made earlier keeps numba's)."""
+    """Have numba allocate device memory through `cuda_pool`. Called before the backend's
+    first allocation or copy, which create the GPU's context: a context made earlier (by
+    other numba code) keeps numba's own allocator."""
     if not SIMULATED:  # the simulator allocates numpy arrays
         from .cuda_pool import pool_memory_manager
 
@@ -275,6 +277,7 @@ def _to_storage(values: Any) -> Storage:
     host = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
     if host.size == 1:  # a lone number: a fill kernel takes it as an argument, no copy
         return _full(1, float(host[0]))
+    install_pool()  # (a first copy creates the GPU's context)
     try:
         return cuda.to_device(host)
     except ImportError:
@@ -379,8 +382,13 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
 
     @_jit(cache=cacheable)
     def strided(
-        out: Storage, out_shape: Any, out_strides: Any, a: Storage, a_strides: Any,
-        size: int, by_rows: bool,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_strides: Any,
+        size: int,
+        by_rows: bool,
     ) -> None:
         dims = len(out_shape)
         last = out_shape[-1]
@@ -417,8 +425,15 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
 
     @_jit(cache=cacheable)
     def strided(
-        out: Storage, out_shape: Any, out_strides: Any, a: Storage, a_strides: Any,
-        b: Storage, b_strides: Any, size: int, by_rows: bool,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_strides: Any,
+        b: Storage,
+        b_strides: Any,
+        size: int,
+        by_rows: bool,
     ) -> None:
         dims = len(out_shape)
         last = out_shape[-1]
@@ -478,9 +493,17 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
 
     @_jit(cache=cacheable)
     def per_thread(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int,
-        out_size: int, segments: int, length: int, into_out: bool,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_shape: Any,
+        a_strides: Any,
+        reduce_dim: int,
+        out_size: int,
+        segments: int,
+        length: int,
+        into_out: bool,
     ) -> None:
         index = cuda.local.array(MAX_DIMS, numba.int64)
         n = a_shape[reduce_dim]
@@ -502,9 +525,17 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
 
     @_jit(cache=cacheable)
     def per_warp(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int,
-        out_size: int, segments: int, length: int, into_out: bool,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_shape: Any,
+        a_strides: Any,
+        reduce_dim: int,
+        out_size: int,
+        segments: int,
+        length: int,
+        into_out: bool,
     ) -> None:
         partial = cuda.shared.array((REDUCE_WARPS, WARP), numba.float64)
         index = cuda.local.array(MAX_DIMS, numba.int64)
@@ -546,8 +577,13 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
             cuda.syncthreads()  # `partial` is reused for the next outputs
 
     def fold(
-        out: Storage, shape: tuple[int, ...], strides: tuple[int, ...],
-        a: Storage, a_shape: tuple[int, ...], a_strides: tuple[int, ...], dim: int,
+        out: Storage,
+        shape: tuple[int, ...],
+        strides: tuple[int, ...],
+        a: Storage,
+        a_shape: tuple[int, ...],
+        a_strides: tuple[int, ...],
+        dim: int,
     ) -> None:
         out_size, n = math.prod(shape), a_shape[dim]
         warp = a_strides[dim] == 1 and n > SHORT_ROW
@@ -571,8 +607,13 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
             fold(out, shape, strides, target, p_shape, tuple(p_strides), dim)
 
     def run(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        a: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        reduce_dim: int,
     ) -> None:
         shape, a_shape_ = _ints(out_shape), _ints(a_shape)
         if math.prod(shape) == 0 or a_shape_[reduce_dim] == 0:  # `out` keeps the start value
@@ -639,9 +680,17 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
 
     @_jit(**({} if SIMULATED else {"max_registers": MATMUL_MAX_REGISTERS}))
     def kernel(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any,
-        b: Storage, b_shape: Any, b_strides: Any, n0: int, tile0: int,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_shape: Any,
+        a_strides: Any,
+        b: Storage,
+        b_shape: Any,
+        b_strides: Any,
+        n0: int,
+        tile0: int,
     ) -> None:
         a_tile = cuda.shared.array((rows_tile, bk), numba.float64)
         b_tile = cuda.shared.array((bk, cols_tile), numba.float64)
@@ -671,9 +720,7 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
                     e = t + q * threads
                     r, c = e // bk, e % bk
                     if a_exact or e < rows_tile * bk:
-                        inside = inside_all or (
-                            row0 + r < rows and k0 + c < inner
-                        )
+                        inside = inside_all or (row0 + r < rows and k0 + c < inner)
                         a_tile[r, c] = (
                             a[a_start + r * a_strides[1] + c * a_strides[2]] if inside else 0.0
                         )
@@ -682,9 +729,7 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
                     e = t + q * threads
                     r, c = e // cols_tile, e % cols_tile
                     if b_exact or e < bk * cols_tile:
-                        inside = inside_all or (
-                            k0 + r < inner and col0 + c < cols
-                        )
+                        inside = inside_all or (k0 + r < inner and col0 + c < cols)
                         b_tile[r, c] = (
                             b[b_start + r * b_strides[1] + c * b_strides[2]] if inside else 0.0
                         )
@@ -712,9 +757,15 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
 
 
 def tensor_matrix_multiply(
-    out: Storage, out_shape: Shape, out_strides: Strides,
-    a: Storage, a_shape: Shape, a_strides: Strides,
-    b: Storage, b_shape: Shape, b_strides: Strides,
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    a: Storage,
+    a_shape: Shape,
+    a_strides: Strides,
+    b: Storage,
+    b_shape: Shape,
+    b_strides: Strides,
     tiles: MatMulTiles = MATMUL_TILES,
 ) -> None:
     r"""The CUDA batched matmul: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ (3-D operands)."""
@@ -725,9 +776,15 @@ def tensor_matrix_multiply(
     a, b = _on_gpu(out, a, b)
     kernel = matmul_kernel(tiles)
     layouts = (
-        out, shape, _ints(out_strides),
-        a, _ints(a_shape), _ints(a_strides),
-        b, _ints(b_shape), _ints(b_strides),
+        out,
+        shape,
+        _ints(out_strides),
+        a,
+        _ints(a_shape),
+        _ints(a_strides),
+        b,
+        _ints(b_shape),
+        _ints(b_strides),
     )
     row_tiles = -(-rows // tiles.rows)
     for n0 in range(0, batch, MAX_BLOCKS):  # one launch unless a grid limit is passed
@@ -745,9 +802,17 @@ def tensor_matrix_multiply(
 
 @_jit()
 def _conv_kernel(
-    out: Storage, out_shape: Any, out_strides: Any,
-    a: Storage, a_shape: Any, a_strides: Any,
-    w: Storage, w_shape: Any, w_strides: Any, sign: int, size: int,
+    out: Storage,
+    out_shape: Any,
+    out_strides: Any,
+    a: Storage,
+    a_shape: Any,
+    a_strides: Any,
+    w: Storage,
+    w_shape: Any,
+    w_strides: Any,
+    sign: int,
+    size: int,
 ) -> None:
     r"""$out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y + s i,x + s j} \, w_{o,c,i,j}$, $s$ = `sign`.
 
@@ -782,9 +847,15 @@ def _conv_kernel(
 
 
 def tensor_conv(
-    out: Storage, out_shape: Shape, out_strides: Strides,
-    a: Storage, a_shape: Shape, a_strides: Strides,
-    w: Storage, w_shape: Shape, w_strides: Strides,
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    a: Storage,
+    a_shape: Shape,
+    a_strides: Strides,
+    w: Storage,
+    w_shape: Shape,
+    w_strides: Strides,
     reverse: bool,
 ) -> None:
     r"""The CUDA convolution (`CudaOps.conv_kernel`), 4-D operands of any layout:
@@ -795,10 +866,17 @@ def tensor_conv(
         return
     a, w = _on_gpu(out, a, w)
     _launch(_conv_kernel, *_grid(size))(
-        out, shape, _ints(out_strides),
-        a, _ints(a_shape), _ints(a_strides),
-        w, _ints(w_shape), _ints(w_strides),
-        -1 if reverse else 1, size,
+        out,
+        shape,
+        _ints(out_strides),
+        a,
+        _ints(a_shape),
+        _ints(a_strides),
+        w,
+        _ints(w_shape),
+        _ints(w_strides),
+        -1 if reverse else 1,
+        size,
     )
 
 

@@ -18,7 +18,7 @@ import weakref
 from collections import defaultdict
 from typing import Any
 
-__all__ = ["FreeList", "bucket_size", "pool_memory_manager", "POOL_LIMIT"]
+__all__ = ["POOL_LIMIT", "FreeList", "bucket_size", "pool_memory_manager"]
 
 POOL_LIMIT = 8 * 2**30  # bytes kept in free lists at most; beyond, blocks go back to the driver
 SMALLEST = 512  # bytes: the smallest bucket (the driver aligns allocations to 512 anyway)

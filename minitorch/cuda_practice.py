@@ -18,7 +18,7 @@ from .tensor_data import IndexingError, Storage, TensorData
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["PRACTICE_BLOCK", "sum_practice", "mm_practice"]
+__all__ = ["PRACTICE_BLOCK", "mm_practice", "sum_practice"]
 
 PRACTICE_BLOCK = 32  # block size of the two exercises
 

@@ -20,17 +20,20 @@ def conv_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     spatial = x.ndim - 2
     pad = [(0, 0), (0, 0)] + [(0, k - 1) for k in w.shape[2:]]
     padded = np.pad(x, pad)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, w.shape[2:], axis=tuple(
-        range(2, 2 + spatial)
-    ))  # (B, C, *P, *K)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        padded, w.shape[2:], axis=tuple(range(2, 2 + spatial))
+    )  # (B, C, *P, *K)
     letters = "hw"[2 - spatial :]
     kernel = "ij"[2 - spatial :]
     return np.einsum(f"bc{letters}{kernel},oc{kernel}->bo{letters}", windows, w)
 
 
+FEW_CHANNELS = st.integers(1, 3)
+
+
 @st.composite
 def conv_cases(
-    draw: st.DrawFn, spatial: int, channels: st.SearchStrategy[int] = st.integers(1, 3)
+    draw: st.DrawFn, spatial: int, channels: st.SearchStrategy[int] = FEW_CHANNELS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random input and weight: batch, channels, sizes and kernel sizes all drawn."""
     b, c, o = draw(st.integers(1, 2)), draw(channels), draw(channels)

@@ -53,8 +53,13 @@ TABLE = HAVE_COMPILER + textwrap.dedent(
 def run_without_simulator(code: str, *flags: str, root: Path = ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "PYTHONPATH": str(root)}
     return subprocess.run(
-        [sys.executable, *flags, "-c", code], env=env, cwd=root, capture_output=True,
-        text=True, timeout=600, check=False,
+        [sys.executable, *flags, "-c", code],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -119,7 +124,8 @@ def test_gpu_launches_are_configured_once_and_quietly():
         "first = cuda_ops._launch(cuda_ops._fill, 1, 32)\n"
         "assert cuda_ops._launch(cuda_ops._fill, 1, 32) is first\n"
         "assert cuda_ops._launch(cuda_ops._fill, 2, 32) is not first\n",
-        "-W", "error",  # the low-occupancy warning would fail the run
+        "-W",
+        "error",  # the low-occupancy warning would fail the run
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -143,8 +149,13 @@ def test_importing_minitorch_leaves_numpy_alone_until_the_cuda_target_is_needed(
     )
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=600, check=False,
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
 

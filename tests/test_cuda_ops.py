@@ -396,8 +396,25 @@ def test_the_course_scripts_gpu_backend_works_here():
 
 
 def test_train_runs_on_the_cuda_backend(tmp_path, capsys):
-    rc = main(["train", "--backend", "cuda", "--dataset", "Simple", "--hidden", "2", "--epochs",
-               "2", "--points", "4", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    rc = main(
+        [
+            "train",
+            "--backend",
+            "cuda",
+            "--dataset",
+            "Simple",
+            "--hidden",
+            "2",
+            "--epochs",
+            "2",
+            "--points",
+            "4",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-plots",
+        ]
+    )
     assert rc == 0 and (tmp_path / "metrics.json").exists()
 
 
