@@ -37,14 +37,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 import numpy as np
 
 import minitorch
 from minitorch import cuda_ops
 from minitorch.cuda_ops import CudaBackend, MatMulTiles
 from minitorch.train import TrainConfig
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 try:
     import torch

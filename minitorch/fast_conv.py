@@ -34,9 +34,15 @@ def __getattr__(name: str) -> Any:
 
 
 def convolve(
-    out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-    w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    w_strides: np.ndarray,
     reverse: bool,
 ) -> None:
     """The fast backend's convolution kernel (`FastOps.conv_kernel`): `conv_kernel` on
@@ -88,9 +94,15 @@ def _inside(shift: int, sign: int, count: int, size: int) -> tuple[int, int]:
 
 
 def _conv(
-    out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-    w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    w_strides: np.ndarray,
     reverse: bool,
 ) -> None:
     r"""The source of `conv_kernel`, over raw storage:
@@ -127,8 +139,15 @@ def _conv(
 
 @numba.njit(cache=True)
 def _one_row(
-    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+    job: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
 ) -> None:
     """Output row `(n, y)`, output channels innermost (`w` has unit stride along them)."""
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
@@ -148,8 +167,12 @@ def _one_row(
                 else:
                     j_lo, j_hi = 0, min(kw, width - x)
                 for j in range(j_lo, j_hi):
-                    v = a[n * a_strides[0] + c * a_strides[1] + yy * a_strides[2]
-                          + (x + sign * j) * a_strides[3]]
+                    v = a[
+                        n * a_strides[0]
+                        + c * a_strides[1]
+                        + yy * a_strides[2]
+                        + (x + sign * j) * a_strides[3]
+                    ]
                     start = c * w_strides[1] + i * w_strides[2] + j * w_strides[3]
                     w_slice = w[start : start + out_ch]
                     for o in range(out_ch):
@@ -163,8 +186,15 @@ def _one_row(
 # by rounding only).
 @numba.njit(cache=True, fastmath={"reassoc"})
 def _one_image(
-    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+    job: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
 ) -> None:
     """Output image `(n, o)`: whole rows innermost for a narrow kernel, else dot products
     of kernel rows (`a` has unit-stride rows; so has `w` for the dot products)."""
@@ -207,9 +237,17 @@ def _one_image(
             out[out_image + y * out_strides[2] + x] = acc
 
 
-def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-               a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-               w: np.ndarray, w_shape: np.ndarray, *_: object) -> int:
+def _conv_work(
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    *_: object,
+) -> int:
     # multiply-adds, at about 1/4 of an elementwise op each: the rows are short (an image's
     # width), so they vectorise less well than matmul's; parallel from about 1M of them
     return out.size * int(a_shape[1] * w_shape[2] * w_shape[3]) // 4
