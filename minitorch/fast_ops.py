@@ -531,5 +531,12 @@ class FastOps(TensorOps):
     reduce_kernel = staticmethod(tensor_reduce)
     matrix_multiply_kernel = staticmethod(tensor_matrix_multiply)
 
+    @staticmethod
+    def conv_kernel(*args: Any) -> None:
+        """`fast_conv.convolve` (imported here, on use: that module builds on this one)."""
+        from .fast_conv import convolve
+
+        convolve(*args)
+
 
 FastBackend = TensorBackend(FastOps)
