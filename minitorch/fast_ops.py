@@ -432,7 +432,7 @@ NC = 256  # columns per block: a row of the accumulator tile is 4 KiB
 @njit(cache=True)
 def _pack(storage, shape, strides):  # type: ignore[no-untyped-def]
     """A row-major copy of a 3-D operand, so its rows are contiguous (O(size): serial)."""
-    packed = np.empty(shape[0] * shape[1] * shape[2])
+    packed = np.empty(shape[0] * shape[1] * shape[2], storage.dtype)
     rows, cols = shape[1], shape[2]
     for nr in range(shape[0] * rows):
         n, r = nr // rows, nr % rows
@@ -523,7 +523,7 @@ def _matrix_multiply(  # type: ignore[no-untyped-def]
         mr = min(MC, rows - i0)
         a_base = n * a_step + i0 * a_row
         b_base = n * b_step
-        tile = np.empty((min(MC, rows), min(NC, cols)))
+        tile = np.empty((min(MC, rows), min(NC, cols)), out.dtype)
         for j0 in range(0, cols, NC):
             nc = min(NC, cols - j0)
             tile[:mr, :nc] = 0.0
