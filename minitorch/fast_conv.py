@@ -285,22 +285,59 @@ def _one_image(
     o = job % out_ch
     out_image = n * out_strides[0] + o * out_strides[1]
     if sign < 0 or kw <= out_w:
-        # out[y, x_lo:x_hi] += w[i, j] * a[y ± i, x_lo ± j : x_hi ± j]
+        # Each input image is copied, zero-padded, into `padded`, whose rows are `wide`
+        # long; then every weight (i, j) is one long contiguous loop over the whole image,
+        # acc[y * wide + x] += w[i, j] * padded[(y ± i) * wide + x ± j], instead of a short
+        # loop per row. Columns x >= out_w of `acc` collect wrapped-around values and are
+        # dropped. Reversed, the padding goes before the image (top and left).
+        wide = out_w + kw - 1
+        length = out_h * wide
+        top = 0 if sign > 0 else kh - 1
+        left = 0 if sign > 0 else kw - 1
+        padded = np.zeros((out_h + kh - 1) * wide + kw - 1, out.dtype)
+        acc = np.zeros(length, out.dtype)
         for c in range(in_ch):
             a_image = n * a_strides[0] + c * a_strides[1]
             w_image = o * w_strides[0] + c * w_strides[1]
+            # padded[r, s] = a[r - top, s - left]; what lies outside `a` is never written
+            # and stays 0
+            cols = min(width, wide - left)
+            for r in range(max(0, top), min(out_h + kh - 1, height + top)):
+                a_row = a_image + (r - top) * a_strides[2]
+                row = padded[r * wide + left : r * wide + left + cols]
+                if a_strides[3] == 1:
+                    row[:] = a[a_row : a_row + cols]
+                else:
+                    for x in range(cols):
+                        row[x] = a[a_row + x * a_strides[3]]
             for i in range(kh):
-                y_lo, y_hi = _inside(i, sign, out_h, height)
-                for j in range(kw):
-                    x_lo, x_hi = _inside(j, sign, out_w, width)
-                    wv = w[w_image + i * w_strides[2] + j * w_strides[3]]
-                    for y in range(y_lo, y_hi):
-                        o_row = out_image + y * out_strides[2]
-                        a_row = a_image + (y + sign * i) * a_strides[2] + sign * j
-                        out_slice = out[o_row + x_lo : o_row + x_hi]
-                        a_slice = a[a_row + x_lo : a_row + x_hi]
-                        for x in range(out_slice.shape[0]):
-                            out_slice[x] += wv * a_slice[x]
+                # along a kernel row, reversed or not, the shift steps by -1 or +1 with j
+                if sign > 0:
+                    first, step = i * wide, 1
+                else:
+                    first, step = (kh - 1 - i) * wide + kw - 1, -1
+                w_row = w_image + i * w_strides[2]
+                j = 0
+                while j + 3 <= kw:  # three weights per pass: a third of the traffic to acc
+                    w0 = w[w_row + j * w_strides[3]]
+                    w1 = w[w_row + (j + 1) * w_strides[3]]
+                    w2 = w[w_row + (j + 2) * w_strides[3]]
+                    s0 = padded[first + step * j : first + step * j + length]
+                    s1 = padded[first + step * (j + 1) : first + step * (j + 1) + length]
+                    s2 = padded[first + step * (j + 2) : first + step * (j + 2) + length]
+                    for p in range(length):
+                        acc[p] += w0 * s0[p] + w1 * s1[p] + w2 * s2[p]
+                    j += 3
+                while j < kw:
+                    wv = w[w_row + j * w_strides[3]]
+                    src = padded[first + step * j : first + step * j + length]
+                    for p in range(length):
+                        acc[p] += wv * src[p]
+                    j += 1
+        for y in range(out_h):
+            o_row = out_image + y * out_strides[2]
+            for x in range(out_w):
+                out[o_row + x * out_strides[3]] = acc[y * wide + x]
         return
     # out[y, x] = sum over c, i of the dot product of a row of w and a row of a (forward
     # direction only: the reversed input gradient never has a wide kernel)
