@@ -342,7 +342,12 @@ def _one_image(
     # out[y, x] = sum over c, i of the dot product of a row of w and a row of a (forward
     # direction only: the reversed input gradient never has a wide kernel)
     for y in range(out_h):
-        for x in range(out_w):
+        x = 0
+        while x < out_w:
+            if x + 3 <= out_w:  # three neighbouring outputs share each load of `w`
+                x = _three_dots(x, y, n, o, sizes, out, out_image, out_strides, a, a_strides,
+                                w, w_strides)
+                continue
             j_hi = min(kw, width - x)
             acc = 0.0
             for c in range(in_ch):
@@ -354,6 +359,44 @@ def _one_image(
                     for j in range(j_hi):
                         acc += a_slice[j] * w_slice[j]
             out[out_image + y * out_strides[2] + x] = acc
+            x += 1
+
+
+@numba.njit(inline="always", fastmath={"reassoc"})
+def _three_dots(
+    x: int, y: int, n: int, o: int, sizes: tuple[int, ...], out: np.ndarray, out_image: int,
+    out_strides: np.ndarray, a: np.ndarray, a_strides: np.ndarray, w: np.ndarray,
+    w_strides: np.ndarray,
+) -> int:
+    """Outputs (y, x), (y, x + 1), (y, x + 2) of the wide-kernel case, in one pass over the
+    rows of `w`; returns x + 3. Each sum has only its own terms (a[.., x + k + j] inside the
+    row), as one output at a time would."""
+    out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
+    acc0, acc1, acc2 = 0.0, 0.0, 0.0
+    hi0, hi1, hi2 = min(kw, width - x), min(kw, width - x - 1), min(kw, width - x - 2)
+    for c in range(in_ch):
+        for i in range(min(kh, height - y)):
+            a_row = n * a_strides[0] + c * a_strides[1] + (y + i) * a_strides[2] + x
+            w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
+            a0 = a[a_row : a_row + hi0]
+            a1 = a[a_row + 1 : a_row + 1 + hi1]
+            a2 = a[a_row + 2 : a_row + 2 + hi2]
+            ws = w[w_row : w_row + hi0]
+            for j in range(hi2):
+                wj = ws[j]
+                acc0 += a0[j] * wj
+                acc1 += a1[j] * wj
+                acc2 += a2[j] * wj
+            for j in range(hi2, hi1):
+                acc0 += a0[j] * ws[j]
+                acc1 += a1[j] * ws[j]
+            for j in range(hi1, hi0):
+                acc0 += a0[j] * ws[j]
+    position = out_image + y * out_strides[2] + x
+    out[position] = acc0
+    out[position + out_strides[3]] = acc1
+    out[position + 2 * out_strides[3]] = acc2
+    return x + 3
 
 
 def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,

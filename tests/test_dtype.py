@@ -258,3 +258,28 @@ def test_cuda_tensors_can_be_float32() -> None:
     assert a.grad.dtype == float32 and support.on_device(a.grad)
     assert minitorch.ones((2,), backend=cuda, dtype=float32).to_numpy().dtype == np.float32
     assert (a + minitorch.tensor([1.0, 2.0, 3.0], backend=cuda)).dtype == float64
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "sizes", [(3, 2, 7, 8, 5, 2, 3), (2, 3, 5, 4, 2, 3, 4), (4, 1, 9, 11, 3, 1, 1)]
+)
+def test_fast_conv2d_and_both_gradients_match_pytorch(dtype, sizes) -> None:
+    torch = pytest.importorskip("torch")
+    n, c, h, w, o, kh, kw = sizes
+    rng = np.random.default_rng(1)
+    x, k = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, kh, kw))
+    fast = minitorch.FastBackend
+    tx = minitorch.tensor(x, backend=fast, dtype=dtype, requires_grad=True)
+    tk = minitorch.tensor(k, backend=fast, dtype=dtype, requires_grad=True)
+    out = minitorch.conv2d(tx, tk)
+    g = rng.standard_normal(out.shape)
+    out.backward(minitorch.tensor(g, backend=fast, dtype=dtype))
+    rx, rk = torch.tensor(x, requires_grad=True), torch.tensor(k, requires_grad=True)
+    # minitorch reads zeros past the right and bottom edges
+    ref = torch.nn.functional.conv2d(torch.nn.functional.pad(rx, (0, kw - 1, 0, kh - 1)), rk)
+    ref.backward(torch.tensor(g))
+    tol = 1e-4 if dtype == float32 else 1e-10
+    for ours, theirs in ((out, ref), (tx.grad, rx.grad), (tk.grad, rk.grad)):
+        assert ours.dtype == dtype
+        np.testing.assert_allclose(ours.to_numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
