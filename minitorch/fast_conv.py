@@ -371,7 +371,7 @@ def _three_dots(
     """Outputs (y, x), (y, x + 1), (y, x + 2) of the wide-kernel case, in one pass over the
     rows of `w`; returns x + 3. Each sum has only its own terms (a[.., x + k + j] inside the
     row), as one output at a time would."""
-    out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
+    _, _, _, in_ch, height, width, kh, kw = sizes
     acc0, acc1, acc2 = 0.0, 0.0, 0.0
     hi0, hi1, hi2 = min(kw, width - x), min(kw, width - x - 1), min(kw, width - x - 2)
     for c in range(in_ch):
