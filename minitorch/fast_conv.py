@@ -249,23 +249,36 @@ def _one_row(
     acc = np.empty(out_ch, out.dtype)  # one output position, every channel
     for x in range(out_w):
         acc[:] = 0.0
-        for c in range(in_ch):
-            for i in range(kh):
-                yy = y + sign * i
-                if yy < 0 or yy >= height:
-                    continue
-                # kernel columns j whose x ± j lies inside the row
-                if sign < 0:
-                    j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
-                else:
-                    j_lo, j_hi = 0, min(kw, width - x)
-                for j in range(j_lo, j_hi):
-                    v = a[n * a_strides[0] + c * a_strides[1] + yy * a_strides[2]
-                          + (x + sign * j) * a_strides[3]]
-                    start = c * w_strides[1] + i * w_strides[2] + j * w_strides[3]
-                    w_slice = w[start : start + out_ch]
+        for i in range(kh):
+            yy = y + sign * i
+            if yy < 0 or yy >= height:
+                continue
+            # kernel columns j whose x ± j lies inside the row
+            if sign < 0:
+                j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
+            else:
+                j_lo, j_hi = 0, min(kw, width - x)
+            for j in range(j_lo, j_hi):
+                p = n * a_strides[0] + yy * a_strides[2] + (x + sign * j) * a_strides[3]
+                q = i * w_strides[2] + j * w_strides[3]
+                c = 0
+                while c + 4 <= in_ch:  # four input channels per pass over acc
+                    v0, v1 = a[p + c * a_strides[1]], a[p + (c + 1) * a_strides[1]]
+                    v2, v3 = a[p + (c + 2) * a_strides[1]], a[p + (c + 3) * a_strides[1]]
+                    s = q + c * w_strides[1]
+                    w0, w1 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
+                    s += 2 * w_strides[1]
+                    w2, w3 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
+                    for o in range(out_ch):
+                        acc[o] += v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o]
+                    c += 4
+                while c < in_ch:
+                    v = a[p + c * a_strides[1]]
+                    s = q + c * w_strides[1]
+                    w_slice = w[s : s + out_ch]
                     for o in range(out_ch):
                         acc[o] += v * w_slice[o]
+                    c += 1
         position = n * out_strides[0] + y * out_strides[2] + x * out_strides[3]
         for o in range(out_ch):
             out[position + o * out_strides[1]] = acc[o]

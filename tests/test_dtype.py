@@ -262,7 +262,8 @@ def test_cuda_tensors_can_be_float32() -> None:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
-    "sizes", [(3, 2, 7, 8, 5, 2, 3), (2, 3, 5, 4, 2, 3, 4), (4, 1, 9, 11, 3, 1, 1)]
+    "sizes",
+    [(3, 2, 7, 8, 5, 2, 3), (2, 3, 5, 4, 2, 3, 4), (4, 1, 9, 11, 3, 1, 1), (2, 6, 4, 7, 20, 2, 3)],
 )
 def test_fast_conv2d_and_both_gradients_match_pytorch(dtype, sizes) -> None:
     torch = pytest.importorskip("torch")
