@@ -151,13 +151,19 @@ class Kernel:
 
     Args:
         py_func: the kernel's Python source.
-        work: from the kernel's arguments, about how many elements it touches.
+        work: from the kernel's arguments, about how many elements it touches; None for
+            the size of the output (the first argument), checked without a function call
+            (elementwise kernels: a Python call is a tenth of a small operation's cost).
         cache: whether numba may cache the compiled code on disk.
         **options: further numba options (e.g. `fastmath`).
     """
 
     def __init__(
-        self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
+        self,
+        py_func: Callable[..., None],
+        work: Callable[..., int] | None,
+        cache: bool,
+        **options: Any,
     ) -> None:
         options = dict(error_model="numpy", cache=cache, **options)
         self.py_func = py_func
@@ -175,7 +181,8 @@ class Kernel:
         self.serial = njit(**options)(serial)
 
     def __call__(self, *args: Any) -> None:
-        if self.work(*args) < PARALLEL_WORK:
+        work = self.work
+        if (args[0].size if work is None else work(*args)) < PARALLEL_WORK:
             return self.serial(*args)
         return self.parallel(*args)
 
@@ -196,10 +203,6 @@ class Kernel:
                 fresh.compile(sig)
             kernel = fresh
         return kernel.parallel_diagnostics(signature, level)
-
-
-def _elementwise_work(out: np.ndarray, *_: Any) -> int:
-    return out.size
 
 
 def _reduce_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: np.ndarray, *_: Any) -> int:
@@ -322,7 +325,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
                         out[o + k * out_step] = f(in_storage[p + k * in_step])
                 _next(out_index, out_shape, len(out_shape) - 1)
 
-    return Kernel(_map, _elementwise_work, cache)
+    return Kernel(_map, None, cache)
 
 
 def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
@@ -387,7 +390,7 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                         out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
                 _next(out_index, out_shape, len(out_shape) - 1)
 
-    return Kernel(_zip, _elementwise_work, cache)
+    return Kernel(_zip, None, cache)
 
 
 def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
