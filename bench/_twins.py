@@ -51,8 +51,11 @@ def report(title: str, ours: list[float], theirs: list[float], dtype: str) -> No
     last line the median of those ratios."""
     med_o, med_t = statistics.median(ours), statistics.median(theirs)
     print(title)
-    print(f"  minitorch (fast), {dtype} {med_o:8.2f} s/epoch  (min {min(ours):.2f}, max {max(ours):.2f}, {len(ours)} epochs)")
-    print(f"  PyTorch CPU, {dtype}      {med_t:8.2f} s/epoch  (min {min(theirs):.2f}, max {max(theirs):.2f}, {len(theirs)} epochs)")
+    for name, times, med in (("minitorch (fast)", ours, med_o), ("PyTorch CPU", theirs, med_t)):
+        print(
+            f"  {name + ', ' + dtype:26s} {med:8.2f} s/epoch  (min {min(times):.2f}, "
+            f"max {max(times):.2f}, {len(times)} epochs)"
+        )
     rounds = ", ".join(f"{o / t:.2f}" for o, t in zip(ours, theirs))
-    print(f"  ratio minitorch / PyTorch: {med_o / med_t:.2f} (median over median); per round: {rounds}")
+    print(f"  minitorch / PyTorch: {med_o / med_t:.2f} (median over median); per round: {rounds}")
     print_final_ratio("ours/torch", median_ratio(ours, theirs))

@@ -64,14 +64,17 @@ def main() -> None:
 
     times = interleaved(
         {"minitorch": lambda: a @ b, "numpy": lambda: x @ y, "plain numba": numba_ikj},
-        rounds=args.rounds, number=1,
+        rounds=args.rounds,
+        number=1,
     )
     flops = 2.0 * n**3
     print(f"{args.dtype} {n}x{n} @ {n}x{n}, {os.cpu_count()} cores, median of {args.rounds} rounds")
     for name, ts in times.items():
         rates = sorted(flops / t / 1e9 for t in ts)
-        print(f"  {name:12s} {statistics.median(rates):7.1f} GFLOP/s  "
-              f"(range {rates[0]:.1f}-{rates[-1]:.1f})")
+        print(
+            f"  {name:12s} {statistics.median(rates):7.1f} GFLOP/s  "
+            f"(range {rates[0]:.1f}-{rates[-1]:.1f})"
+        )
     # a ratio of speeds is the inverse ratio of times
     print("  " + ratio_line(times["numpy"], times["minitorch"], "minitorch / numpy speed"))
     print_final_ratio("ours/numpy", median_ratio(times["numpy"], times["minitorch"]))

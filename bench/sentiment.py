@@ -1,6 +1,6 @@
 """Sentiment benchmark: one epoch of the Kim CNN on a fixed slice of SST-2's training
 sentences, minitorch's fast backend against PyTorch (CPU), both in `--dtype` (float32 by
-default, as the task trains), the same network from the same initial weights, the same batches.
+default), the same network from the same initial weights, the same batches.
 
 Rounds alternate between the two in one process, so both see the same machine load. Ours is
 `minitorch train sentiment`'s own loop (`tasks.loop.fit`, embedding each batch as it goes);
@@ -26,13 +26,13 @@ import numpy as np
 from _timing import add_dtype_option
 from _twins import cast_parameters, report, set_threads, torch_param  # noqa: I001
 
-from minitorch.tasks.common import backend_named, seed_everything
-from minitorch.tasks.loop import Batch, batch_indices, fit
+from minitorch.backends import backend_named
+from minitorch.tasks.common import seed_everything
+from minitorch.tasks.loop import Batch, LoopState, Schedule, batch_indices, fit
 from minitorch.tasks.optimizers import make_optimizer
 from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN
 from minitorch.tasks.sentiment.train import SentimentConfig, _SentimentLoop
-
 
 
 def torch_twin(model: KimCNN):  # type: ignore[no-untyped-def]
@@ -47,10 +47,16 @@ def torch_twin(model: KimCNN):  # type: ignore[no-untyped-def]
             convs = [getattr(model, f"conv{i}") for i in range(1, len(model.filter_sizes) + 1)]
             self.ws = torch.nn.ParameterList([torch_param(c.weights) for c in convs])
             self.bs = torch.nn.ParameterList([torch_param(c.bias, flat=True) for c in convs])
-            self.w, self.b = torch_param(model.linear.weights, transpose=True), torch_param(model.linear.bias)
+            self.w, self.b = (
+                torch_param(model.linear.weights, transpose=True),
+                torch_param(model.linear.bias),
+            )
 
         def forward(self, x):  # type: ignore[no-untyped-def]  # (B, D, L) -> (B,) logits
-            h = sum(F.conv1d(F.pad(x, (0, w.shape[2] - 1)), w, b).relu().amax(dim=2) for w, b in zip(self.ws, self.bs))
+            h = sum(
+                F.conv1d(F.pad(x, (0, w.shape[2] - 1)), w, b).relu().amax(dim=2)
+                for w, b in zip(self.ws, self.bs)
+            )
             return F.linear(F.dropout(h, 0.25, self.training), self.w, self.b).view(-1)
 
     return Twin()
@@ -62,18 +68,29 @@ def main() -> None:
     from torch.nn.utils.rnn import pad_sequence
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="folder with GLUE's SST-2 train.tsv and dev.tsv")
-    parser.add_argument("--sentences", type=int, default=3200, help="the first N training sentences")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder with GLUE's SST-2 train.tsv and dev.tsv"
+    )
+    parser.add_argument(
+        "--sentences", type=int, default=3200, help="the first N training sentences"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="epochs per side, alternating")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for both sides (default: each library's own)",
+    )
     add_dtype_option(parser, default="float32")
     args = parser.parse_args()
     set_threads(args.threads)
     dtype = getattr(torch, args.dtype)
 
-    config = SentimentConfig(data=args.data, train_size=args.sentences, val_size=32, batch=args.batch, lr=args.lr)
+    config = SentimentConfig(
+        data=args.data, train_size=args.sentences, val_size=32, batch=args.batch, lr=args.lr
+    )
     train = load_split(args.data, "train").head(args.sentences)
     val = load_split(args.data, "dev").head(32)
     vocab = load_vectors({w for s in train.words + val.words for w in s})
@@ -96,8 +113,9 @@ def main() -> None:
             return cast
 
     # warm up ours (numba compiles or loads its cache) on a few batches
-    fit(Loop(config, model, optimizer, vocab, train.head(4 * args.batch), val), 1, 0)
-    ours = Loop(config, model, optimizer, vocab, train, val)
+    warm = Loop(config, model, backend, vocab, train.head(4 * args.batch), val)
+    fit(warm, Schedule(epochs=1), LoopState.start(optimizer, 0))
+    ours = Loop(config, model, backend, vocab, train, val)
     twin = torch_twin(model)  # the same weights from here on
     torch_opt = torch.optim.SGD(twin.parameters(), lr=args.lr)
     y = torch.tensor(train.labels, dtype=dtype)
@@ -123,15 +141,18 @@ def main() -> None:
 
     mine, theirs = [], []
     for r in range(args.rounds):
-        mine.append(fit(ours, 1, r).seconds[0])
+        mine.append(fit(ours, Schedule(epochs=1), LoopState.start(optimizer, r)).curves.seconds[0])
         theirs.append(torch_epoch(np.random.default_rng(r)))
     import numba
 
     report(
-        f"Sentiment: one epoch of {len(train)} SST-2 sentences, batch {args.batch}, sgd lr {args.lr} "
+        f"Sentiment: one epoch of {len(train)} SST-2 sentences, batch {args.batch}, "
+        f"sgd lr {args.lr} "
         f"{args.dtype} (numba threads {numba.get_num_threads()}, torch threads "
         f"{torch.get_num_threads()})",
-        mine, theirs, args.dtype,
+        mine,
+        theirs,
+        args.dtype,
     )
 
 

@@ -209,7 +209,9 @@ def _reduce_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: np.ndarra
     return a.size
 
 
-def _matmul_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: Any, a_shape: Any, *_: Any) -> int:
+def _matmul_work(
+    out: np.ndarray, out_shape: Any, out_strides: Any, a: Any, a_shape: Any, *_: Any
+) -> int:
     # One multiply-add of the vectorised inner loop costs about 1/32 of an elementwise op.
     return out.size * int(a_shape[2]) // 32
 
@@ -387,7 +389,8 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                         row[k] = f(x, ys[k])
                 else:
                     for k in range(n):
-                        out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
+                        x, y = a_storage[p + k * a_step], b_storage[q + k * b_step]
+                        out[o + k * out_step] = f(x, y)
                 _next(out_index, out_shape, len(out_shape) - 1)
 
     return Kernel(_zip, None, cache)

@@ -254,7 +254,8 @@ class TensorData:
             layout = _LAYOUTS[(shape, strides)]
         except (KeyError, TypeError):  # a new layout, or one given as lists
             layout = _layout(shape, strides)
-            if len(_LAYOUTS) < _MAX_LAYOUTS and type(shape) is tuple and type(strides) in (tuple, type(None)):
+            hashable = type(shape) is tuple and type(strides) in (tuple, type(None))
+            if len(_LAYOUTS) < _MAX_LAYOUTS and hashable:
                 _LAYOUTS[(shape, strides)] = layout
         (self.shape, self.strides, self.size, self.dims, self._shape, self._strides, last,
          self._contiguous) = layout

@@ -109,7 +109,9 @@ def test_autodiff_steps_through_backpropagation():
     assert "is a leaf" in ok(at).markdown[-1].value
 
 
-@pytest.mark.parametrize("text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None
+)
 def test_autodiff_refuses_hostile_expressions_on_the_page(text, message):
     calls = []
     setattr(builtins, SENTINEL, lambda *a: calls.append(a))
@@ -132,7 +134,7 @@ def test_autodiff_declines_to_draw_a_huge_graph():
     at = page("autodiff")
     at.text_input(key="expr").input("*".join(["x ** 8"] * 20)).run()
     assert "too many to draw" in ok(at).warning[0].value
-    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0 ** 160, rel=1e-5)  # shown to 6 digits
+    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0**160, rel=1e-5)  # shown to 6 digits
 
 
 def test_autodiff_reports_undefined_values():
@@ -185,18 +187,29 @@ def test_training_runs_in_the_background_and_shows_the_result():
     assert len(at.image) == 2  # loss curve and decision boundary
 
 
-def test_training_on_a_backend_this_machine_lacks_is_a_message(monkeypatch):
-    from minitorch.train import BACKENDS, BackendUnavailable
-
-    def no_gpu(hidden, seed):
-        raise BackendUnavailable("the CUDA backend needs an NVIDIA GPU")
-
-    monkeypatch.setitem(BACKENDS, "gpu", no_gpu)  # the page lists what BACKENDS holds
+def test_the_training_page_shows_one_reports_figures():
+    """The numbers, the loss curve's end and the boundary's title all come from the latest
+    evaluation report (and its parameter snapshot), never from the live model."""
     at = page("training")
-    at.selectbox(key="backend").select("gpu").run()
+    at.number_input(key="epochs").set_value(12).run()
+    at.selectbox(key="backend").select("simple").run()
     at.button(key="train").click().run()
-    assert "Cannot train: the CUDA backend needs an NVIDIA GPU" in ok(at).error[0].value
-    assert "job" not in at.session_state
+    job = at.session_state["job"]
+    assert job.join(timeout=TIMEOUT)
+    ok(at.run())
+    last = job.progress().last
+    shown = metrics(at)
+    assert shown["loss"] == f"{last.val_loss:.4f}"
+    correct = round(last.val_accuracy * 50)
+    assert shown["correct"] == f"{correct}/50"
+    (key, figure) = at.session_state["boundary"]
+    assert key == (id(job), 12)
+    assert figure.axes[0].get_title() == f"epoch 12: {correct}/50 correct"
+
+
+def test_training_offers_only_the_backends_that_run_here(monkeypatch):
+    options = page("training").selectbox(key="backend").options
+    assert options == [*minitorch.available_backends(), "scalar"]
 
 
 def test_training_stops_when_asked():
@@ -207,8 +220,8 @@ def test_training_stops_when_asked():
     at.button(key="stop").click().run()
     job = at.session_state["job"]
     assert job.join(timeout=TIMEOUT)
-    snap = job.snapshot()
-    assert snap.state == "stopped" and snap.epoch < 5000
+    view = job.progress()
+    assert view.state == "stopped" and len(view.evals) < 5000
     assert "Stopped after" in ok(at).warning[0].value
 
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minitorch.viz.tasks import plot_confusion, plot_curves, plot_digit_grid, plot_feature_maps, plot_sentences
+from minitorch.viz.tasks import (
+    plot_confusion,
+    plot_curves,
+    plot_digit_grid,
+    plot_feature_maps,
+    plot_sentences,
+)
 
-HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [0.9, 0.6], "train_accuracy": [0.5, 0.8], "val_accuracy": [0.6, 0.7]}
+HISTORY = {
+    "train_loss": [1.0, 0.5],
+    "val_loss": [0.9, 0.6],
+    "train_accuracy": [0.5, 0.8],
+    "val_accuracy": [0.6, 0.7],
+}
 
 
 def test_curves_show_the_final_and_best_validation_accuracy() -> None:
@@ -48,8 +59,14 @@ def test_feature_maps_and_sentences_check_their_shapes() -> None:
     texts = [f"sentence {i}" for i in range(6)]
     fig = plot_sentences(texts, [1, 0, 1, 0, 1, 0], [0.99, 0.02, 0.5, 0.45, 0.7, 0.8], count=2)
     shown = [[t.get_text() for t in ax.texts] for ax in fig.axes]
-    assert shown[0] == ["0.99   sentence 0  [positive]", "0.80   ✗ sentence 5  [negative]"]  # most positive first
+    assert shown[0] == [
+        "0.99   sentence 0  [positive]",
+        "0.80   ✗ sentence 5  [negative]",
+    ]  # most positive first
     assert shown[1] == ["0.02   sentence 1  [negative]", "0.45   sentence 3  [negative]"]
-    assert shown[2] == ["0.50   ✗ sentence 2  [positive]", "0.45   sentence 3  [negative]"]  # 0.5 is not positive
+    assert shown[2] == [
+        "0.50   ✗ sentence 2  [positive]",
+        "0.45   sentence 3  [negative]",
+    ]  # 0.5 is not positive
     with pytest.raises(ValueError, match="6 sentences, 6 labels and 2 probabilities"):
         plot_sentences(texts, [0] * 6, [0.5, 0.5])

