@@ -22,14 +22,17 @@ from .optim import SGD, Adam, Optimizer
 from .datasets import Graph, datasets
 from .testing import MathTest, MathTestVariable
 from .tensor import Tensor, grad_check
-from .tensor_create import rand, tensor, zeros
+from .tensor_create import ones, rand, tensor, zeros
 from .tensor_data import (
+    DType,
     IndexingError,
     TensorData,
     UserIndex,
     UserShape,
     UserStrides,
     broadcast_index,
+    float32,
+    float64,
     index_to_position,
     shape_broadcast,
     strides_from_shape,
@@ -72,9 +75,13 @@ __all__ = [
     "MathTestVariable",
     "Tensor",
     "grad_check",
+    "ones",
     "rand",
     "tensor",
     "zeros",
+    "DType",
+    "float32",
+    "float64",
     "IndexingError",
     "TensorData",
     "UserIndex",

@@ -184,6 +184,8 @@ def _convolve(input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse:
         A constant tensor of shape `(N, O, *out_size)` on the input's backend.
     """
     with no_grad():
+        if input.dtype != weight.dtype:  # mixed dtypes compute in float64, as elsewhere
+            input, weight = input.double(), weight.double()
         if input.dims == 3:
             out = _convolve(_unsqueeze(input), _unsqueeze(weight), (1, *out_size), reverse)
             return out.view(out.shape[0], out.shape[1], out.shape[3])
@@ -230,7 +232,7 @@ def _convolve_composed(
 def _unfold_last(x: Tensor, size: int, out: int, k: int, reverse: bool) -> Tensor:
     """`(..., size) -> (..., out, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside)."""
     sign = -1 if reverse else 1
-    shift = np.zeros((size, out, k))
+    shift = np.zeros((size, out, k), x.dtype)
     for t in range(out):
         for j in range(k):
             if 0 <= t + sign * j < size:

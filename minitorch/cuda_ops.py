@@ -204,11 +204,11 @@ def install_pool() -> None:
         cuda.set_memory_manager(pool_memory_manager())
 
 
-def _device_array(size: int) -> Any:
+def _device_array(size: int, dtype: Any = np.float64) -> Any:
     """Uninitialised device storage, with a clear error where there is no GPU."""
     install_pool()
     try:
-        return cuda.device_array(size, dtype=np.float64)
+        return cuda.device_array(size, dtype=dtype)
     except ImportError:  # numba's CudaSupportError: no driver or no device
         raise CudaUnavailableError(HOW_TO_GET_A_GPU) from None
 
@@ -251,9 +251,9 @@ def _grid(size: int) -> tuple[int, int]:
     return min(-(-size // threads), MAX_BLOCKS), threads
 
 
-def _zeros(size: int) -> Storage:
+def _zeros(size: int, dtype: Any = np.float64) -> Storage:
     """Device storage of zeros."""
-    out = _device_array(size)
+    out = _device_array(size, dtype)
     if size == 0:
         return out
     if SIMULATED:  # the simulator has no memset
@@ -263,11 +263,11 @@ def _zeros(size: int) -> Storage:
     return out
 
 
-def _full(size: int, value: float) -> Storage:
+def _full(size: int, value: float, dtype: Any = np.float64) -> Storage:
     """Device storage holding `value` everywhere (the value travels as a kernel argument)."""
     if value == 0.0:
-        return _zeros(size)
-    out = _device_array(size)
+        return _zeros(size, dtype)
+    out = _device_array(size, dtype)
     if size:
         _launch(_fill, *_grid(size))(out, float(value), size)
     return out
@@ -277,9 +277,11 @@ def _to_storage(values: Any) -> Storage:
     """Host values (numpy array or list) as device storage: one copy; a device array as is."""
     if _on_device(values):
         return values
-    host = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+    dtype = getattr(values, "dtype", None)  # float32 stays float32; the rest is float64
+    dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    host = np.ascontiguousarray(values, dtype=dtype).reshape(-1)
     if host.size == 1:  # a lone number: a fill kernel takes it as an argument, no copy
-        return _full(1, float(host[0]))
+        return _full(1, float(host[0]), dtype)
     install_pool()  # (a first copy creates the GPU's context)
     try:
         return cuda.to_device(host)
@@ -291,7 +293,7 @@ def _to_host(storage: Any) -> np.ndarray:
     """A new host numpy array holding the storage's values (one copy from the GPU)."""
     if _on_device(storage):
         return storage.copy_to_host()
-    return np.array(storage, dtype=np.float64)
+    return np.array(storage)
 
 
 def _on_gpu(out: Storage, *inputs: Storage) -> tuple[Storage, ...]:

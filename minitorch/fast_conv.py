@@ -139,44 +139,46 @@ def _conv(
 
 @numba.njit(cache=True)
 def _one_row(
-    job: int,
-    sign: int,
-    sizes: tuple[int, ...],
-    out: np.ndarray,
-    out_strides: np.ndarray,
-    a: np.ndarray,
-    a_strides: np.ndarray,
-    w: np.ndarray,
-    w_strides: np.ndarray,
+    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
+    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
 ) -> None:
     """Output row `(n, y)`, output channels innermost (`w` has unit stride along them)."""
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
     n = job // out_h
     y = job % out_h
-    acc = np.empty(out_ch)  # one output position, every channel
+    acc = np.empty(out_ch, out.dtype)  # one output position, every channel
     for x in range(out_w):
         acc[:] = 0.0
-        for c in range(in_ch):
-            for i in range(kh):
-                yy = y + sign * i
-                if yy < 0 or yy >= height:
-                    continue
-                # kernel columns j whose x ± j lies inside the row
-                if sign < 0:
-                    j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
-                else:
-                    j_lo, j_hi = 0, min(kw, width - x)
-                for j in range(j_lo, j_hi):
-                    v = a[
-                        n * a_strides[0]
-                        + c * a_strides[1]
-                        + yy * a_strides[2]
-                        + (x + sign * j) * a_strides[3]
-                    ]
-                    start = c * w_strides[1] + i * w_strides[2] + j * w_strides[3]
-                    w_slice = w[start : start + out_ch]
+        for i in range(kh):
+            yy = y + sign * i
+            if yy < 0 or yy >= height:
+                continue
+            # kernel columns j whose x ± j lies inside the row
+            if sign < 0:
+                j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
+            else:
+                j_lo, j_hi = 0, min(kw, width - x)
+            for j in range(j_lo, j_hi):
+                p = n * a_strides[0] + yy * a_strides[2] + (x + sign * j) * a_strides[3]
+                q = i * w_strides[2] + j * w_strides[3]
+                c = 0
+                while c + 4 <= in_ch:  # four input channels per pass over acc
+                    v0, v1 = a[p + c * a_strides[1]], a[p + (c + 1) * a_strides[1]]
+                    v2, v3 = a[p + (c + 2) * a_strides[1]], a[p + (c + 3) * a_strides[1]]
+                    s = q + c * w_strides[1]
+                    w0, w1 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
+                    s += 2 * w_strides[1]
+                    w2, w3 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
+                    for o in range(out_ch):
+                        acc[o] += v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o]
+                    c += 4
+                while c < in_ch:
+                    v = a[p + c * a_strides[1]]
+                    s = q + c * w_strides[1]
+                    w_slice = w[s : s + out_ch]
                     for o in range(out_ch):
                         acc[o] += v * w_slice[o]
+                    c += 1
         position = n * out_strides[0] + y * out_strides[2] + x * out_strides[3]
         for o in range(out_ch):
             out[position + o * out_strides[1]] = acc[o]
@@ -186,15 +188,8 @@ def _one_row(
 # by rounding only).
 @numba.njit(cache=True, fastmath={"reassoc"})
 def _one_image(
-    job: int,
-    sign: int,
-    sizes: tuple[int, ...],
-    out: np.ndarray,
-    out_strides: np.ndarray,
-    a: np.ndarray,
-    a_strides: np.ndarray,
-    w: np.ndarray,
-    w_strides: np.ndarray,
+    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
+    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
 ) -> None:
     """Output image `(n, o)`: whole rows innermost for a narrow kernel, else dot products
     of kernel rows (`a` has unit-stride rows; so has `w` for the dot products)."""
@@ -203,27 +198,69 @@ def _one_image(
     o = job % out_ch
     out_image = n * out_strides[0] + o * out_strides[1]
     if sign < 0 or kw <= out_w:
-        # out[y, x_lo:x_hi] += w[i, j] * a[y ± i, x_lo ± j : x_hi ± j]
+        # Each input image is copied, zero-padded, into `padded`, whose rows are `wide`
+        # long; then every weight (i, j) is one long contiguous loop over the whole image,
+        # acc[y * wide + x] += w[i, j] * padded[(y ± i) * wide + x ± j], instead of a short
+        # loop per row. Columns x >= out_w of `acc` collect wrapped-around values and are
+        # dropped. Reversed, the padding goes before the image (top and left).
+        wide = out_w + kw - 1
+        length = out_h * wide
+        top = 0 if sign > 0 else kh - 1
+        left = 0 if sign > 0 else kw - 1
+        padded = np.zeros((out_h + kh - 1) * wide + kw - 1, out.dtype)
+        acc = np.zeros(length, out.dtype)
         for c in range(in_ch):
             a_image = n * a_strides[0] + c * a_strides[1]
             w_image = o * w_strides[0] + c * w_strides[1]
+            # padded[r, s] = a[r - top, s - left]; what lies outside `a` is never written
+            # and stays 0
+            cols = min(width, wide - left)
+            for r in range(max(0, top), min(out_h + kh - 1, height + top)):
+                a_row = a_image + (r - top) * a_strides[2]
+                row = padded[r * wide + left : r * wide + left + cols]
+                if a_strides[3] == 1:
+                    row[:] = a[a_row : a_row + cols]
+                else:
+                    for x in range(cols):
+                        row[x] = a[a_row + x * a_strides[3]]
             for i in range(kh):
-                y_lo, y_hi = _inside(i, sign, out_h, height)
-                for j in range(kw):
-                    x_lo, x_hi = _inside(j, sign, out_w, width)
-                    wv = w[w_image + i * w_strides[2] + j * w_strides[3]]
-                    for y in range(y_lo, y_hi):
-                        o_row = out_image + y * out_strides[2]
-                        a_row = a_image + (y + sign * i) * a_strides[2] + sign * j
-                        out_slice = out[o_row + x_lo : o_row + x_hi]
-                        a_slice = a[a_row + x_lo : a_row + x_hi]
-                        for x in range(out_slice.shape[0]):
-                            out_slice[x] += wv * a_slice[x]
+                # along a kernel row, reversed or not, the shift steps by -1 or +1 with j
+                if sign > 0:
+                    first, step = i * wide, 1
+                else:
+                    first, step = (kh - 1 - i) * wide + kw - 1, -1
+                w_row = w_image + i * w_strides[2]
+                j = 0
+                while j + 3 <= kw:  # three weights per pass: a third of the traffic to acc
+                    w0 = w[w_row + j * w_strides[3]]
+                    w1 = w[w_row + (j + 1) * w_strides[3]]
+                    w2 = w[w_row + (j + 2) * w_strides[3]]
+                    s0 = padded[first + step * j : first + step * j + length]
+                    s1 = padded[first + step * (j + 1) : first + step * (j + 1) + length]
+                    s2 = padded[first + step * (j + 2) : first + step * (j + 2) + length]
+                    for p in range(length):
+                        acc[p] += w0 * s0[p] + w1 * s1[p] + w2 * s2[p]
+                    j += 3
+                while j < kw:
+                    wv = w[w_row + j * w_strides[3]]
+                    src = padded[first + step * j : first + step * j + length]
+                    for p in range(length):
+                        acc[p] += wv * src[p]
+                    j += 1
+        for y in range(out_h):
+            o_row = out_image + y * out_strides[2]
+            for x in range(out_w):
+                out[o_row + x * out_strides[3]] = acc[y * wide + x]
         return
     # out[y, x] = sum over c, i of the dot product of a row of w and a row of a (forward
     # direction only: the reversed input gradient never has a wide kernel)
     for y in range(out_h):
-        for x in range(out_w):
+        x = 0
+        while x < out_w:
+            if x + 3 <= out_w:  # three neighbouring outputs share each load of `w`
+                x = _three_dots(x, y, n, o, sizes, out, out_image, out_strides, a, a_strides,
+                                w, w_strides)
+                continue
             j_hi = min(kw, width - x)
             acc = 0.0
             for c in range(in_ch):
@@ -235,6 +272,44 @@ def _one_image(
                     for j in range(j_hi):
                         acc += a_slice[j] * w_slice[j]
             out[out_image + y * out_strides[2] + x] = acc
+            x += 1
+
+
+@numba.njit(inline="always", fastmath={"reassoc"})
+def _three_dots(
+    x: int, y: int, n: int, o: int, sizes: tuple[int, ...], out: np.ndarray, out_image: int,
+    out_strides: np.ndarray, a: np.ndarray, a_strides: np.ndarray, w: np.ndarray,
+    w_strides: np.ndarray,
+) -> int:
+    """Outputs (y, x), (y, x + 1), (y, x + 2) of the wide-kernel case, in one pass over the
+    rows of `w`; returns x + 3. Each sum has only its own terms (a[.., x + k + j] inside the
+    row), as one output at a time would."""
+    _, _, _, in_ch, height, width, kh, kw = sizes
+    acc0, acc1, acc2 = 0.0, 0.0, 0.0
+    hi0, hi1, hi2 = min(kw, width - x), min(kw, width - x - 1), min(kw, width - x - 2)
+    for c in range(in_ch):
+        for i in range(min(kh, height - y)):
+            a_row = n * a_strides[0] + c * a_strides[1] + (y + i) * a_strides[2] + x
+            w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
+            a0 = a[a_row : a_row + hi0]
+            a1 = a[a_row + 1 : a_row + 1 + hi1]
+            a2 = a[a_row + 2 : a_row + 2 + hi2]
+            ws = w[w_row : w_row + hi0]
+            for j in range(hi2):
+                wj = ws[j]
+                acc0 += a0[j] * wj
+                acc1 += a1[j] * wj
+                acc2 += a2[j] * wj
+            for j in range(hi2, hi1):
+                acc0 += a0[j] * ws[j]
+                acc1 += a1[j] * ws[j]
+            for j in range(hi1, hi0):
+                acc0 += a0[j] * ws[j]
+    position = out_image + y * out_strides[2] + x
+    out[position] = acc0
+    out[position + out_strides[3]] = acc1
+    out[position + 2 * out_strides[3]] = acc2
+    return x + 3
 
 
 def _conv_work(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, _grad_enabled
-from .tensor_data import IndexingError, TensorData
+from .tensor_data import DType, IndexingError, TensorData
 from .tensor_ops import TensorBackend, copy_to_backend
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "LT",
     "Add",
     "All",
+    "Cast",
     "Copy",
     "Exp",
     "Function",
@@ -381,6 +382,23 @@ class Copy(Function):
     @staticmethod
     def forward(ctx: Context, a: Tensor) -> Tensor:
         return a.backend.id_map(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        return grad_output
+
+
+class Cast(Function):
+    """The same values in another dtype: $f(a) = a$, stored as `dtype`.
+
+    Backward passes the gradient on as it is: `Tensor.expand` brings every gradient to its
+    input's dtype, in one place.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dtype: DType) -> Tensor:
+        out = a._new(TensorData(a.backend.ops.output_storage(a.size, dtype), a.shape))
+        return a.backend.id_map(a, out)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
