@@ -1,0 +1,165 @@
+"""Gradients summed over the ranks in one flat buffer, and the check that all ranks start alike.
+
+One `Allreduce` per step, whatever the number of parameters: each gradient is copied into its
+slice of one buffer, the buffer is summed over the ranks, and each slice becomes the gradient
+again. The buffer ends with one number per parameter, 1 where a rank has a gradient for it,
+so that a parameter no rank touched keeps no gradient (the optimizer then skips it, as it
+would in one process).
+
+On the CUDA backend the buffer lives in host memory unless the MPI library is CUDA-aware:
+then it stays on the GPU and MPI reads device memory. `last_path` says which path ran.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .world import allreduce, broadcast, world
+
+__all__ = ["allreduce_gradients", "check_same_start", "cuda_aware_mpi", "last_path"]
+
+last_path = "none"  # "host" or "device": where the last gradient buffer was reduced
+
+
+def allreduce_gradients(parameters: Sequence[Any], scale: float = 1.0) -> None:
+    r"""Replace each parameter's `.grad` by $\text{scale} \cdot \sum_\text{ranks} \text{grad}$.
+
+    Args:
+        parameters: `Parameter`s whose `.value.grad` to reduce, in the same order on every
+            rank.
+        scale: multiplies every local gradient first (1 when each rank's loss is already its
+            share of the global mean, as `ShardedTask` makes it).
+    """
+    global last_path
+    params = list(parameters)
+    grads = [p.value.grad for p in params]
+    on_gpu = any(g is not None and g.backend.cuda for g in grads)
+    if on_gpu and cuda_aware_mpi():
+        last_path = "device"
+        _reduce_on_device(params, grads, scale)
+        return
+    last_path = "host"
+    sizes = [p.value.size for p in params]
+    total = sum(sizes)
+    buffer = np.zeros(total + len(params))
+    lo = 0
+    for i, (g, n) in enumerate(zip(grads, sizes)):
+        if g is not None:
+            buffer[lo : lo + n] = g.to_numpy().reshape(n)
+            buffer[total + i] = 1.0
+        lo += n
+    if scale != 1.0:
+        buffer[:total] *= scale
+    allreduce(buffer, f"the gradient all-reduce ({total} values)")
+    lo = 0
+    for i, (p, n) in enumerate(zip(params, sizes)):
+        if buffer[total + i] > 0:
+            value = p.value
+            value.grad = Tensor.make(buffer[lo : lo + n].copy(), value.shape, backend=value.backend)
+        lo += n
+
+
+def _reduce_on_device(params: list[Any], grads: list[Any], scale: float) -> None:
+    """`allreduce_gradients` with the buffer in GPU memory (a CUDA-aware MPI reads it there)."""
+    from numba import cuda
+
+    sizes = [p.value.size for p in params]
+    total = sum(sizes)
+    buffer = cuda.to_device(np.zeros(total + len(params)))
+    flags = np.zeros(len(params))
+    lo = 0
+    for i, (g, n) in enumerate(zip(grads, sizes)):
+        if g is not None:
+            buffer[lo : lo + n].copy_to_device(g.contiguous()._tensor._storage[:n])
+            flags[i] = 1.0
+        lo += n
+    buffer[total:].copy_to_device(flags)
+    if scale != 1.0:
+        _scale_kernel()[(total + 255) // 256, 256](buffer, total, scale)
+    allreduce(buffer, f"the gradient all-reduce on the GPU ({total} values)")
+    flags = buffer[total:].copy_to_host()
+    lo = 0
+    for i, (p, n) in enumerate(zip(params, sizes)):
+        if flags[i] > 0:
+            storage = cuda.device_array(n, dtype=np.float64)
+            storage.copy_to_device(buffer[lo : lo + n])
+            p.value.grad = Tensor.make(storage, p.value.shape, backend=p.value.backend)
+        lo += n
+
+
+@functools.cache
+def _scale_kernel() -> Any:
+    """A CUDA kernel multiplying `values[:n]` by `factor` (compiled on first use)."""
+    from numba import cuda
+
+    @cuda.jit
+    def scale_values(values: Any, n: int, factor: float) -> None:
+        i = cuda.grid(1)
+        if i < n:
+            values[i] *= factor
+
+    return scale_values
+
+
+def cuda_aware_mpi() -> bool:
+    """Whether MPI can read GPU memory: `MINITORCH_CUDA_AWARE_MPI=1/0` decides if set, else
+    the MPI 4.1 key `mpi_memory_alloc_kinds` (Open MPI and MPICH report `cuda` there when
+    built with CUDA support)."""
+    forced = os.environ.get("MINITORCH_CUDA_AWARE_MPI")
+    if forced is not None:
+        return forced.strip().lower() in ("1", "true", "yes")
+    if world().size == 1:
+        return False
+    from mpi4py import MPI
+
+    try:
+        kinds = MPI.INFO_ENV.Get("mpi_memory_alloc_kinds") or ""
+    except MPI.Exception:  # an MPI older than 4.1
+        return False
+    return "cuda" in kinds
+
+
+def check_same_start(parameters: Sequence[Any]) -> None:
+    """Make sure every rank holds rank 0's weights and random state before training.
+
+    Ranks that start alike (same seed, same code) stay alike: the same shuffles, the same
+    dropout keys, the same updates. A difference would silently train N different models,
+    so it fails here instead, naming the first parameter that differs.
+
+    Raises:
+        RuntimeError: on the ranks whose weights or random generators differ from rank 0's.
+    """
+    params = list(parameters)
+    values = [p.value.to_numpy().reshape(-1) for p in params]
+    mine = np.concatenate(values + [_random_fingerprint()]) if values else _random_fingerprint()
+    theirs = broadcast(mine.copy(), "the start check")
+    if np.array_equal(mine, theirs):
+        return
+    lo = 0
+    for p, v in zip(params, values):
+        if not np.array_equal(v, theirs[lo : lo + v.size]):
+            raise RuntimeError(
+                f"rank {world().rank}'s initial value of parameter {p.name!r} differs from "
+                f"rank 0's: seed every rank the same before building the model"
+            )
+        lo += v.size
+    raise RuntimeError(
+        f"rank {world().rank}'s random generators (Python's random, numpy's global) are not "
+        f"in rank 0's state: seed every rank the same"
+    )
+
+
+def _random_fingerprint() -> np.ndarray:
+    """Checksums of the states of Python's `random` and numpy's global generator."""
+    python = zlib.crc32(repr(random.getstate()).encode())
+    legacy = np.random.get_state()
+    numpy = zlib.crc32(np.ascontiguousarray(legacy[1]).tobytes()) ^ int(legacy[2])
+    return np.array([python, numpy], dtype=np.float64)

@@ -1,0 +1,199 @@
+"""A training task split over the ranks: the shared loop drives it without knowing MPI.
+
+`distribute(task)` takes anything with the shared loop's task protocol (`tasks.loop.TaskLoop`:
+`model`, `optimizer`, `train_batches`, `val_batches`, `loss`) and, in a job of N ranks, gives
+back one whose
+
+- batches are the same global batches on every rank (the loop's generator shuffles alike
+  everywhere), each rank making only its contiguous shard of each, while `batch.labels` are
+  the whole global batch's labels;
+- `loss` runs the task's loss on the shard (dropout told where the shard starts, so each
+  sample gets its one-process mask), scales it by shard / global batch so that the summed
+  gradients are the global batch's mean gradient, and returns a loss whose value is the
+  global batch's mean loss and the predictions for the whole global batch;
+- optimizer sums the gradients over the ranks (one flat buffer, one `Allreduce`) before
+  each step.
+
+So the loop's figures (step losses, training and validation accuracy, validation loss) are
+the global ones on every rank, and every rank ends with the same weights as one process.
+Per step that is three collectives: the labels (with the batch), the loss and predictions
+(with the loss), the gradients (with the step); the first two carry a few numbers a sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..nn import batch_offset
+from ..tasks.loop import Batch, Batches
+from ..tensor import Tensor
+from .gradients import allreduce_gradients, check_same_start
+from .world import World, allreduce, world
+
+__all__ = ["Shard", "ShardedOptimizer", "ShardedTask", "distribute", "shard", "shard_bounds"]
+
+
+def shard_bounds(n: int, rank: int, size: int) -> tuple[int, int]:
+    """`(lo, hi)`: rank `rank`'s contiguous share `lo..hi-1` of `n` samples split over `size`
+    ranks; shares differ by at most one, the lower ranks take the extra ones."""
+    q, extra = divmod(n, size)
+    lo = rank * q + min(rank, extra)
+    return lo, lo + q + (rank < extra)
+
+
+def shard(global_batch_indices: np.ndarray, w: World | None = None) -> np.ndarray:
+    """This rank's contiguous slice of a global batch's indices."""
+    w = world() if w is None else w
+    lo, hi = shard_bounds(len(global_batch_indices), w.rank, w.size)
+    return global_batch_indices[lo:hi]
+
+
+@dataclass
+class Shard:
+    """What `ShardedTask` hands the loop as a batch's `x`: this rank's part of the batch."""
+
+    local: Batch[Any] | None  # the task's own batch of samples first..first+len-1 (None: none)
+    first: int  # index of its first sample in the global batch
+    total: int  # the global batch's size
+
+
+class ShardedOptimizer:
+    """An optimizer whose `step` first sums the gradients over the ranks.
+
+    Anything else (`lr`, `state`, ...) is the wrapped optimizer's.
+    """
+
+    def __init__(self, optimizer: Any, parameters: Any) -> None:
+        self.optimizer = optimizer
+        self.parameters = list(parameters)
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad()
+
+    def step(self) -> None:
+        allreduce_gradients(self.parameters)
+        self.optimizer.step()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["optimizer"], name)
+
+
+class ShardedTask:
+    """`task` with each global batch split over the ranks (see the module's docstring).
+
+    Anything else the loop asks of it (`config`, ...) is the wrapped task's.
+    """
+
+    def __init__(self, task: Any, w: World) -> None:
+        self.task, self.world = task, w
+        self.model = task.model
+        params = getattr(task.optimizer, "parameters", None)
+        self.optimizer = ShardedOptimizer(task.optimizer, params or task.model.parameters())
+        self._labels: tuple[np.dtype, tuple[int, ...]] | None = None  # dtype, shape per sample
+        self._predictions: tuple[np.dtype, tuple[int, ...]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["task"], name)
+
+    def train_batches(self, rng: np.random.Generator) -> Batches[Any]:
+        return self._sharded(self.task.train_batches(rng))
+
+    def val_batches(self) -> Batches[Any]:
+        return self._sharded(self.task.val_batches())
+
+    def _sharded(self, batches: Batches[Any]) -> Batches[Any]:
+        make = batches.make
+
+        def make_shard(group: np.ndarray) -> Batch[Any]:
+            lo, hi = shard_bounds(len(group), self.world.rank, self.world.size)
+            local = make(group[lo:hi]) if hi > lo else None
+            labels = None if local is None else np.asarray(local.labels)
+            if labels is not None and self._labels is None:
+                self._labels = (labels.dtype, labels.shape[1:])
+            everyone = self._gather(labels, lo, len(group), self._labels, "the labels")
+            return Batch(Shard(local, lo, len(group)), everyone)
+
+        return Batches(list(batches.groups), make_shard)
+
+    def loss(self, batch: Batch[Any]) -> tuple[Any, np.ndarray]:
+        """The global batch's mean loss (the gradient of this rank's share of it) and the
+        predictions for the whole global batch."""
+        shard: Shard = batch.x
+        if shard.local is None:  # a global batch smaller than the job: no samples here
+            share, predicted = self._nothing(), None
+        else:
+            with batch_offset(shard.first):
+                loss, predicted = self.task.loss(shard.local)
+            share = loss * (len(shard.local.labels) / shard.total)
+            predicted = np.asarray(predicted)
+            if self._predictions is None:
+                self._predictions = (predicted.dtype, predicted.shape[1:])
+        value = float(share.item())
+        total = np.array([value])
+        allreduce(total, "the loss")
+        everyone = self._gather(
+            predicted, shard.first, shard.total, self._predictions, "the predictions"
+        )
+        return share + (float(total[0]) - value), everyone
+
+    def _nothing(self) -> Tensor:
+        """A loss of 0 that backpropagates (to a throwaway leaf, so no parameter gets a
+        gradient here; the other ranks' gradients arrive with the step)."""
+        backend = self.model.parameters()[0].value.backend
+        leaf = Tensor.make(np.zeros(1), (1,), backend=backend).requires_grad_(True)
+        return leaf * 0.0
+
+    def _gather(
+        self,
+        rows: np.ndarray | None,
+        first: int,
+        total: int,
+        kind: tuple[np.dtype, tuple[int, ...]] | None,
+        what: str,
+    ) -> np.ndarray:
+        """Every rank's `rows` in their places `first..` of an array of `total` rows."""
+        if kind is None:
+            raise ValueError(
+                f"a global batch of {total} sample(s) leaves rank {self.world.rank} of "
+                f"{self.world.size} without samples before it has seen any: use a batch of at "
+                f"least {self.world.size} (one sample per rank)"
+            )
+        dtype, per_sample = kind
+        out = np.zeros((total, *per_sample))
+        if rows is not None:
+            out[first : first + len(rows)] = rows
+        allreduce(out.reshape(-1), what)
+        return out.astype(dtype)
+
+
+def distribute(task: Any) -> Any:
+    """`task` split over the ranks of this MPI job; `task` itself in a single process.
+
+    Checks first that every rank starts from rank 0's weights and random state, and gives
+    each rank its share of this machine's cores for numba's threads (unless
+    `NUMBA_NUM_THREADS` says otherwise).
+
+    Raises:
+        RuntimeError: a rank starts from other weights or another random state.
+    """
+    w = world()
+    if w.size == 1:
+        return task
+    if isinstance(task, ShardedTask):
+        return task
+    _share_cores(w)
+    check_same_start(task.model.parameters())
+    return ShardedTask(task, w)
+
+
+def _share_cores(w: World) -> None:
+    import os
+
+    if "NUMBA_NUM_THREADS" in os.environ:
+        return
+    import numba
+
+    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS // w.local_size))
