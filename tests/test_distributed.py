@@ -194,6 +194,26 @@ def test_a_failing_rank_ends_the_job_promptly(how, message, tmp_path):
     assert not (tmp_path / "finished").exists()
 
 
+@needs_mpi
+def test_each_rank_takes_the_gpu_of_its_local_rank(tmp_path):
+    code = (
+        "import os, pathlib, sys; from minitorch.distributed import world; w = world(); "
+        "pathlib.Path(sys.argv[1], str(w.rank)).write_text("
+        "f\"{w.local_rank} {w.gpu} {os.environ['CUDA_VISIBLE_DEVICES']}\")"
+    )
+    env = {**_clean_env(), "CUDA_VISIBLE_DEVICES": "5,7", "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert (tmp_path / "0").read_text() == "0 5 5"
+    assert (tmp_path / "1").read_text() == "1 7 7"
+
+
 # ---------------------------------------------------------------------------------------------
 # The worker: small tasks on the real models, trained by the shared loop
 

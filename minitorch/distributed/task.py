@@ -16,7 +16,7 @@ back one whose
 
 So the loop's figures (step losses, training and validation accuracy, validation loss) are
 the global ones on every rank, and every rank ends with the same weights as one process.
-Per step that is three collectives: the labels (with the batch), the loss and predictions
+Per step that is three all-reduces: the labels (with the batch), the loss and predictions
 (with the loss), the gradients (with the step); the first two carry a few numbers a sample.
 """
 
@@ -113,7 +113,7 @@ class ShardedTask:
             labels = None if local is None else np.asarray(local.labels)
             if labels is not None and self._labels is None:
                 self._labels = (labels.dtype, labels.shape[1:])
-            everyone = self._gather(labels, lo, len(group), self._labels, "the labels")
+            _, everyone = self._gather(labels, lo, len(group), self._labels, "the labels")
             return Batch(Shard(local, lo, len(group)), everyone)
 
         return Batches(list(batches.groups), make_shard)
@@ -132,12 +132,15 @@ class ShardedTask:
             if self._predictions is None:
                 self._predictions = (predicted.dtype, predicted.shape[1:])
         value = float(share.item())
-        total = np.array([value])
-        allreduce(total, "the loss")
-        everyone = self._gather(
-            predicted, shard.first, shard.total, self._predictions, "the predictions"
+        total, everyone = self._gather(
+            predicted,
+            shard.first,
+            shard.total,
+            self._predictions,
+            "the loss and predictions",
+            value,
         )
-        return share + (float(total[0]) - value), everyone
+        return share + (total - value), everyone
 
     def _nothing(self) -> Tensor:
         """A loss of 0 that backpropagates (to a throwaway leaf, so no parameter gets a
@@ -153,8 +156,10 @@ class ShardedTask:
         total: int,
         kind: tuple[np.dtype, tuple[int, ...]] | None,
         what: str,
-    ) -> np.ndarray:
-        """Every rank's `rows` in their places `first..` of an array of `total` rows."""
+        number: float = 0.0,
+    ) -> tuple[float, np.ndarray]:
+        """Every rank's `rows` in their places `first..` of an array of `total` rows, and the
+        sum of every rank's `number`: one all-reduce of one buffer."""
         if kind is None:
             raise ValueError(
                 f"a global batch of {total} sample(s) leaves rank {self.world.rank} of "
@@ -162,11 +167,13 @@ class ShardedTask:
                 f"least {self.world.size} (one sample per rank)"
             )
         dtype, per_sample = kind
-        out = np.zeros((total, *per_sample))
+        size = total * int(np.prod(per_sample, dtype=np.int64))
+        buffer = np.zeros(1 + size)  # [number, rows...]
+        buffer[0] = number
         if rows is not None:
-            out[first : first + len(rows)] = rows
-        allreduce(out.reshape(-1), what)
-        return out.astype(dtype)
+            buffer[1:].reshape(total, *per_sample)[first : first + len(rows)] = rows
+        allreduce(buffer, what)
+        return float(buffer[0]), buffer[1:].reshape(total, *per_sample).astype(dtype)
 
 
 def distribute(task: Any) -> Any:

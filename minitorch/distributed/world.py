@@ -51,6 +51,8 @@ class World:
         size: the number of processes (1 without MPI).
         local_rank: the rank among the processes on this machine (it picks the GPU).
         local_size: the number of processes on this machine (they share its cores).
+        gpu: the GPU this rank was given (`CUDA_VISIBLE_DEVICES` now names it alone), or
+            None (a single process, or a machine without NVIDIA GPUs).
         comm: the mpi4py communicator of the job (None in a single process).
     """
 
@@ -58,6 +60,7 @@ class World:
     size: int = 1
     local_rank: int = 0
     local_size: int = 1
+    gpu: str | None = None
     comm: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -73,6 +76,7 @@ class CollectiveStats:
     calls: int = 0  # collectives completed
     seconds: float = 0.0  # wall time from posting each to its completion, waiting included
     values: int = 0  # numbers reduced or broadcast
+    durations: list[float] | None = None  # set to a list to get each collective's seconds
 
 
 stats = CollectiveStats()
@@ -116,13 +120,35 @@ def _start() -> World:
     if comm.Get_size() == 1:
         return World(comm=comm)
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
-    w = World(comm.Get_rank(), comm.Get_size(), local.Get_rank(), local.Get_size(), comm)
+    local_rank, local_size = local.Get_rank(), local.Get_size()
     local.Free()
+    gpu = _pin_gpu(local_rank)
+    w = World(comm.Get_rank(), comm.Get_size(), local_rank, local_size, gpu, comm)
     global _notices
     _notices = comm.Dup()
     sys.excepthook = _abort_on_exception(sys.excepthook, w)
     atexit.register(_leave)  # runs before mpi4py's own MPI_Finalize (atexit is last in, first out)
     return w
+
+
+def _pin_gpu(local_rank: int) -> str | None:
+    """Give this rank the GPU of its local rank (round robin when there are fewer GPUs than
+    ranks), by narrowing `CUDA_VISIBLE_DEVICES` before anything starts CUDA: the CUDA backend
+    then sees that one GPU as device 0. The GPUs are those `CUDA_VISIBLE_DEVICES` lists, else
+    those the NVIDIA driver lists in /proc (reading it starts no CUDA context)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        devices = [d.strip() for d in visible.split(",") if d.strip()]
+    else:
+        try:
+            devices = [str(i) for i in range(len(os.listdir("/proc/driver/nvidia/gpus")))]
+        except OSError:
+            devices = []
+    if not devices:
+        return None
+    chosen = devices[local_rank % len(devices)]
+    os.environ["CUDA_VISIBLE_DEVICES"] = chosen
+    return chosen
 
 
 def _timeout() -> float:
@@ -178,8 +204,11 @@ def _complete(request: Any, what: str, values: int) -> None:
         if polls > 200:  # short collectives finish while spinning; then let the core go
             time.sleep(delay)
             delay = min(2 * delay, 1e-3)
+    seconds = time.perf_counter() - start
     stats.calls += 1
-    stats.seconds += time.perf_counter() - start
+    stats.seconds += seconds
+    if stats.durations is not None:
+        stats.durations.append(seconds)
     stats.values += int(values)
 
 
