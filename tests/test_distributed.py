@@ -93,6 +93,29 @@ def test_a_single_process_is_rank_0_of_1_and_left_as_it_is():
     np.testing.assert_array_equal(p.value.grad.to_numpy(), 0.5)
 
 
+def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_loudly():
+    # In one process the collectives are no-ops, so a ShardedTask given World(rank 1 of 2)
+    # runs rank 1's side alone: enough to follow the code path of an empty shard.
+    task = _digits_task(seed=0, n=8, batch=4)
+    task.n_val = 0
+    sharded = ShardedTask(task, World(rank=1, size=2))
+    batches = sharded._sharded(Batches([np.arange(4), np.arange(4, 5)], task._batches([]).make))
+    full, lone = list(batches)
+    assert full.x.first == 2 and len(full.x.local.labels) == 2 and len(full.labels) == 4
+    loss, predicted = sharded.loss(full)
+    assert predicted.shape == (4,)
+    assert lone.x.local is None and len(lone.labels) == 1  # one sample: all of it on rank 0
+    loss, predicted = sharded.loss(lone)
+    sharded.optimizer.zero_grad()
+    loss.backward()  # a loss of 0 that still backpropagates
+    assert all(p.value.grad is None for p in task.model.parameters())
+    assert predicted.shape == (1,) and float(loss.item()) == 0.0
+
+    fresh = ShardedTask(_digits_task(seed=0, n=8, batch=4), World(rank=3, size=4))
+    with pytest.raises(ValueError, match="a global batch of 2 sample.s. leaves rank 3 of 4"):
+        list(fresh._sharded(Batches([np.arange(2)], task._batches([]).make)))
+
+
 def test_importing_the_package_imports_no_mpi():
     code = "import sys, minitorch.distributed; print('mpi4py' in sys.modules)"
     out = subprocess.run(
@@ -132,16 +155,17 @@ def _clean_env() -> dict[str, str]:
 
 
 def _run(
-    ranks: int | None, *args: str, timeout: float = 300
+    ranks: int | None, *args: str, timeout: float = 300, patience: float = 60
 ) -> tuple[subprocess.CompletedProcess, float]:
-    """Run this file as a worker, alone (`ranks=None`) or under `mpiexec -n ranks`."""
+    """Run this file as a worker, alone (`ranks=None`) or under `mpiexec -n ranks`, each
+    collective waiting at most `patience` seconds."""
     command = [sys.executable, str(HERE), *args]
     if ranks is not None:
         command = [MPIEXEC, "-n", str(ranks), *command]
     env = {
         **_clean_env(),
         "NUMBA_NUM_THREADS": "1",
-        "MINITORCH_MPI_TIMEOUT": "60",
+        "MINITORCH_MPI_TIMEOUT": str(patience),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     start = time.perf_counter()
@@ -182,10 +206,12 @@ def test_two_ranks_end_with_the_weights_of_one_process(model, tmp_path):
         ("raise", "rank 1 of 2: failed with ValueError: rank 1 fails at step 3"),
         ("exit", "rank 1 left the job after"),
         ("kill", ""),
+        ("hang", "no answer from the other ranks within 15 s in the loss and predictions"),
     ],
 )
 def test_a_failing_rank_ends_the_job_promptly(how, message, tmp_path):
-    out, seconds = _run(2, "fail", how, str(tmp_path), timeout=120)
+    patience = 15 if how == "hang" else 60  # only the hung rank's job should run into it
+    out, seconds = _run(2, "fail", how, str(tmp_path), timeout=120, patience=patience)
     assert out.returncode != 0, out.stdout + out.stderr
     assert message in out.stderr, out.stderr
     if how == "exit":
@@ -265,6 +291,8 @@ def _fail(how: str) -> None:
     if how == "exit":
         print("worker: error: rank 1 gives up at step 3", file=sys.stderr, flush=True)
         sys.exit(2)
+    if how == "hang":
+        time.sleep(600)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
