@@ -63,7 +63,9 @@ def allreduce_gradients(parameters: Sequence[Any], scale: float = 1.0) -> None:
     for i, (p, n) in enumerate(zip(params, sizes)):
         if buffer[total + i] > 0:
             value = p.value
-            value.grad = Tensor.make(buffer[lo : lo + n].copy(), value.shape, backend=value.backend)
+            dtype = getattr(value, "dtype", np.float64)  # summed in float64, kept in its own
+            grad = np.array(buffer[lo : lo + n], dtype=dtype)
+            value.grad = Tensor.make(grad, value.shape, backend=value.backend)
         lo += n
 
 
