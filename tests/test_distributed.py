@@ -106,7 +106,7 @@ def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_lo
     assert predicted.shape == (4,)
     assert lone.x.local is None and len(lone.labels) == 1  # one sample: all of it on rank 0
     loss, predicted = sharded.loss(lone)
-    sharded.optimizer.zero_grad()
+    task.optimizer.zero_grad()
     loss.backward()  # a loss of 0 that still backpropagates
     assert all(p.value.grad is None for p in task.model.parameters())
     assert predicted.shape == (1,) and float(loss.item()) == 0.0

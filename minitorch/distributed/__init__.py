@@ -12,13 +12,13 @@ Importing this package imports no MPI.
 """
 
 from .gradients import allreduce_gradients, check_same_start, cuda_aware_mpi
-from .task import Shard, ShardedOptimizer, ShardedTask, distribute, shard, shard_bounds
+from .task import GlobalLoss, Shard, ShardedTask, distribute, shard, shard_bounds
 from .world import CollectiveStats, World, abort, allreduce, broadcast, stats, world
 
 __all__ = [
     "CollectiveStats",
+    "GlobalLoss",
     "Shard",
-    "ShardedOptimizer",
     "ShardedTask",
     "World",
     "abort",

@@ -1,23 +1,27 @@
 """A training task split over the ranks: the shared loop drives it without knowing MPI.
 
 `distribute(task)` takes anything with the shared loop's task protocol (`tasks.loop.TaskLoop`:
-`model`, `optimizer`, `train_batches`, `val_batches`, `loss`) and, in a job of N ranks, gives
-back one whose
+`model`, `train_batches`, `val_batches`, `loss`) and, in a job of N ranks, gives back one
+whose
 
 - batches are the same global batches on every rank (the loop's generator shuffles alike
   everywhere), each rank making only its contiguous shard of each, while `batch.labels` are
   the whole global batch's labels;
 - `loss` runs the task's loss on the shard (dropout told where the shard starts, so each
-  sample gets its one-process mask), scales it by shard / global batch so that the summed
-  gradients are the global batch's mean gradient, and returns a loss whose value is the
-  global batch's mean loss and the predictions for the whole global batch;
-- optimizer sums the gradients over the ranks (one flat buffer, one `Allreduce`) before
-  each step.
+  sample gets its one-process mask) and returns a `GlobalLoss`, whose value is the global
+  batch's mean loss, and the predictions for the whole global batch;
+- `GlobalLoss.backward()` backpropagates this rank's share of that mean (its loss scaled by
+  shard / global batch), then sums every parameter's gradient over the ranks (one flat
+  buffer, one `Allreduce`): when it returns, each rank holds the global batch's mean
+  gradient, as after PyTorch's DistributedDataParallel backward. The optimizer, whoever
+  holds it, steps as it would in one process.
 
 So the loop's figures (step losses, training and validation accuracy, validation loss) are
 the global ones on every rank, and every rank ends with the same weights as one process.
 Per step that is three all-reduces: the labels (with the batch), the loss and predictions
-(with the loss), the gradients (with the step); the first two carry a few numbers a sample.
+(with the loss), the gradients (with backward); the first two carry a few numbers a sample.
+A loop that calls `backward()` more than once before a step (gradient accumulation) would sum
+already summed gradients: the loops here do not.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from ..tensor import Tensor
 from .gradients import allreduce_gradients, check_same_start
 from .world import World, allreduce, world
 
-__all__ = ["Shard", "ShardedOptimizer", "ShardedTask", "distribute", "shard", "shard_bounds"]
+__all__ = ["GlobalLoss", "Shard", "ShardedTask", "distribute", "shard", "shard_bounds"]
 
 
 def shard_bounds(n: int, rank: int, size: int) -> tuple[int, int]:
@@ -60,25 +64,29 @@ class Shard:
     total: int  # the global batch's size
 
 
-class ShardedOptimizer:
-    """An optimizer whose `step` first sums the gradients over the ranks.
+class GlobalLoss:
+    """The global batch's mean loss, as `ShardedTask.loss` returns it.
 
-    Anything else (`lr`, `state`, ...) is the wrapped optimizer's.
+    `item()` is the global mean (the same on every rank); `backward()` backpropagates this
+    rank's share and then sums the gradients over the ranks. Anything else is the share's
+    (a one-element Tensor).
     """
 
-    def __init__(self, optimizer: Any, parameters: Any) -> None:
-        self.optimizer = optimizer
-        self.parameters = list(parameters)
+    def __init__(self, share: Tensor, value: float, parameters: list[Any]) -> None:
+        self.share, self.value, self.parameters = share, value, parameters
 
-    def zero_grad(self) -> None:
-        self.optimizer.zero_grad()
+    def item(self) -> float:
+        return self.value
 
-    def step(self) -> None:
+    def backward(self, *args: Any, **kwargs: Any) -> None:
+        self.share.backward(*args, **kwargs)
         allreduce_gradients(self.parameters)
-        self.optimizer.step()
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["optimizer"], name)
+        return getattr(self.__dict__["share"], name)
+
+    def __repr__(self) -> str:
+        return f"GlobalLoss({self.value!r})"
 
 
 class ShardedTask:
@@ -90,8 +98,6 @@ class ShardedTask:
     def __init__(self, task: Any, w: World) -> None:
         self.task, self.world = task, w
         self.model = task.model
-        params = getattr(task.optimizer, "parameters", None)
-        self.optimizer = ShardedOptimizer(task.optimizer, params or task.model.parameters())
         self._labels: tuple[np.dtype, tuple[int, ...]] | None = None  # dtype, shape per sample
         self._predictions: tuple[np.dtype, tuple[int, ...]] | None = None
 
@@ -118,9 +124,9 @@ class ShardedTask:
 
         return Batches(list(batches.groups), make_shard)
 
-    def loss(self, batch: Batch[Any]) -> tuple[Any, np.ndarray]:
-        """The global batch's mean loss (the gradient of this rank's share of it) and the
-        predictions for the whole global batch."""
+    def loss(self, batch: Batch[Any]) -> tuple[GlobalLoss, np.ndarray]:
+        """The global batch's mean loss (its backward gives the global mean gradient) and
+        the predictions for the whole global batch."""
         shard: Shard = batch.x
         if shard.local is None:  # a global batch smaller than the job: no samples here
             share, predicted = self._nothing(), None
@@ -140,11 +146,11 @@ class ShardedTask:
             "the loss and predictions",
             value,
         )
-        return share + (total - value), everyone
+        return GlobalLoss(share, total, self.model.parameters()), everyone
 
     def _nothing(self) -> Tensor:
         """A loss of 0 that backpropagates (to a throwaway leaf, so no parameter gets a
-        gradient here; the other ranks' gradients arrive with the step)."""
+        gradient here; the other ranks' gradients arrive with the all-reduce)."""
         backend = self.model.parameters()[0].value.backend
         leaf = Tensor.make(np.zeros(1), (1,), backend=backend).requires_grad_(True)
         return leaf * 0.0
