@@ -234,6 +234,13 @@ def test_mpiexec_minitorch_train_mnist_ends_with_the_weights_of_one_process(tmp_
         ("exit", "rank 1 left the job after"),
         ("kill", ""),
         ("hang", "no answer from the other ranks within 15 s in the loss and predictions"),
+        (
+            "weights",
+            (
+                "rank 1 of 2: failed with RuntimeError: rank 1's initial value of parameter "
+                "'linear2.bias' differs from rank 0's"
+            ),
+        ),
     ],
 )
 def test_a_failing_rank_ends_the_job_promptly(how, message, tmp_path):
@@ -378,6 +385,9 @@ def _worker(argv: list[str]) -> None:
         model, out = argv[1], Path(argv[2])
         task = (_digits_task if model == "digits" else _sentences_task)(seed=3)
         start = _weights(task.model)
+        if w.rank == 1:  # a generator the task did not seed: distribute() copies rank 0's
+            random.seed(99)
+            np.random.seed(99)
         history = fit(distribute(task), epochs=2, seed=5)
         where = out if w.main else out / f"rank{w.rank}"
         if w.main:  # only rank 0 writes
@@ -389,6 +399,8 @@ def _worker(argv: list[str]) -> None:
     how, out = argv[1], Path(argv[2])
     task = _digits_task(seed=3)
     task.fail_at, task.how = 3, how
+    if how == "weights" and w.rank == 1:  # a rank that built another model
+        task.model.linear2.bias.update(task.model.linear2.bias.value + 1e-12)
     sharded = distribute(task)
     assert isinstance(sharded, ShardedTask)
     fit(sharded, epochs=2, seed=5)

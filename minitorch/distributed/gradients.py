@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import os
 import random
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,39 +128,46 @@ def cuda_aware_mpi() -> bool:
     return "cuda" in kinds
 
 
-def check_same_start(parameters: Sequence[Any]) -> None:
-    """Make sure every rank holds rank 0's weights and random state before training.
+def check_same_start(model: Any) -> None:
+    """Start every rank from rank 0's random state; make sure `model` has rank 0's weights.
 
-    Ranks that start alike (same seed, same code) stay alike: the same shuffles, the same
-    dropout keys, the same updates. A difference would silently train N different models,
-    so it fails here instead, naming the first parameter that differs.
+    Ranks that start alike stay alike: the same shuffles, the same dropout keys, the same
+    updates. The random generators (Python's `random`, numpy's global one) are copied from
+    rank 0, as a task need not have seeded them. Weights are only compared: ranks that built
+    different models (other options, other data) would silently train N different ones, so
+    that fails here, naming the first parameter that differs.
 
     Raises:
-        RuntimeError: on the ranks whose weights or random generators differ from rank 0's.
+        RuntimeError: on the ranks whose weights differ from rank 0's.
     """
-    params = list(parameters)
-    values = [p.value.to_numpy().reshape(-1) for p in params]
-    mine = np.concatenate(values + [_random_fingerprint()]) if values else _random_fingerprint()
+    params = list(model.named_parameters())
+    _set_random_states(broadcast(_random_states(), "the random states"))
+    values = [p.value.to_numpy().reshape(-1) for _, p in params]
+    mine = np.concatenate(values) if values else np.zeros(0)
     theirs = broadcast(mine.copy(), "the start check")
-    if np.array_equal(mine, theirs):
-        return
     lo = 0
-    for p, v in zip(params, values):
+    for (name, _), v in zip(params, values):
         if not np.array_equal(v, theirs[lo : lo + v.size]):
             raise RuntimeError(
-                f"rank {world().rank}'s initial value of parameter {p.name!r} differs from "
-                f"rank 0's: seed every rank the same before building the model"
+                f"rank {world().rank}'s initial value of parameter {name!r} differs from "
+                f"rank 0's: every rank must build the model from the same options and seed"
             )
         lo += v.size
-    raise RuntimeError(
-        f"rank {world().rank}'s random generators (Python's random, numpy's global) are not "
-        f"in rank 0's state: seed every rank the same"
-    )
 
 
-def _random_fingerprint() -> np.ndarray:
-    """Checksums of the states of Python's `random` and numpy's global generator."""
-    python = zlib.crc32(repr(random.getstate()).encode())
-    legacy = np.random.get_state()
-    numpy = zlib.crc32(np.ascontiguousarray(legacy[1]).tobytes()) ^ int(legacy[2])
-    return np.array([python, numpy], dtype=np.float64)
+def _random_states() -> np.ndarray:
+    """Python's `random` and numpy's global generator, as numbers (all exact in float64)."""
+    version, words, gauss = random.getstate()  # words: 624 32-bit words and a position
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    python = [version, *words, gauss is not None, gauss or 0.0]
+    return np.array([*python, *keys, pos, has_gauss, cached], dtype=np.float64)
+
+
+def _set_random_states(values: np.ndarray) -> None:
+    n = len(random.getstate()[1])
+    version, words = int(values[0]), tuple(int(v) for v in values[1 : 1 + n])
+    has_gauss, gauss = values[1 + n], float(values[2 + n])
+    random.setstate((version, words, gauss if has_gauss else None))
+    keys = values[3 + n : 3 + n + 624].astype(np.uint32)
+    pos, has_numpy_gauss, cached = values[3 + n + 624 :]
+    np.random.set_state(("MT19937", keys, int(pos), int(has_numpy_gauss), float(cached)))

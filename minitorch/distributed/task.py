@@ -191,14 +191,23 @@ def distribute(task: Any) -> Any:
 
     Raises:
         RuntimeError: a rank starts from other weights or another random state.
+        TypeError: the model's parameters are not tensors (the scalar engine runs in one
+            process only).
     """
     w = world()
     if w.size == 1:
         return task
     if isinstance(task, ShardedTask):
         return task
+    scalars = [n for n, p in task.model.named_parameters() if not isinstance(p.value, Tensor)]
+    if scalars:
+        raise TypeError(
+            f"minitorch.distributed splits models of tensors; parameter {scalars[0]!r} is a "
+            f"{type(dict(task.model.named_parameters())[scalars[0]].value).__name__}: run the scalar "
+            f"engine in one process, or pick a tensor backend"
+        )
     _share_cores(w)
-    check_same_start(task.model.parameters())
+    check_same_start(task.model)
     return ShardedTask(task, w)
 
 
