@@ -2,11 +2,12 @@
 
 Each configuration is a fresh `mpiexec -n R` job of this script (numba threads per rank =
 this machine's cores / R, so both use every core once). Each job trains the LeNet of
-`minitorch train mnist` on the embedded digits with the shared loop, the task split over the
-ranks by `minitorch.distributed.distribute`: one warm-up epoch on a few batches (numba
-compiles or loads its cache), then `--rounds` timed epochs of the training pass (validation
-excluded, as in the epoch times the CLI reports). The global batch is the same for 1 and 2
-ranks, so both do the same arithmetic and end with the same weights.
+`minitorch train mnist` on some of its embedded digits with Adam, the task split over the
+ranks by `minitorch.distributed.distribute`: a warm-up pass over a few batches (numba
+compiles or loads its cache), then `--rounds` timed passes over the training digits, each
+step as the shared loop takes it (zero_grad, loss, backward, step; no evaluation). The global
+batch is the same for 1 and 2 ranks, so both do the same arithmetic and end with the same
+weights.
 
 Prints samples per second for each rank count (median over the rounds), the share of rank
 0's training time spent in the all-reduces (for each, the least time any rank spent in it:
@@ -42,36 +43,80 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+class Digits:
+    """The digits task in the shared loop's task protocol (`tasks.loop.TaskLoop`): `model`
+    (the LeNet of `minitorch train mnist`) on some of its embedded digits, with its loss."""
+
+    def __init__(self, model: Any, images: np.ndarray, labels: np.ndarray, batch: int) -> None:
+        self.model, self.images, self.labels, self.batch = model, images, labels, batch
+
+    def train_batches(self, rng: np.random.Generator) -> Any:
+        from minitorch import FastBackend
+        from minitorch.tasks.loop import Batch, Batches, batch_indices
+        from minitorch.tasks.mnist.train import to_input
+
+        def make(g: np.ndarray) -> Any:
+            return Batch(to_input(self.images[g], "standard", FastBackend), self.labels[g])
+
+        return Batches(batch_indices(len(self.labels), self.batch, rng), make)
+
+    def val_batches(self) -> Any:
+        return self.train_batches(np.random.default_rng(0))  # (no evaluation here)
+
+    def loss(self, batch: Any) -> tuple[Any, np.ndarray]:
+        r"""Mean negative log-likelihood $-\frac{1}{n}\sum_i \log p_i(y_i)$."""
+        from minitorch import FastBackend, tensor
+
+        log_probs = self.model(batch.x)  # (n, 10)
+        onehot = np.zeros((len(batch.labels), 10))
+        onehot[np.arange(len(batch.labels)), batch.labels] = 1.0
+        loss = -(log_probs * tensor(onehot, backend=FastBackend)).sum() / float(len(batch.labels))
+        return loss, log_probs.detach().to_numpy().argmax(axis=1)
+
+
+def train_pass(task: Any, optimizer: Any, rng: np.random.Generator) -> float:
+    """One timed pass over the shuffled training batches, as the shared loop makes it."""
+    import time
+
+    task.model.train()
+    batches = task.train_batches(rng)
+    start = time.perf_counter()
+    for batch in batches:
+        optimizer.zero_grad()
+        loss, _ = task.loss(batch)
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
 def worker(args: argparse.Namespace) -> None:
     """One rank of a job: train, then (rank 0) print one JSON line of figures."""
+    import random
+
+    from minitorch import Adam, FastBackend
     from minitorch.distributed import distribute, stats, world
-    from minitorch.tasks.common import backend_named, seed_everything
-    from minitorch.tasks.loop import EpochReport, StepReport, fit
+    from minitorch.tasks.mnist.data import load_embedded
     from minitorch.tasks.mnist.model import LeNet
-    from minitorch.tasks.mnist.train import MnistConfig, _MnistLoop, load_training_data
-    from minitorch.tasks.optimizers import make_optimizer
 
-    config = MnistConfig(epochs=1, batch=args.batch, train_size=args.train_size, lr=0.002)
-    train, val = load_training_data(config)
-    seed_everything(0)
-    model = LeNet(backend_named("fast"))
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    warm = train.take(np.arange(min(len(train), 3 * args.batch)))
-    fit(distribute(_MnistLoop(config, model, optimizer, warm, val.take(np.arange(16)))), 1, 0)
-
-    task = distribute(_MnistLoop(config, model, optimizer, train, val.take(np.arange(16))))
+    digits = load_embedded()
+    keep = np.random.default_rng(0).permutation(len(digits))[: args.train_size]
+    images, labels = digits.images[keep], digits.labels[keep]
+    random.seed(0)
+    np.random.seed(0)
+    model = LeNet(FastBackend)
+    optimizer = Adam(model.parameters(), lr=0.002)
     w = world()
+    # warm up on a few batches: numba compiles (or loads) the kernels
+    few = 3 * args.batch
+    warm = distribute(Digits(model, images[:few], labels[:few], args.batch))
+    train_pass(warm, optimizer, np.random.default_rng(0))
+    task = distribute(Digits(model, images, labels, args.batch))
+
     rounds: list[dict[str, float]] = []
-
-    def watch(r: StepReport | EpochReport) -> None:
-        if isinstance(r, StepReport) and r.step == r.steps:  # the training pass is over
-            rounds.append(_split_waits(list(stats.durations or []), w))
-        elif isinstance(r, EpochReport):
-            rounds[-1]["seconds"] = r.seconds
-
     for r in range(args.rounds):
         stats.durations = []
-        fit(task, 1, r, watch)
+        seconds = train_pass(task, optimizer, np.random.default_rng(r))
+        rounds.append({"seconds": seconds, **_split_waits(list(stats.durations), w)})
         stats.durations = None
     if w.main:
         import numba
@@ -81,7 +126,7 @@ def worker(args: argparse.Namespace) -> None:
                 {
                     "ranks": w.size,
                     "threads": numba.get_num_threads(),
-                    "samples": len(train),
+                    "samples": len(keep),
                     "rounds": rounds,
                 }
             )
