@@ -185,12 +185,11 @@ class ShardedTask:
 def distribute(task: Any) -> Any:
     """`task` split over the ranks of this MPI job; `task` itself in a single process.
 
-    Checks first that every rank starts from rank 0's weights and random state, and gives
-    each rank its share of this machine's cores for numba's threads (unless
-    `NUMBA_NUM_THREADS` says otherwise).
+    First every rank takes rank 0's random state and checks that it holds rank 0's weights,
+    and each rank's numba threads are cut to its share of this machine's cores.
 
     Raises:
-        RuntimeError: a rank starts from other weights or another random state.
+        RuntimeError: a rank built other weights than rank 0.
         TypeError: the model's parameters are not tensors (the scalar engine runs in one
             process only).
     """
@@ -199,12 +198,14 @@ def distribute(task: Any) -> Any:
         return task
     if isinstance(task, ShardedTask):
         return task
-    scalars = [n for n, p in task.model.named_parameters() if not isinstance(p.value, Tensor)]
+    scalars = [(n, p.value) for n, p in task.model.named_parameters()]
+    scalars = [(n, v) for n, v in scalars if not isinstance(v, Tensor)]
     if scalars:
+        name, value = scalars[0]
         raise TypeError(
-            f"minitorch.distributed splits models of tensors; parameter {scalars[0]!r} is a "
-            f"{type(dict(task.model.named_parameters())[scalars[0]].value).__name__}: run the scalar "
-            f"engine in one process, or pick a tensor backend"
+            f"minitorch.distributed splits models of tensors; parameter {name!r} is a "
+            f"{type(value).__name__}: run the scalar engine in one process, or pick a tensor "
+            f"backend"
         )
     _share_cores(w)
     check_same_start(task.model)
@@ -212,10 +213,13 @@ def distribute(task: Any) -> Any:
 
 
 def _share_cores(w: World) -> None:
+    """At most this machine's cores / its ranks numba threads per rank (never more than the
+    process has already chosen, e.g. by `--threads`), unless `NUMBA_NUM_THREADS` is set."""
     import os
 
     if "NUMBA_NUM_THREADS" in os.environ:
         return
     import numba
 
-    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS // w.local_size))
+    share = max(1, numba.config.NUMBA_NUM_THREADS // w.local_size)
+    numba.set_num_threads(min(numba.get_num_threads(), share))
