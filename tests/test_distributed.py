@@ -117,6 +117,28 @@ def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_lo
         list(fresh._sharded(Batches([np.arange(2)], task._batches([]).make)))
 
 
+@pytest.mark.parametrize(("aware", "path"), [("1", "device"), ("0", "host")])
+def test_gpu_gradients_go_through_the_path_mpi_can_read(aware, path, monkeypatch):
+    # numba's CUDA simulator here (tests/conftest.py); one process, so the sum is the rank's own
+    from minitorch.distributed import cuda_aware_mpi, gradients
+
+    monkeypatch.setenv("MINITORCH_CUDA_AWARE_MPI", aware)
+    cuda_aware_mpi.cache_clear()
+    try:
+        gpu = minitorch.CudaBackend
+        m = minitorch.Module()
+        m.a = minitorch.Parameter(minitorch.tensor([[1.0, 2.0], [3.0, 4.0]], backend=gpu))
+        m.b = minitorch.Parameter(minitorch.tensor([5.0, 6.0, 7.0], backend=gpu))
+        (m.a.value * m.a.value).sum().backward()
+        allreduce_gradients(m.parameters(), scale=0.5)
+        assert gradients.last_path == path
+        assert m.a.value.grad.backend.cuda
+        np.testing.assert_array_equal(m.a.value.grad.to_numpy(), [[1.0, 2.0], [3.0, 4.0]])
+        assert m.b.value.grad is None  # no gradient anywhere: none after the sum either
+    finally:
+        cuda_aware_mpi.cache_clear()
+
+
 def test_importing_the_package_imports_no_mpi():
     code = "import sys, minitorch.distributed; print('mpi4py' in sys.modules)"
     out = subprocess.run(

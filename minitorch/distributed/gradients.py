@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autodiff import no_grad
 from ..tensor import Tensor
 from .world import allreduce, broadcast, world
 
@@ -79,12 +80,14 @@ def _reduce_on_device(params: list[Any], grads: list[Any], scale: float) -> None
     lo = 0
     for i, (g, n) in enumerate(zip(grads, sizes)):
         if g is not None:
+            if scale != 1.0:
+                with no_grad():
+                    g = g * scale  # on the GPU
             buffer[lo : lo + n].copy_to_device(g.contiguous()._tensor._storage[:n])
             flags[i] = 1.0
         lo += n
     buffer[total:].copy_to_device(flags)
-    if scale != 1.0:
-        _scale_kernel()[(total + 255) // 256, 256](buffer, total, scale)
+    cuda.synchronize()  # MPI reads the buffer outside CUDA's streams
     allreduce(buffer, f"the gradient all-reduce on the GPU ({total} values)")
     flags = buffer[total:].copy_to_host()
     lo = 0
@@ -97,19 +100,6 @@ def _reduce_on_device(params: list[Any], grads: list[Any], scale: float) -> None
 
 
 @functools.cache
-def _scale_kernel() -> Any:
-    """A CUDA kernel multiplying `values[:n]` by `factor` (compiled on first use)."""
-    from numba import cuda
-
-    @cuda.jit
-    def scale_values(values: Any, n: int, factor: float) -> None:
-        i = cuda.grid(1)
-        if i < n:
-            values[i] *= factor
-
-    return scale_values
-
-
 def cuda_aware_mpi() -> bool:
     """Whether MPI can read GPU memory: `MINITORCH_CUDA_AWARE_MPI=1/0` decides if set, else
     the MPI 4.1 key `mpi_memory_alloc_kinds` (Open MPI and MPICH report `cuda` there when
