@@ -40,6 +40,7 @@ _RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MV2_COMM_WO
 
 _LEAVING = 7001  # the tag of "this rank is leaving after N collectives"
 _DEFAULT_TIMEOUT = 300.0
+_ABORT_GRACE = 1.0  # seconds between a rank's last words and MPI_Abort
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,10 @@ def abort(message: str, status: int = 1) -> None:
         flush=True,
     )
     if w.size > 1:
+        sys.stdout.flush()
+        # MPI_Abort tears the job down at once; the launcher may still be forwarding what
+        # this rank printed (its traceback, the line above): give it a moment
+        time.sleep(_ABORT_GRACE)
         w.comm.Abort(status)
     raise SystemExit(status)  # pragma: no cover - Abort does not return
 
