@@ -37,10 +37,11 @@ from .tensor_data import (
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
 from .fast_ops import FastBackend, FastOps
+from .backends import BackendUnavailable, available_backends, backend_named
 from . import fast_ops
 from . import nn
 from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
-from .fast_conv import Conv1dFun, Conv2dFun, conv1d, conv2d
+from .conv import Conv1dFun, Conv2dFun, conv1d, conv2d
 from .layers import Conv1d, Conv2d, Linear
 from .checkpoint import CheckpointError, load, read_metadata, save
 
@@ -89,6 +90,9 @@ __all__ = [
     "TensorBackend",
     "TensorOps",
     "FastBackend",
+    "BackendUnavailable",
+    "available_backends",
+    "backend_named",
     "FastOps",
     "fast_ops",
     "nn",
@@ -123,7 +127,8 @@ except ImportError:
 
 # The CUDA names resolve through `cuda_ops`, whose import error names the extra to install
 # (pip install "minitorch[cuda]").
-_CUDA_NAMES = ("CudaOps", "CudaBackend", "sum_practice", "mm_practice")
+_CUDA_NAMES = ("CudaOps", "CudaBackend")
+_PRACTICE_NAMES = ("sum_practice", "mm_practice")  # the course's exercises, in cuda_practice
 
 
 def __getattr__(name: str) -> Any:
@@ -131,4 +136,8 @@ def __getattr__(name: str) -> Any:
         from . import cuda_ops
 
         return getattr(cuda_ops, name)
+    if name in _PRACTICE_NAMES:
+        from . import cuda_practice
+
+        return getattr(cuda_practice, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,228 +1,73 @@
-r"""Convolutions: `conv1d` / `Conv1dFun` and `conv2d` / `Conv2dFun`.
+r"""The fast backend's convolution: one parallel numba kernel, `conv_kernel`, and the slot
+`FastOps.conv_kernel` that feeds it (`convolve`).
 
-The forward pass, in two dimensions (one dimension is the same with height 1):
-
-$out_{b,o,y,x} = \sum_{c,i,j} in_{b,c,y+i,x+j} \, w_{o,c,i,j}$, positions past the end read as 0,
-
-so the output has the input's height and width. Its backward passes are convolutions too:
-
-* $\partial L/\partial in_{b,c,p,q} = \sum_{o,i,j} g_{b,o,p-i,q-j} \, w_{o,c,i,j}$: the gradient
-  convolved with the weights, channels swapped, reading *backwards* ("reversed");
-* $\partial L/\partial w_{o,c,i,j} = \sum_{b,y,x} in_{b,c,y+i,x+j} \, g_{b,o,y,x}$: the input
-  (batch and channels swapped) convolved with the gradient as its kernel, output size `kh x kw`.
-
-So one routine, `_convolve(input, weight, out_size, reverse)`, serves all three. It has two
-implementations: a parallel numba kernel for the fast backend, and, for every other backend,
-a composition of existing tensor operations (shift matrices and one matrix product) that
-stays on the tensors' own backend.
+The autodiff Functions and the math they compute live in `minitorch.conv`; this module keeps
+the kernel, and the names the course imports from here (`Conv1dFun`, `Conv2dFun`, `conv1d`,
+`conv2d`), which resolve to `minitorch.conv`'s.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numba
 import numpy as np
 from numba import prange
 
-from .autodiff import Context, no_grad
-from .fast_ops import FastOps, Kernel
-from .tensor import Tensor
-from .tensor_data import TensorData
-from .tensor_functions import Function
+from .fast_ops import Kernel
 
-__all__ = ["Conv1dFun", "Conv2dFun", "conv1d", "conv2d", "conv_kernel"]
+_COURSE_NAMES = ("Conv1dFun", "Conv2dFun", "conv1d", "conv2d")
+
+__all__ = ["convolve", "conv_kernel", *_COURSE_NAMES]
 
 
-class _Conv(Function):
-    """Forward and backward shared by the 1-D and 2-D convolutions (see the module doc)."""
+def __getattr__(name: str) -> Any:
+    # `conv` imports this module's kernel: its names resolve lazily, on first use
+    if name in _COURSE_NAMES:
+        from . import conv
 
-    spatial_dims = 0  # 1 or 2: set by the subclasses
-
-    @classmethod
-    def apply(cls, *inputs: Tensor, **params: object) -> Tensor:
-        _check(cls.__name__, cls.spatial_dims, *inputs)
-        return super().apply(*inputs, **params)
-
-    @staticmethod
-    def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
-        ctx.save_for_backward(input, weight)
-        return _convolve(input, weight, input.shape[2:], reverse=False)
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        input, weight = ctx.saved_values
-        return Convolve.gradients(input, weight, grad_output, reverse=False)
-
-
-class Convolve(Function):
-    r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if
-    `reverse`) to an output of `out_size`: `_convolve` as a differentiable function.
-
-    The gradients of a convolution are convolutions of this family, and so are theirs: the
-    backward passes of `conv1d` / `conv2d` are recorded with it, so they can be
-    differentiated again (`create_graph=True`).
-    """
-
-    @staticmethod
-    def forward(
-        ctx: Context, input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-    ) -> Tensor:
-        ctx.save_for_backward(input, weight, reverse)
-        return _convolve(input, weight, out_size, reverse)
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        input, weight, reverse = ctx.saved_values
-        return Convolve.gradients(input, weight, grad_output, reverse)
-
-    @staticmethod
-    def gradients(
-        input: Tensor, weight: Tensor, grad_output: Tensor, reverse: bool
-    ) -> tuple[Tensor, Tensor]:
-        r"""The gradients of `_convolve(input, weight, .., reverse)` for `grad_output`.
-
-        * input: $\sum_{o,i,j} g_{n,o,p \mp i,q \mp j} w_{o,c,i,j}$, the gradient convolved
-          with the weights (channels swapped) in the other direction;
-        * weight, forward: $\sum_{n,y,x} in_{n,c,y+i,x+j} \, g_{n,o,y,x}$, the input (batch
-          and channels swapped) convolved with the gradient as its kernel;
-        * weight, reversed: $\sum_{n,t,u} g_{n,o,i+t,j+u} \, in_{n,c,t,u}$ (with $t = y - i$),
-          the gradient convolved with the input as its kernel.
-
-        A constant's gradient is dropped by chain_rule: its convolution is skipped (the
-        input of a first layer usually is one) for a placeholder of the right shape.
-        """
-        if input.requires_grad():
-            grad_input = Convolve.apply(
-                grad_output, _swap(weight), out_size=input.shape[2:], reverse=not reverse
-            )
-        else:
-            grad_input = input.zeros()
-        if not weight.requires_grad():
-            grad_weight = weight.zeros()
-        elif reverse:
-            grad_weight = Convolve.apply(
-                _swap(grad_output), _swap(input), out_size=weight.shape[2:], reverse=False
-            )
-        else:
-            grad_weight = _swap(
-                Convolve.apply(
-                    _swap(input), _swap(grad_output), out_size=weight.shape[2:], reverse=False
-                )
-            )
-        return grad_input, grad_weight
-
-
-class Conv1dFun(_Conv):
-    r"""$out_{b,o,x} = \sum_{c,j} in_{b,c,x+j} \, w_{o,c,j}$: `(B, C, W)` with `(O, C, K)` gives
-    `(B, O, W)`; positions past the end read as 0."""
-
-    spatial_dims = 1
-
-
-class Conv2dFun(_Conv):
-    r"""$out_{b,o,y,x} = \sum_{c,i,j} in_{b,c,y+i,x+j} \, w_{o,c,i,j}$: `(B, C, H, W)` with
-    `(O, C, KH, KW)` gives `(B, O, H, W)`; positions past the end read as 0."""
-
-    spatial_dims = 2
-
-
-def conv1d(input: Tensor, weight: Tensor) -> Tensor:
-    """1-D convolution of `(batch, in_channels, width)` with `(out_channels, in_channels, k)`.
-
-    Returns:
-        `(batch, out_channels, width)` (see `Conv1dFun`).
-
-    Raises:
-        ValueError: naming both shapes, when the channels differ or the kernel is wider
-            than the input.
-    """
-    return Conv1dFun.apply(input, weight)
-
-
-def conv2d(input: Tensor, weight: Tensor) -> Tensor:
-    """2-D convolution of `(batch, in_channels, h, w)` with `(out_channels, in_channels, kh, kw)`.
-
-    Returns:
-        `(batch, out_channels, h, w)` (see `Conv2dFun`).
-
-    Raises:
-        ValueError: naming both shapes, when the channels differ or the kernel is larger
-            than the input.
-    """
-    return Conv2dFun.apply(input, weight)
-
-
-def _check(name: str, spatial: int, input: Tensor, weight: Tensor) -> None:
-    """Fail early, naming both shapes, on input the convolution cannot take."""
-    shapes = f"input {input.shape} and weight {weight.shape}"
-    if input.dims != spatial + 2 or weight.dims != spatial + 2:
-        raise ValueError(f"{name} needs {spatial + 2}-D input and weight, got {shapes}")
-    if input.shape[1] != weight.shape[1]:
-        raise ValueError(
-            f"{name}: the input has {input.shape[1]} channels but the weight expects "
-            f"{weight.shape[1]} ({shapes})"
-        )
-    if any(k > n for k, n in zip(weight.shape[2:], input.shape[2:])):
-        raise ValueError(f"{name}: the kernel is larger than the input ({shapes})")
-
-
-def _swap(t: Tensor) -> Tensor:
-    """Swap the first two dimensions (batch and channels, or out and in channels): a view."""
-    return t.permute(1, 0, *range(2, t.dims))
-
-
-def _convolve(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
-
-    Positions outside the input read as 0. 1-D operands are treated as 2-D of height 1.
-
-    Args:
-        input: `(N, C, W)` or `(N, C, H, W)`.
-        weight: `(O, C, K)` or `(O, C, KH, KW)`.
-        out_size: the output's `(W,)` or `(H, W)`.
-        reverse: read the input at $y - i$ instead of $y + i$.
-
-    Returns:
-        A constant tensor of shape `(N, O, *out_size)` on the input's backend.
-    """
-    with no_grad():
-        if input.dims == 3:
-            out = _convolve(_unsqueeze(input), _unsqueeze(weight), (1, *out_size), reverse)
-            return out.view(out.shape[0], out.shape[1], out.shape[3])
-        if issubclass(input.backend.ops, FastOps):
-            return _convolve_kernel(input, weight, out_size, reverse)
-        return _convolve_composed(input, weight, out_size, reverse)
-
-
-def _unsqueeze(t: Tensor) -> Tensor:
-    """`(N, C, W) -> (N, C, 1, W)`: a view of the same storage, whatever its strides (the
-    sentiment model convolves a permuted tensor, three times: no copy each time)."""
-    data = t._tensor
-    (n, c, w), (sn, sc, sw) = data.shape, data.strides
-    return t._new(TensorData(data._storage, (n, c, 1, w), (sn, sc, 0, sw)))
+        return getattr(conv, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- Fast backend: one parallel numba kernel ---------------------------------------------------
 
 
-def _convolve_kernel(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    """`_convolve` by `conv_kernel`, into a fresh contiguous output.
+def convolve(
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    w_strides: np.ndarray,
+    reverse: bool,
+) -> None:
+    """The fast backend's convolution kernel (`FastOps.conv_kernel`): `conv_kernel` on
+    operands given the layout its loops want. `out` is contiguous and holds zeros.
 
-    The weights' layout picks the kernel's loop order (see `conv_kernel`): with many output
+    The weights' layout picks the kernel's loop order (see `_conv`): with many output
     channels (the sentiment model's 100 filters) they are stored with the output channel
     last; otherwise input and weights get unit-stride rows.
     """
-    out = input.zeros((input.shape[0], weight.shape[0], *out_size))
-    if weight.shape[0] >= CHANNELS_INNERMOST:
-        # (O, C, KH, KW) stored as (C, KH, KW, O): a view with stride 1 along O
-        weight = weight.permute(1, 2, 3, 0).contiguous().permute(3, 0, 1, 2)
+    if w_shape[0] >= CHANNELS_INNERMOST:
+        # (O, C, KH, KW) stored as (C, KH, KW, O): a layout with stride 1 along O
+        packed = np.ascontiguousarray(_view(w, w_shape, w_strides).transpose(1, 2, 3, 0))
+        w = packed.reshape(-1)
+        w_strides = (np.array(packed.strides) // packed.itemsize)[[3, 0, 1, 2]]
     else:
-        input, weight = _rows(input), _rows(weight)
-    conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)
-    return out
+        a, a_strides = _rows(a, a_shape, a_strides)
+        w, w_strides = _rows(w, w_shape, w_strides)
+    conv_kernel(out, out_shape, out_strides, a, a_shape, a_strides, w, w_shape, w_strides, reverse)
+
+
+def _view(storage: np.ndarray, shape: np.ndarray, strides: np.ndarray) -> np.ndarray:
+    """`storage` read through `shape` and `strides` (a view)."""
+    return np.lib.stride_tricks.as_strided(
+        storage, tuple(shape.tolist()), tuple((strides * storage.itemsize).tolist())
+    )
 
 
 # From this many output channels the innermost loop runs over them: long enough to
@@ -230,9 +75,14 @@ def _convolve_kernel(
 CHANNELS_INNERMOST = 16
 
 
-def _rows(t: Tensor) -> Tensor:
-    """`t` with unit stride along its last dimension (copied only when it has not)."""
-    return t if t._tensor.strides[-1] == 1 or t.shape[-1] == 1 else t.contiguous()
+def _rows(
+    storage: np.ndarray, shape: np.ndarray, strides: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Storage and strides with unit stride along the last dimension (copied only when not)."""
+    if strides[-1] == 1 or shape[-1] == 1:
+        return storage, strides
+    packed = np.ascontiguousarray(_view(storage, shape, strides))
+    return packed.reshape(-1), np.array(packed.strides) // packed.itemsize
 
 
 @numba.njit(inline="always", cache=True)
@@ -244,9 +94,15 @@ def _inside(shift: int, sign: int, count: int, size: int) -> tuple[int, int]:
 
 
 def _conv(
-    out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-    w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    w_strides: np.ndarray,
     reverse: bool,
 ) -> None:
     r"""The source of `conv_kernel`, over raw storage:
@@ -283,8 +139,15 @@ def _conv(
 
 @numba.njit(cache=True)
 def _one_row(
-    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+    job: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
 ) -> None:
     """Output row `(n, y)`, output channels innermost (`w` has unit stride along them)."""
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
@@ -304,8 +167,12 @@ def _one_row(
                 else:
                     j_lo, j_hi = 0, min(kw, width - x)
                 for j in range(j_lo, j_hi):
-                    v = a[n * a_strides[0] + c * a_strides[1] + yy * a_strides[2]
-                          + (x + sign * j) * a_strides[3]]
+                    v = a[
+                        n * a_strides[0]
+                        + c * a_strides[1]
+                        + yy * a_strides[2]
+                        + (x + sign * j) * a_strides[3]
+                    ]
                     start = c * w_strides[1] + i * w_strides[2] + j * w_strides[3]
                     w_slice = w[start : start + out_ch]
                     for o in range(out_ch):
@@ -319,8 +186,15 @@ def _one_row(
 # by rounding only).
 @numba.njit(cache=True, fastmath={"reassoc"})
 def _one_image(
-    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+    job: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
 ) -> None:
     """Output image `(n, o)`: whole rows innermost for a narrow kernel, else dot products
     of kernel rows (`a` has unit-stride rows; so has `w` for the dot products)."""
@@ -363,50 +237,20 @@ def _one_image(
             out[out_image + y * out_strides[2] + x] = acc
 
 
-def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-               a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-               w: np.ndarray, w_shape: np.ndarray, *_: object) -> int:
+def _conv_work(
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    *_: object,
+) -> int:
     # multiply-adds, at about 1/4 of an elementwise op each: the rows are short (an image's
     # width), so they vectorise less well than matmul's; parallel from about 1M of them
     return out.size * int(a_shape[1] * w_shape[2] * w_shape[3]) // 4
 
 
 conv_kernel = Kernel(_conv, _conv_work, cache=True)
-
-
-# ---- Every other backend: shift matrices and a matrix product ----------------------------------
-
-
-def _convolve_composed(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    """`_convolve` from existing tensor operations, on the input's own backend.
-
-    Unfolds the input into every (row, column) window with one constant 0/1 "shift" matrix
-    per spatial dimension, then contracts windows with weights in one matrix product.
-    """
-    n, c, height, width = input.shape
-    o, _, kh, kw = weight.shape
-    out_h, out_w = out_size
-    x = _unfold_last(input, width, out_w, kw, reverse)  # (N, C, H, out_w, KW)
-    x = x.permute(0, 1, 3, 4, 2)  # (N, C, out_w, KW, H)
-    x = _unfold_last(x, height, out_h, kh, reverse)  # (N, C, out_w, KW, out_h, KH)
-    x = x.permute(0, 4, 2, 1, 5, 3).contiguous()  # (N, out_h, out_w, C, KH, KW)
-    windows = x.view(n * out_h * out_w, c * kh * kw)
-    kernels = weight.contiguous().view(o, c * kh * kw).permute(1, 0)  # (C*KH*KW, O)
-    out = (windows @ kernels).view(n, out_h, out_w, o)
-    return out.permute(0, 3, 1, 2).contiguous()  # (N, O, out_h, out_w)
-
-
-def _unfold_last(x: Tensor, size: int, out: int, k: int, reverse: bool) -> Tensor:
-    """`(..., size) -> (..., out, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside)."""
-    sign = -1 if reverse else 1
-    shift = np.zeros((size, out, k))
-    for t in range(out):
-        for j in range(k):
-            if 0 <= t + sign * j < size:
-                shift[t + sign * j, t, j] = 1.0
-    lead = x.shape[:-1]
-    rows = x.contiguous().view(int(np.prod(lead)), size)
-    unfolded = rows @ Tensor.make(shift.ravel(), (size, out * k), backend=x.backend)
-    return unfolded.view(*lead, out, k)

@@ -17,7 +17,15 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import numpy as np
 
 from .autodiff import Context, Named, backpropagate, is_grad_enabled, next_unique_id, no_grad
-from .tensor_data import Storage, TensorData, UserIndex, UserShape, UserStrides, shape_broadcast
+from .tensor_data import (
+    Storage,
+    TensorData,
+    UserIndex,
+    UserShape,
+    UserStrides,
+    dim_index,
+    shape_broadcast,
+)
 from .tensor_functions import (
     EQ,
     LT,
@@ -36,9 +44,10 @@ from .tensor_functions import (
     ReLU,
     Sigmoid,
     Sum,
+    ToBackend,
     View,
 )
-from .tensor_ops import SimpleBackend, TensorBackend, copy_to_backend
+from .tensor_ops import SimpleBackend, TensorBackend
 
 __all__ = ["Tensor", "TensorLike", "grad_check"]
 
@@ -82,7 +91,7 @@ class Tensor(Named):
         backend: TensorBackend | None = None,
     ) -> Tensor:
         """A constant tensor over `storage` read with `shape` (and `strides`)."""
-        if backend is not None and backend.cuda:  # host values go to the device once, here
+        if backend is not None and backend.device != "host":  # host values go over once, here
             storage = backend.ops.to_storage(storage)
         return Tensor(TensorData(storage, shape, strides), backend=backend)
 
@@ -91,9 +100,12 @@ class Tensor(Named):
         return Tensor(data, backend=self.backend)
 
     def _ensure_tensor(self, b: TensorLike) -> Tensor:
-        """`b` as a tensor: numbers become constant tensors of shape (1,)."""
+        """`b` as a tensor: numbers become constant tensors of shape (1,), and a tensor on
+        another device (host or GPU) moves to this one's (`ToBackend`: gradients go back)."""
         if isinstance(b, Tensor):
-            return b
+            if b.backend.device == self.backend.device:
+                return b
+            return ToBackend.apply(b, backend=self.backend)
         if isinstance(b, (int, float, np.integer, np.floating)):
             return Tensor.make(np.array([float(b)]), (1,), backend=self.backend)
         raise TypeError(f"cannot combine a Tensor with {type(b).__name__} {b!r}")
@@ -183,7 +195,7 @@ class Tensor(Named):
         return Mul.apply(self._ensure_tensor(b), Inv.apply(self))
 
     def __matmul__(self, b: Tensor) -> Tensor:
-        return MatMul.apply(self, b)
+        return MatMul.apply(self, self._ensure_tensor(b))
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
@@ -227,7 +239,7 @@ class Tensor(Named):
 
     def mean(self, dim: int | None = None) -> Tensor:
         """Mean along `dim`, or of everything: the sum divided by the count."""
-        count = self.size if dim is None else self.shape[dim]
+        count = self.size if dim is None else self.shape[dim_index(dim, self.shape)]
         return self.sum(dim) / count
 
     def all(self, dim: int | None = None) -> Tensor:
@@ -312,10 +324,8 @@ class Tensor(Named):
 
         A gradient shaped like a broadcast of this tensor is summed over the broadcast
         dimensions; a smaller one (e.g. from a reduction) is first spread over the common
-        shape. One from the other device (GPU or host) is first copied to this one's.
+        shape. (One from the other device has been moved here by `_ensure_tensor`.)
         """
-        if other.backend.cuda != self.backend.cuda:
-            other = copy_to_backend(other, self.backend)
         if other.shape == self.shape:
             return other
         if is_grad_enabled() and other.requires_grad():

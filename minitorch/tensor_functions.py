@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, _grad_enabled
 from .tensor_data import IndexingError, TensorData
+from .tensor_ops import TensorBackend, copy_to_backend
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -47,6 +48,7 @@ __all__ = [
     "ReLUBack",
     "Sigmoid",
     "Sum",
+    "ToBackend",
     "View",
 ]
 
@@ -407,3 +409,21 @@ class MatMul(Function):
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.saved_values
         return grad_output @ _transpose(b), _transpose(a) @ grad_output
+
+
+class ToBackend(Function):
+    r"""$f(a) = a$, its values moved to `backend`'s device (host or GPU), layout kept.
+
+    The one place values cross devices: an operand from the other device meets its partner
+    through it (`Tensor._ensure_tensor`), and the gradient goes back the same way.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, backend: TensorBackend) -> Tensor:
+        ctx.save_for_backward(a.backend)
+        return copy_to_backend(a, backend)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (home,) = ctx.saved_values
+        return ToBackend.apply(grad_output, backend=home)

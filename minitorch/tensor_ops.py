@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import numpy as np
 
 from . import operators
-from .tensor_data import IndexingError, Shape, Storage, Strides, TensorData, shape_broadcast
+from .tensor_data import (
+    IndexingError,
+    Shape,
+    Storage,
+    Strides,
+    TensorData,
+    dim_index,
+    shape_broadcast,
+)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -72,7 +80,9 @@ MatMulKernel = ZipKernel  # the same nine arguments, all 3-D
 class TensorOps:
     """The glue shared by every backend. Subclasses provide the kernels only."""
 
-    cuda: bool = False  # True when storage lives in GPU memory (then the hooks below differ)
+    # Where storage lives: "host" (numpy arrays) or "cuda" (GPU memory; then the hooks below
+    # differ). Operands on different devices meet through `ToBackend` at the Tensor level.
+    device: str = "host"
 
     # Storage hooks: how this backend allocates storage and moves values between it and the
     # host. The CPU backends keep numpy arrays, so these are numpy's own functions or near
@@ -110,6 +120,12 @@ class TensorOps:
     def matrix_multiply_kernel(*args: Any) -> None:
         raise NotImplementedError("a backend must provide matrix_multiply_kernel")
 
+    # Optional: a convolution kernel over 4-D operands, called as
+    # `conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)` into a contiguous
+    # `out` of zeros (see `minitorch.conv._convolve` for the math). None: `conv` composes
+    # convolution from matrix products on this backend.
+    conv_kernel: Callable[..., None] | None = None
+
     @classmethod
     def map(cls, fn: Callable[[float], float]) -> Callable[..., Tensor]:
         """Lift `fn` to tensors: `map(fn)(a, out=None)` applies it to every element.
@@ -138,8 +154,6 @@ class TensorOps:
         kernel = cls.zip_kernel(fn)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
-            if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
-                b = copy_to_backend(b, a.backend)
             x, y = a._tensor, b._tensor
             shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
             out = _output(cls, a, shape)
@@ -162,9 +176,7 @@ class TensorOps:
         kernel = cls.reduce_kernel(fn)
 
         def apply(a: Tensor, dim: int) -> Tensor:
-            if not -a.dims <= dim < a.dims:
-                raise IndexingError(f"cannot reduce dimension {dim} of shape {a.shape}")
-            dim = dim % a.dims
+            dim = dim_index(dim, a.shape)
             out_shape = a.shape[:dim] + (1,) + a.shape[dim + 1 :]
             out = a._new(TensorData(cls.full_storage(math.prod(out_shape), start), out_shape))
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
@@ -183,8 +195,6 @@ class TensorOps:
         Raises:
             IndexingError: naming both shapes, when they cannot be multiplied.
         """
-        if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
-            b = copy_to_backend(b, a.backend)
         if a.dims not in (2, 3) or b.dims not in (2, 3):
             raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
         a3, b3 = _batched(a._tensor), _batched(b._tensor)
@@ -236,7 +246,8 @@ class TensorBackend:
 
     def __init__(self, ops: type[TensorOps]) -> None:
         self.ops = ops
-        self.cuda = ops.cuda
+        self.device = ops.device
+        self.cuda = ops.device == "cuda"  # the course's flag
 
         self.neg_map = ops.map(operators.neg)
         self.sigmoid_map = ops.map(operators.sigmoid)
