@@ -219,18 +219,23 @@ def run_train(args: argparse.Namespace) -> int:
     config = config_from(task.config, args)
     out = args.out if args.out is not None else default_out(task.name)
     set_threads(args.threads)
-    progress = Progress(task.name, args.quiet)
+    from ..distributed import world
+
+    progress = Progress(task.name, args.quiet or not world().main)
     try:
         result = task.train(config, progress, None)
     finally:
         progress.close()
+    if not world().main:  # rank 0 alone writes and prints
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     if _tensor_parameters(result.model):  # the scalar engine's Scalars have no file format
         from .common import save_checkpoint
 
         save_checkpoint(result.model, out / "model.safetensors", result.checkpoint_options())
     write_json_atomic(
-        out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()}
+        out / "metrics.json",
+        {**result.metrics(), "ranks": world().size, "peak_memory_mb": _peak_memory_mb()},
     )
     if not args.no_plots and task.pictures is not None:
         task.pictures(result, out)

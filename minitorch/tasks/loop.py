@@ -318,6 +318,9 @@ def fit(
     Returns:
         `state`, advanced.
     """
+    from ..distributed import distribute
+
+    task = distribute(task)  # under MPI: this rank's shard of every batch; else task itself
     if warm_up and state.iteration == 0:
         _warm_up(task, state, seed, callback)
     total_steps = schedule.iterations
