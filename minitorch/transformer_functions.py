@@ -60,7 +60,7 @@ def integer_ids(ids: Any, size: int, what: str) -> np.ndarray:
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{what}: value {array[where]!r} at index {where} is not a whole number in "
+            f"{what}: value {array[where].item()!r} at index {where} is not a whole number in "
             f"[0, {size}) (shape {array.shape})"
         )
     return as_int
