@@ -1,10 +1,12 @@
 r"""Attention layers and a GPT: causal multi-head self-attention, the pre-norm transformer
 block, and a decoder-only language model (nanoGPT's `model.py`, without biases).
 
-Activations stay `(batch, time, channels)` throughout: a 3-D tensor times a 2-D weight is a
-batched matrix product with the weight broadcast, so a linear map needs no reshaping.
-Heads are folded into the batch dimension, `(B, T, C) -> (B*H, T, C/H)`, so that the scores
-and the weighted values of every head are one batched matrix product each.
+The residual stream is kept 2-D, `(batch * time, channels)`: every linear map is then one
+matrix product, and so is its weight's gradient (`x^T g` over all positions at once, where a
+3-D `(B, T, C)` input would make one product per sequence and a sum over them). Only attention
+needs the sequences apart: heads are folded into the batch dimension,
+`(B*T, C) -> (B*H, T, C/H)`, so that the scores and the weighted values of every head are one
+batched matrix product each.
 
 Initialisation is GPT-2's, as nanoGPT does it: every weight matrix and both embeddings
 normal with standard deviation 0.02, the projections back into the residual stream with
@@ -49,7 +51,8 @@ class CausalSelfAttention(Module):
 
     For each head $h$ with queries, keys and values $Q_h, K_h, V_h$ (`(T, D)`, $D = C/H$):
     $\mathrm{softmax}(Q_h K_h^T / \sqrt D + M) V_h$, $M$ the causal mask; the heads' outputs
-    are concatenated and projected back to `C`. `(B, T, C) -> (B, T, C)`.
+    are concatenated and projected back to `C`. `(B*T, C) -> (B*T, C)` for sequences of
+    length `T` (the `length` argument of `forward`).
 
     Parameters: `query`, `key`, `value`, `proj`, each `(C, C)` (inputs by outputs).
 
@@ -86,11 +89,11 @@ class CausalSelfAttention(Module):
             _normal(self, name, (embed, embed), STD, generator, backend)
         _normal(self, "proj", (embed, embed), STD / math.sqrt(2 * layers), generator, backend)
 
-    def forward(self, x: Tensor) -> Tensor:
-        batch, length, embed = x.shape
-        heads, size = self.heads, embed // self.heads
+    def forward(self, x: Tensor, length: int) -> Tensor:
+        rows, embed = x.shape
+        batch, heads, size = rows // length, self.heads, embed // self.heads
 
-        def split(w: Tensor) -> Tensor:  # (B, T, C) @ (C, C) -> (B*H, T, D)
+        def split(w: Tensor) -> Tensor:  # (B*T, C) @ (C, C) -> (B*H, T, D)
             y = (x @ w).view(batch, length, heads, size).permute(0, 2, 1, 3)
             return y.contiguous().view(batch * heads, length, size)
 
@@ -101,7 +104,7 @@ class CausalSelfAttention(Module):
             self.attention = att.detach().view(batch, heads, length, length)
         att = dropout(att, self.rate, ignore=not self.training, rng=self.rng)
         y = (att @ v).view(batch, heads, length, size).permute(0, 2, 1, 3)  # (B, T, H, D)
-        y = y.contiguous().view(batch, length, embed) @ self.proj.value
+        y = y.contiguous().view(rows, embed) @ self.proj.value  # (B*T, C)
         return dropout(y, self.rate, ignore=not self.training, rng=self.rng)
 
     def __repr__(self) -> str:
@@ -109,7 +112,7 @@ class CausalSelfAttention(Module):
 
 
 class MLP(Module):
-    r"""$\mathrm{GELU}(x W_1) W_2$ with a hidden width of `4C`; `(B, T, C) -> (B, T, C)`.
+    r"""$\mathrm{GELU}(x W_1) W_2$ with a hidden width of `4C`; `(N, C) -> (N, C)`.
 
     Parameters: `fc` `(C, 4C)` and `proj` `(4C, C)`.
     """
@@ -135,7 +138,7 @@ class MLP(Module):
 
 class Block(Module):
     r"""A pre-norm transformer block: $x + \mathrm{attn}(\mathrm{ln}_1(x))$, then
-    $x + \mathrm{mlp}(\mathrm{ln}_2(x))$; `(B, T, C) -> (B, T, C)`."""
+    $x + \mathrm{mlp}(\mathrm{ln}_2(x))$; `(B*T, C) -> (B*T, C)` for sequences of length `T`."""
 
     def __init__(
         self,
@@ -152,8 +155,8 @@ class Block(Module):
         self.ln2 = LayerNorm(embed, bias=False, backend=backend)
         self.mlp = MLP(embed, dropout, layers, backend, rng)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attention(self.ln1(x))
+    def forward(self, x: Tensor, length: int) -> Tensor:
+        x = x + self.attention(self.ln1(x), length)
         return x + self.mlp(self.ln2(x))
 
 
@@ -219,13 +222,14 @@ class GPT(Module):
                 f"got shape {ids.shape}"
             )
         batch, length = ids.shape
-        # (B, T, C) + (T, C): the positions broadcast over the batch
-        x = self.tokens(ids) + self.positions(np.arange(length))
+        # (B, T, C) + (T, C): the positions broadcast over the batch; then (B*T, C)
+        x = (self.tokens(ids) + self.positions(np.arange(length))).view(batch * length, self.embed)
         x = dropout(x, self.rate, ignore=not self.training, rng=self.rng)
         for b in self.blocks:
-            x = b(x)
-        # (B, T, C) @ (C, V): the head is the token table, transposed
-        return self.ln(x) @ self.tokens.weights.value.permute(1, 0)
+            x = b(x, length)
+        # (B*T, C) @ (C, V): the head is the token table, transposed
+        logits = self.ln(x) @ self.tokens.weights.value.permute(1, 0)
+        return logits.view(batch, length, self.vocab)
 
     def record_attention(self, flag: bool = True) -> None:
         """Keep (or stop keeping) every block's attention weights (see `attention_maps`)."""

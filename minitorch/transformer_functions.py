@@ -66,12 +66,17 @@ def integer_ids(ids: Any, size: int, what: str) -> np.ndarray:
     return as_int
 
 
+def _dtype(like: Tensor) -> np.dtype:
+    """The float type of `like`'s storage (constants made for it match it)."""
+    return np.dtype(like._tensor._storage.dtype)
+
+
 # ---- Embedding lookup ----------------------------------------------------------------------------
 
 
 def _one_hot(ids: np.ndarray, size: int, like: Tensor) -> Tensor:
     """`(n, size)` constant with a 1.0 at `(i, ids[i])`, on `like`'s backend."""
-    hot = np.zeros((ids.size, size))
+    hot = np.zeros((ids.size, size), dtype=_dtype(like))
     hot[np.arange(ids.size), ids.ravel()] = 1.0
     return Tensor.make(hot.ravel(), hot.shape, backend=like.backend)
 
@@ -116,8 +121,8 @@ class Lookup(Function):
         vocab, dim = weight.shape
         ctx.save_for_backward(ids, vocab, dim)
         if issubclass(weight.backend.ops, FastOps):
-            out = np.empty(ids.size * dim)
             storage, _, strides = weight.tuple()
+            out = np.empty(ids.size * dim, dtype=storage.dtype)
             _gather(out, storage, strides, ids.ravel())
             return Tensor.make(out, (ids.size, dim), backend=weight.backend)
         with no_grad():  # (n, vocab) @ (vocab, dim): one 1.0 per row picks a row of W
@@ -127,8 +132,8 @@ class Lookup(Function):
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         ids, vocab, dim = ctx.saved_values
         if issubclass(grad_output.backend.ops, FastOps):
-            grad = np.zeros(vocab * dim)
             storage, _, strides = grad_output.tuple()
+            grad = np.zeros(vocab * dim, dtype=storage.dtype)
             _scatter_rows(grad, dim, storage, strides, ids.ravel())
             return Tensor.make(grad, (vocab, dim), backend=grad_output.backend)
         hot = _one_hot(ids, vocab, grad_output)  # (n, vocab)
@@ -251,7 +256,7 @@ def gelu(x: Tensor) -> Tensor:
 
 def causal_mask(size: int, like: Tensor) -> Tensor:
     """`(size, size)` constant: 0 where a query may look (keys at or before it), -inf after."""
-    mask = np.triu(np.full((size, size), -math.inf), k=1)
+    mask = np.triu(np.full((size, size), -math.inf, dtype=_dtype(like)), k=1)
     return Tensor.make(mask.ravel(), (size, size), backend=like.backend)
 
 
