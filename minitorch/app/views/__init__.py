@@ -36,4 +36,5 @@ PAGES = [
     Page("backends.py", "Backends", ":material/speed:"),
     Page("digits.py", "Digits", ":material/draw:"),
     Page("sentiment.py", "Sentiment", ":material/sentiment_satisfied:"),
+    Page("shakespeare.py", "Shakespeare", ":material/theater_comedy:"),
 ]
