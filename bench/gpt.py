@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["torch_twin", "copy_grads", "main"]
+__all__ = ["copy_grads", "main", "torch_twin"]
 
 
 def torch_twin(model: Any, dtype: Any = None) -> Any:
@@ -150,7 +150,7 @@ def main() -> None:
     decay = [
         p
         for n, p in twin.named.items()
-        if n in twin.transposed or n.startswith("tok") or n.startswith("pos")
+        if n in twin.transposed or n.startswith(("tokens", "positions"))
     ]
     rest = [p for p in twin.named.values() if all(p is not q for q in decay)]
     t_opt = torch.optim.AdamW(

@@ -28,7 +28,7 @@ from .tensor import Tensor
 from .tensor_ops import SimpleBackend, TensorBackend
 from .transformer_functions import causal_softmax, gelu
 
-__all__ = ["CausalSelfAttention", "MLP", "Block", "GPT"]
+__all__ = ["GPT", "MLP", "Block", "CausalSelfAttention"]
 
 STD = 0.02  # GPT-2's initial standard deviation for weights
 

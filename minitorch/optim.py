@@ -9,7 +9,7 @@ batch's gradient into the next. Scalar and Tensor parameters share the code: bot
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from numba import njit
@@ -131,7 +131,7 @@ def _sqrt(x: Any) -> Any:
     return x.backend.sqrt_map(x)
 
 
-ParameterGroups = Union[Sequence[Parameter], Sequence[Mapping[str, Any]]]
+ParameterGroups = Sequence[Parameter] | Sequence[Mapping[str, Any]]
 
 
 class AdamW(Adam):
@@ -208,8 +208,20 @@ class AdamW(Adam):
             state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
         state["step"] = t
         out = np.empty_like(p)
-        _adamw_step(out, p, g, state["m"], state["v"], self.lr, b1, b2, self.eps, decay,
-                    1.0 - b1**t, 1.0 - b2**t)
+        _adamw_step(
+            out,
+            p,
+            g,
+            state["m"],
+            state["v"],
+            self.lr,
+            b1,
+            b2,
+            self.eps,
+            decay,
+            1.0 - b1**t,
+            1.0 - b2**t,
+        )
         return Tensor.make(out, value.shape, backend=value.backend)
 
 

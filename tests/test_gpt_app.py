@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from minitorch.tasks.common import save_checkpoint  # noqa: E402
-from minitorch.tasks.shakespeare.model import build_model  # noqa: E402
-from tests.app_testing import ok, page  # noqa: E402
+from minitorch.tasks.common import save_checkpoint
+from minitorch.tasks.shakespeare.model import build_model
+from tests.app_testing import ok, page
 
 TIMEOUT = 180
 
@@ -41,8 +41,15 @@ def test_shakespeare_page_trains_generates_and_shows_attention() -> None:
 def test_shakespeare_page_loads_a_checkpoint(tmp_path) -> None:
     import minitorch
 
-    options = {"task": "shakespeare", "vocabulary": "\n !ABCDEMORabcdeo", "block": 8,
-               "layers": 1, "heads": 2, "embed": 8, "dropout": 0.0}
+    options = {
+        "task": "shakespeare",
+        "vocabulary": "\n !ABCDEMORabcdeo",
+        "block": 8,
+        "layers": 1,
+        "heads": 2,
+        "embed": 8,
+        "dropout": 0.0,
+    }
     model = build_model(options, minitorch.FastBackend, seed=random.Random(0).randrange(9))
     path = tmp_path / "model.safetensors"
     save_checkpoint(model, path, options)

@@ -25,11 +25,11 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 
-def _torch(values: np.ndarray) -> "torch.Tensor":
+def _torch(values: np.ndarray) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64, requires_grad=True)
 
 
-def _close(ours: minitorch.Tensor | None, theirs: "torch.Tensor", atol: float = 1e-10) -> None:
+def _close(ours: minitorch.Tensor | None, theirs: torch.Tensor, atol: float = 1e-10) -> None:
     assert ours is not None, "no gradient"
     np.testing.assert_allclose(ours.to_numpy(), theirs.detach().numpy(), atol=atol, rtol=1e-8)
 
@@ -130,7 +130,9 @@ def test_causal_softmax_matches_torch_masked_softmax(backend) -> None:
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
 def test_causal_softmax_is_stable_and_checks_its_shape(backend) -> None:
     out = causal_softmax(on(backend, [[1000.0, -1000.0], [1000.0, 1001.0]]))
-    np.testing.assert_allclose(out.to_numpy(), [[1.0, 0.0], [1 / (1 + math.e), 1 / (1 + 1 / math.e)]])
+    np.testing.assert_allclose(
+        out.to_numpy(), [[1.0, 0.0], [1 / (1 + math.e), 1 / (1 + 1 / math.e)]]
+    )
     with pytest.raises(ValueError, match=r"\(\.\.\., T, T\) scores, got shape \(2, 3\)"):
         causal_softmax(on(backend, np.zeros((2, 3))))
 
@@ -170,7 +172,7 @@ def test_a_wrong_backward_fails_the_check() -> None:
     class Broken(LayerNormFun):
         @staticmethod
         def backward(ctx, grad_output):  # type: ignore[no-untyped-def]
-            out, rstd = ctx.saved_values
+            _, rstd = ctx.saved_values
             return rstd * (grad_output - grad_output.mean(-1))
 
     g = minitorch.tensor(_weights((2, 5)))

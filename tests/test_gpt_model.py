@@ -56,8 +56,9 @@ def test_gpt_logits_and_every_gradient_match_pytorch(backend) -> None:
 
 
 def test_gpt_gradient_matches_central_differences() -> None:
-    model = GPT(V, T, layers=1, heads=2, embed=4, backend=minitorch.FastBackend,
-                rng=random.Random(2))
+    model = GPT(
+        V, T, layers=1, heads=2, embed=4, backend=minitorch.FastBackend, rng=random.Random(2)
+    )
     x, y = _batch(1)
     _loss(model, x, y).backward()
     for name, p in model.named_parameters():
@@ -74,8 +75,9 @@ def test_gpt_gradient_matches_central_differences() -> None:
 
 
 def test_the_head_is_the_token_table_and_positions_are_causal() -> None:
-    model = GPT(V, T, layers=1, heads=1, embed=4, backend=minitorch.FastBackend,
-                rng=random.Random(3))
+    model = GPT(
+        V, T, layers=1, heads=1, embed=4, backend=minitorch.FastBackend, rng=random.Random(3)
+    )
     assert "head" not in " ".join(n for n, _ in model.named_parameters())
     x = np.array([[1, 2, 3, 4, 5]])
     changed = x.copy()
@@ -96,8 +98,16 @@ def test_gpt_checks_its_input_and_sizes() -> None:
 
 
 def test_dropout_acts_in_training_only() -> None:
-    model = GPT(V, T, layers=1, heads=1, embed=8, dropout=0.5, backend=minitorch.FastBackend,
-                rng=random.Random(4))
+    model = GPT(
+        V,
+        T,
+        layers=1,
+        heads=1,
+        embed=8,
+        dropout=0.5,
+        backend=minitorch.FastBackend,
+        rng=random.Random(4),
+    )
     x, _ = _batch()
     model.eval()
     assert np.array_equal(model(x).to_numpy(), model(x).to_numpy())
@@ -106,8 +116,9 @@ def test_dropout_acts_in_training_only() -> None:
 
 
 def test_attention_maps_are_causal_distributions() -> None:
-    model = GPT(V, T, layers=2, heads=2, embed=8, backend=minitorch.FastBackend,
-                rng=random.Random(5))
+    model = GPT(
+        V, T, layers=2, heads=2, embed=8, backend=minitorch.FastBackend, rng=random.Random(5)
+    )
     with pytest.raises(RuntimeError, match="record_attention"):
         model.attention_maps()
     model.record_attention()
@@ -120,15 +131,17 @@ def test_attention_maps_are_causal_distributions() -> None:
 
 
 def test_adamw_with_two_groups_and_clipping_follows_pytorch() -> None:
-    model = GPT(V, T, layers=1, heads=2, embed=8, backend=minitorch.FastBackend,
-                rng=random.Random(6))
+    model = GPT(
+        V, T, layers=1, heads=2, embed=8, backend=minitorch.FastBackend, rng=random.Random(6)
+    )
     twin = twin_module.torch_twin(model)
     opt = AdamW.for_model(model, lr=1e-2, betas=(0.9, 0.99), weight_decay=0.1)
     decay = [p for n, p in twin.named.items() if p.dim() >= 2]
     rest = [p for n, p in twin.named.items() if p.dim() < 2]
     t_opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
-        lr=1e-2, betas=(0.9, 0.99),
+        lr=1e-2,
+        betas=(0.9, 0.99),
     )
     for step in range(4):
         x, y = _batch(step)
@@ -154,8 +167,9 @@ def test_adamw_with_two_groups_and_clipping_follows_pytorch() -> None:
 def test_adamw_decays_only_its_decayed_group_and_checks_options() -> None:
     a = minitorch.Parameter(minitorch.tensor([2.0]))
     b = minitorch.Parameter(minitorch.tensor([2.0]))
-    opt = AdamW([{"params": [a], "weight_decay": 0.5}, {"params": [b], "weight_decay": 0.0}],
-                lr=0.1)
+    opt = AdamW(
+        [{"params": [a], "weight_decay": 0.5}, {"params": [b], "weight_decay": 0.0}], lr=0.1
+    )
     for p in (a, b):
         p.value.grad = minitorch.tensor([0.0])  # no gradient signal: only the decay moves
     opt.step()
@@ -171,7 +185,9 @@ def test_cosine_schedule_warms_up_decays_and_stays() -> None:
     assert cosine_lr(0, 1.0, 0.1, 10, 100) == pytest.approx(1 / 11)
     assert cosine_lr(9, 1.0, 0.1, 10, 100) == pytest.approx(10 / 11)
     assert cosine_lr(10, 1.0, 0.1, 10, 100) == pytest.approx(1.0)
-    assert cosine_lr(55, 1.0, 0.1, 10, 100) == pytest.approx(0.1 + 0.45 * (1 + math.cos(math.pi / 2)))
+    assert cosine_lr(55, 1.0, 0.1, 10, 100) == pytest.approx(
+        0.1 + 0.45 * (1 + math.cos(math.pi / 2))
+    )
     assert cosine_lr(100, 1.0, 0.1, 10, 100) == 0.1
     assert cosine_lr(5000, 1.0, 0.1, 10, 100) == 0.1
 
@@ -186,8 +202,9 @@ def test_gpt_runs_on_the_cuda_backend() -> None:
         model = GPT(5, 3, layers=1, heads=2, embed=4, backend=backend, rng=random.Random(0))
         loss = cross_entropy(model(x).view(6, 5), y.ravel())
         loss.backward()
-        results.append((loss.item(), {n: p.value.grad.to_numpy() for n, p in
-                                      model.named_parameters()}))
+        results.append(
+            (loss.item(), {n: p.value.grad.to_numpy() for n, p in model.named_parameters()})
+        )
     (fast_loss, fast), (cuda_loss, cuda) = results
     assert cuda_loss == pytest.approx(fast_loss, rel=1e-12)
     for name in fast:

@@ -20,8 +20,18 @@ from minitorch.tasks.shakespeare.data import Vocabulary, load_text
 from minitorch.tasks.shakespeare.generate import sample
 from minitorch.tasks.shakespeare.train import ShakespeareConfig, _loss, evaluate
 
-TINY = dict(iters=6, eval_every=3, eval_batches=2, block=8, batch=2, layers=1, heads=2, embed=8,
-            sample_tokens=10, warmup=2)
+TINY = {
+    "iters": 6,
+    "eval_every": 3,
+    "eval_batches": 2,
+    "block": 8,
+    "batch": 2,
+    "layers": 1,
+    "heads": 2,
+    "embed": 8,
+    "sample_tokens": 10,
+    "warmup": 2,
+}
 
 
 def test_the_package_text_is_tiny_shakespeare_split_90_10() -> None:
@@ -59,11 +69,14 @@ def test_config_names_bad_options() -> None:
 
 
 def test_evaluate_reads_every_character_once_in_consecutive_windows() -> None:
-    model = GPT(5, 4, layers=1, heads=1, embed=4, backend=minitorch.FastBackend,
-                rng=random.Random(0))
+    model = GPT(
+        5, 4, layers=1, heads=1, embed=4, backend=minitorch.FastBackend, rng=random.Random(0)
+    )
     ids = np.random.default_rng(0).integers(0, 5, 23)  # 22 predictions: 5 windows of 4, then 2
-    by_window = [(_loss(model, ids[s : s + n][None], ids[s + 1 : s + n + 1][None]).item(), n)
-                 for s, n in ((0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 2))]
+    by_window = [
+        (_loss(model, ids[s : s + n][None], ids[s + 1 : s + n + 1][None]).item(), n)
+        for s, n in ((0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 2))
+    ]
     expected = sum(loss * n for loss, n in by_window) / 22
     assert evaluate(model, ids) == pytest.approx(expected, rel=1e-12)
     assert evaluate(model, ids, windows_per_batch=2) == pytest.approx(expected, rel=1e-12)
@@ -80,8 +93,12 @@ def test_train_writes_metrics_checkpoint_and_pictures_then_eval_and_generate_agr
     assert main(["train", *flags, f"--data={corpus}", f"--out={tmp_path / 'run'}", "--quiet"]) == 0
     run = tmp_path / "run"
     metrics = json.loads((run / "metrics.json").read_text())
-    assert {p.name for p in run.iterdir()} >= {"metrics.json", "model.safetensors", "curves.png",
-                                               "attention.png"}
+    assert {p.name for p in run.iterdir()} >= {
+        "metrics.json",
+        "model.safetensors",
+        "curves.png",
+        "attention.png",
+    }
     assert len(metrics["train_losses"]) == 6
     assert [e["iteration"] for e in metrics["evaluations"]] == [3, 6]
     assert all(len(e["sample"]) == 11 for e in metrics["evaluations"])  # prompt + 10 characters
@@ -108,9 +125,11 @@ def test_sample_checks_its_options_and_streams_lazily() -> None:
     vocabulary = Vocabulary("abc")
     stream = sample(model, vocabulary, "ab", 5)
     assert len(next(stream)) == 1  # one character at a time
-    for options, message in (({"prompt": ""}, "at least one character"),
-                             ({"temperature": 0.0}, "--temperature must be positive"),
-                             ({"top_k": 0}, "--top-k must be a positive")):
+    for options, message in (
+        ({"prompt": ""}, "at least one character"),
+        ({"temperature": 0.0}, "--temperature must be positive"),
+        ({"top_k": 0}, "--top-k must be a positive"),
+    ):
         kwargs = {"prompt": "a", **options}
         with pytest.raises(TaskError, match=message):
             next(sample(model, vocabulary, kwargs.pop("prompt"), 3, **kwargs))

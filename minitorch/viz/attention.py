@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from ._mpl import new_figure
 from .training import _CLASS_COLORS
 
-__all__ = ["plot_loss_curves", "plot_attention_maps", "shown_char"]
+__all__ = ["plot_attention_maps", "plot_loss_curves", "shown_char"]
 
 _TRAIN, _VAL = _CLASS_COLORS  # blue for training, red for validation
 
@@ -36,8 +36,13 @@ def plot_loss_curves(
         ax.plot(it, tr, "o-", color=_TRAIN, label="train (estimate)")
         ax.plot(it, va, "o-", color=_VAL, label="validation (estimate)")
     if final is not None:
-        ax.axhline(final, color=_VAL, linestyle="--", linewidth=1,
-                   label=f"validation, whole split: {final:.3f}")
+        ax.axhline(
+            final,
+            color=_VAL,
+            linestyle="--",
+            linewidth=1,
+            label=f"validation, whole split: {final:.3f}",
+        )
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (nats per character)")
     ax.grid(alpha=0.3)

@@ -44,8 +44,11 @@ def show_job(job: TaskJob) -> None:
     evals = [r for r in reports if isinstance(r, Evaluation)]
     if steps:
         s = steps[-1]
-        st.progress(s.iteration / s.iters, text=f"{job.label}: iteration {s.iteration} of "
-                    f"{s.iters}, batch loss {s.loss:.4f} ({job.state})")
+        st.progress(
+            s.iteration / s.iters,
+            text=f"{job.label}: iteration {s.iteration} of "
+            f"{s.iters}, batch loss {s.loss:.4f} ({job.state})",
+        )
     else:
         st.progress(0.0, text=f"{job.label}: reading the text, compiling kernels ({job.state})")
     if job.state == "failed":
@@ -54,19 +57,23 @@ def show_job(job: TaskJob) -> None:
         st.warning("Stopped: the model of an unfinished run is not kept.")
     if evals:
         e = evals[-1]
-        st.caption(f"iteration {e.iteration}: train loss {e.train_loss:.4f}, validation loss "
-                   f"{e.val_loss:.4f} (estimates). Its sample:")
+        st.caption(
+            f"iteration {e.iteration}: train loss {e.train_loss:.4f}, validation loss "
+            f"{e.val_loss:.4f} (estimates). Its sample:"
+        )
         st.code(e.sample, language=None)
         points = [(r.iteration, r.train_loss, r.val_loss) for r in evals]
         show_figure(plot_loss_curves([r.loss for r in steps], points, title=job.label))
 
 
 st.title("Shakespeare")
-st.markdown("A GPT reads Shakespeare one character at a time and learns to predict the next "
-            "one: embeddings, causal self-attention, layer norms and GELU, trained with AdamW. "
-            "The task's default (`minitorch train shakespeare`: 4 blocks, 4 heads, 128 channels, "
-            "2,000 iterations) reaches about 1.9 nats per character; a small model trained here "
-            "for a minute already writes names, line breaks and short words.")
+st.markdown(
+    "A GPT reads Shakespeare one character at a time and learns to predict the next "
+    "one: embeddings, causal self-attention, layer norms and GELU, trained with AdamW. "
+    "The task's default (`minitorch train shakespeare`: 4 blocks, 4 heads, 128 channels, "
+    "2,000 iterations) reaches about 1.9 nats per character; a small model trained here "
+    "for a minute already writes names, line breaks and short words."
+)
 
 mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
 if mode == "Train here":
@@ -83,19 +90,30 @@ if mode == "Train here":
         if job is not None:
             job.stop()
         try:
-            config = ShakespeareConfig(iters=int(iters), eval_every=max(1, int(iters) // 5),
-                                       eval_batches=4, layers=int(layers), heads=int(heads),
-                                       embed=int(embed), block=int(block), batch=12,
-                                       lr=3e-3, min_lr=3e-4, warmup=min(100, int(iters) // 10),
-                                       backend=backend)
+            config = ShakespeareConfig(
+                iters=int(iters),
+                eval_every=max(1, int(iters) // 5),
+                eval_batches=4,
+                layers=int(layers),
+                heads=int(heads),
+                embed=int(embed),
+                block=int(block),
+                batch=12,
+                lr=3e-3,
+                min_lr=3e-4,
+                warmup=min(100, int(iters) // 10),
+                backend=backend,
+            )
         except TaskError as err:
             st.error(f"Cannot train: {err}")
         else:
             label = f"GPT {layers}x{heads}x{embed}, context {block}, {iters} iterations"
             job = st.session_state["shakespeare_job"] = TaskJob(
-                lambda callback: trained(config, callback), label=label).start()
-    if buttons[1].button("Stop", key="stop", icon=":material/stop:",
-                         disabled=job is None or not job.running):
+                lambda callback: trained(config, callback), label=label
+            ).start()
+    if buttons[1].button(
+        "Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running
+    ):
         job.stop()
         job.join(timeout=60)
     running = job is not None and job.running
@@ -114,8 +132,11 @@ if mode == "Train here":
     progress()
 else:
     c = st.columns([3, 1, 1])
-    path = c[0].text_input("checkpoint (from minitorch train shakespeare --out OUT)",
-                           "out/model.safetensors", key="path")
+    path = c[0].text_input(
+        "checkpoint (from minitorch train shakespeare --out OUT)",
+        "out/model.safetensors",
+        key="path",
+    )
     backend = c[1].selectbox("backend", BACKEND_NAMES, key="load_backend")
     if c[2].button("Load", type="primary", key="load"):
         try:
@@ -144,12 +165,22 @@ except TaskError as err:
     st.error(str(err))
     st.stop()
 if prompt and st.button("Generate", type="primary", key="generate"):
-    stream = sample(loaded.model, loaded.vocabulary, prompt, int(tokens), float(temperature),
-                    int(top_k) or None, int(seed))
+    stream = sample(
+        loaded.model,
+        loaded.vocabulary,
+        prompt,
+        int(tokens),
+        float(temperature),
+        int(top_k) or None,
+        int(seed),
+    )
     st.write_stream(stream)
 if prompt:
     shown = prompt[-loaded.model.block :]
-    with st.expander(f"Attention maps for the last {len(shown)} characters of the prompt",
-                     expanded=len(shown) <= 32):
-        show_figure(plot_attention_maps(attention_for(loaded.model, loaded.vocabulary, prompt),
-                                        shown))
+    with st.expander(
+        f"Attention maps for the last {len(shown)} characters of the prompt",
+        expanded=len(shown) <= 32,
+    ):
+        show_figure(
+            plot_attention_maps(attention_for(loaded.model, loaded.vocabulary, prompt), shown)
+        )

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import TaskError
 from .commands import eval_command, generate_command, train_command
@@ -26,8 +27,11 @@ def _config_flags(parser: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m minitorch.tasks.shakespeare")
     commands = p.add_subparsers(dest="command", required=True)
-    t = commands.add_parser("train", help="train a character-level GPT",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t = commands.add_parser(
+        "train",
+        help="train a character-level GPT",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     _config_flags(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--no-plots", action="store_true", help="skip the pictures")

@@ -19,7 +19,7 @@ from .generate import sample
 from .model import build_model, vocabulary_of
 from .train import Evaluation, ShakespeareConfig, Step, evaluate, train
 
-__all__ = ["train_command", "eval_command", "generate_command", "Progress"]
+__all__ = ["Progress", "eval_command", "generate_command", "train_command"]
 
 
 class Progress:
@@ -102,7 +102,7 @@ def eval_command(
         "checkpoint": str(checkpoint),
         "data": source,
         "val_loss": val_loss,
-        "val_characters": int(len(val)),
+        "val_characters": len(val),
         "val_loss_reads": f"the whole validation split, consecutive windows of {model.block}",
     }
     write_json_atomic(Path(out) / "metrics.json", metrics)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError, MissingData
 
-__all__ = ["PACKAGE_TEXT", "Vocabulary", "Text", "load_text", "read_text", "TRAIN_SHARE"]
+__all__ = ["PACKAGE_TEXT", "TRAIN_SHARE", "Text", "Vocabulary", "load_text", "read_text"]
 
 PACKAGE_TEXT = Path(__file__).with_name("input.txt.gz")
 TRAIN_SHARE = 0.9  # the first 90% of the characters train, the last 10% validate

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from ...autodiff import no_grad
 from ...attention import GPT
+from ...autodiff import no_grad
 from .data import Vocabulary
 
-__all__ = ["attention_for", "training_pictures", "DPI", "PROMPT"]
+__all__ = ["DPI", "PROMPT", "attention_for", "training_pictures"]
 
 DPI = 120
 PROMPT = "ROMEO:\nBut soft, what light"  # 27 characters, all in Tiny Shakespeare's vocabulary

@@ -27,14 +27,14 @@ from .generate import sample
 from .model import build_model, model_options
 
 __all__ = [
-    "ShakespeareConfig",
-    "Step",
-    "Evaluation",
-    "ShakespeareResult",
-    "train",
-    "evaluate",
-    "estimate",
     "DTYPES",
+    "Evaluation",
+    "ShakespeareConfig",
+    "ShakespeareResult",
+    "Step",
+    "estimate",
+    "evaluate",
+    "train",
 ]
 
 DTYPES = ("float64",)  # float32 arrives with the library's dtype support
@@ -50,7 +50,7 @@ class ShakespeareConfig:
     """What `minitorch train shakespeare` trains, and how (defaults: nanoGPT's baby GPT)."""
 
     # data: a UTF-8 text file; None reads the Tiny Shakespeare that ships with the package
-    data: Path | None = _option(None, "UTF-8 text file to train on (default: Tiny Shakespeare)")
+    data: Path | None = _option(None, "UTF-8 text file to train on (default: Tiny Shakespeare)")  # noqa: RUF009
     # iters: optimizer steps (the run is counted in iterations, not epochs)
     iters: int = _option(2000, "optimizer steps")
     # eval_every: estimate both losses (and draw a sample) every this many iterations
@@ -82,11 +82,23 @@ class ShakespeareConfig:
     seed: int = _option(0, "fixes weights, batches, dropout and samples")
     dtype: str = _option("float64", "floating-point type")
     backend: str = _option("fast", "tensor backend")
-    out: Path = _option(Path("out"), "folder for metrics.json, model.safetensors, pictures")
+    # out: where the run writes its files
+    out: Path = field(
+        default=Path("out"),
+        metadata={"help": "folder for metrics.json, model.safetensors, pictures"},
+    )
 
     def __post_init__(self) -> None:
-        for name in ("iters", "eval_every", "eval_batches", "block", "batch", "layers", "heads",
-                     "embed"):
+        for name in (
+            "iters",
+            "eval_every",
+            "eval_batches",
+            "block",
+            "batch",
+            "layers",
+            "heads",
+            "embed",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise TaskError(f"--{_flag(name)} must be a positive integer, got {value!r}")
@@ -270,7 +282,12 @@ def train(config: ShakespeareConfig, callback: Callback | None = None) -> Shakes
                 callback(evaluations[-1])
     val_loss = evaluate(model, text.val)
     return ShakespeareResult(
-        config, text.vocabulary, model, losses, evaluations, val_loss,
+        config,
+        text.vocabulary,
+        model,
+        losses,
+        evaluations,
+        val_loss,
         float(np.median(step_seconds)),
     )
 
