@@ -91,6 +91,11 @@ class CausalSelfAttention(Module):
 
     def forward(self, x: Tensor, length: int) -> Tensor:
         rows, embed = x.shape
+        if embed != self.embed or length < 1 or rows % length:
+            raise ValueError(
+                f"attention over {self.embed} channels cannot read input {x.shape} as "
+                f"sequences of length {length}"
+            )
         batch, heads, size = rows // length, self.heads, embed // self.heads
 
         def split(w: Tensor) -> Tensor:  # (B*T, C) @ (C, C) -> (B*H, T, D)

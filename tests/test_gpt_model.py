@@ -95,6 +95,8 @@ def test_gpt_checks_its_input_and_sizes() -> None:
         model(np.array([[0, 11]]))
     with pytest.raises(ValueError, match="3 heads do not divide 8 channels"):
         CausalSelfAttention(8, 3)
+    with pytest.raises(ValueError, match=r"input \(5, 8\) as sequences of length 2"):
+        CausalSelfAttention(8, 2)(minitorch.tensor(np.zeros((5, 8))), length=2)
 
 
 def test_dropout_acts_in_training_only() -> None:
