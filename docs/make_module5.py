@@ -90,7 +90,9 @@ predict). The output of position $i$ is the weighted sum of the values.""",
         "code",
         """d = 8
 gen = np.random.default_rng(1)
-wq, wk, wv = (minitorch.tensor(gen.normal(0, 0.5, (8, d)).tolist(), backend=backend) for _ in range(3))
+wq, wk, wv = (
+    minitorch.tensor(gen.normal(0, 0.5, (8, d)).tolist(), backend=backend) for _ in range(3)
+)
 
 q, k, v = x @ wq, x @ wk, x @ wv  # (T, d) each
 scores = q @ k.permute(1, 0)  # (T, T): scores[i, j] = q_i . k_j
@@ -112,7 +114,8 @@ print(np.abs(e / e.sum(1, keepdims=True) - weights.to_numpy()).max())""",
     ),
     (
         "code",
-        """show(plot_attention_maps([weights.to_numpy()[None]], "ROMEO:", "one head, random weights"))""",
+        """maps = [weights.to_numpy()[None]]  # one layer holding one head
+show(plot_attention_maps(maps, "ROMEO:", "one head, random weights"))""",
     ),
     (
         "md",

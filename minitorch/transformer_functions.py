@@ -261,8 +261,9 @@ def causal_mask(size: int, like: Tensor) -> Tensor:
 
 
 class CausalSoftmax(Function):
-    r"""$y_{ij} = \mathrm{softmax}_j(s\, a_{ij} + m_{ij})$ over the last dimension, $m_{ij} = -\infty$
-    for keys $j$ after the query $i$ (so they get weight 0), $s$ a scale.
+    r"""$y_{ij} = \mathrm{softmax}_j(s\, a_{ij} + m_{ij})$ over the last dimension.
+
+    $m_{ij} = -\infty$ for keys $j$ after the query $i$ (so they get weight 0), $s$ a scale.
 
     One primitive for the scale, mask and stable softmax of attention (the row maximum is
     subtracted first). Backward: $\partial L/\partial a = s\, y \odot (g - \sum_j g_j y_j)$.
