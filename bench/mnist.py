@@ -19,8 +19,9 @@ import numpy as np
 
 from _twins import report, set_threads, torch_param  # noqa: I001
 
-from minitorch.tasks.common import backend_named, seed_everything
-from minitorch.tasks.loop import fit
+from minitorch.backends import backend_named
+from minitorch.tasks.common import seed_everything
+from minitorch.tasks.loop import LoopState, Schedule, fit
 from minitorch.tasks.mnist.model import LeNet
 from minitorch.tasks.mnist.train import PIXELS, MnistConfig, _MnistLoop, load_training_data
 from minitorch.tasks.optimizers import make_optimizer
@@ -84,8 +85,9 @@ def main() -> None:
     model = LeNet(backend)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
     # warm up ours (numba compiles or loads its cache) on a few batches
-    fit(_MnistLoop(config, model, optimizer, train.take(np.arange(4 * args.batch)), val.take(np.arange(8))), 1, 0)
-    ours = _MnistLoop(config, model, optimizer, train, val)
+    warm = _MnistLoop(config, model, backend, train.take(np.arange(4 * args.batch)), val.take(np.arange(8)))
+    fit(warm, Schedule(epochs=1), LoopState.start(optimizer, 0))
+    ours = _MnistLoop(config, model, backend, train, val)
     twin = torch_twin(model)  # the same weights from here on
     torch_opt = {"sgd": lambda p: torch.optim.SGD(p, lr=args.lr),
                  "momentum": lambda p: torch.optim.SGD(p, lr=args.lr, momentum=0.9),
@@ -95,7 +97,7 @@ def main() -> None:
 
     mine, theirs = [], []
     for r in range(args.rounds):
-        mine.append(fit(ours, 1, r).seconds[0])
+        mine.append(fit(ours, Schedule(epochs=1), LoopState.start(optimizer, r)).curves.seconds[0])
         theirs.append(torch_epoch(twin, torch_opt, x, y, args.batch, np.random.default_rng(r)))
     import numba
 

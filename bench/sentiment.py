@@ -21,8 +21,9 @@ import numpy as np
 
 from _twins import report, set_threads, torch_param  # noqa: I001
 
-from minitorch.tasks.common import backend_named, seed_everything
-from minitorch.tasks.loop import batch_indices, fit
+from minitorch.backends import backend_named
+from minitorch.tasks.common import seed_everything
+from minitorch.tasks.loop import LoopState, Schedule, batch_indices, fit
 from minitorch.tasks.optimizers import make_optimizer
 from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN
@@ -74,8 +75,9 @@ def main() -> None:
     model = KimCNN(backend, vocab.dim)
     optimizer = make_optimizer("sgd", model.parameters(), args.lr)
     # warm up ours (numba compiles or loads its cache) on a few batches
-    fit(_SentimentLoop(config, model, optimizer, vocab, train.head(4 * args.batch), val), 1, 0)
-    ours = _SentimentLoop(config, model, optimizer, vocab, train, val)
+    warm = _SentimentLoop(config, model, backend, vocab, train.head(4 * args.batch), val)
+    fit(warm, Schedule(epochs=1), LoopState.start(optimizer, 0))
+    ours = _SentimentLoop(config, model, backend, vocab, train, val)
     twin = torch_twin(model)  # the same weights from here on
     torch_opt = torch.optim.SGD(twin.parameters(), lr=args.lr)
     y = torch.tensor(train.labels, dtype=torch.float64)
@@ -94,7 +96,7 @@ def main() -> None:
 
     mine, theirs = [], []
     for r in range(args.rounds):
-        mine.append(fit(ours, 1, r).seconds[0])
+        mine.append(fit(ours, Schedule(epochs=1), LoopState.start(optimizer, r)).curves.seconds[0])
         theirs.append(torch_epoch(np.random.default_rng(r)))
     import numba
 

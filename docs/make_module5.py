@@ -152,23 +152,25 @@ about 1.9 nats per character.""",
     ),
     (
         "code",
-        """from minitorch.tasks.shakespeare.train import ShakespeareConfig, train
+        """from minitorch.tasks.shakespeare.train import ShakespeareConfig, train_shakespeare
 
-config = ShakespeareConfig(iters=300, eval_every=100, eval_batches=4, block=32, batch=16,
-                           layers=1, heads=2, embed=32, lr=1e-2, min_lr=1e-3, warmup=20,
-                           sample_tokens=120)
-result = train(config)
-for e in result.evaluations:
-    print(f"iteration {e.iteration}: train {e.train_loss:.3f}, val {e.val_loss:.3f}")
+config = ShakespeareConfig(
+    iters=300, eval_every=100, block=32, batch=16, layers=1, heads=2, embed=32,
+    lr=1e-2, min_lr=1e-3, warmup=20, sample_tokens=120,
+)
+result = train_shakespeare(config)
+c = result.curves
+for it, tr, va in zip(c.iteration, c.train_loss, c.val_loss):
+    print(f"iteration {it}: train {tr:.3f} (mean since the last), val {va:.3f} (whole split)")
 print(f"whole validation split: {result.val_loss:.3f} nats per character")""",
     ),
     (
         "code",
-        """evals = [(e.iteration, e.train_loss, e.val_loss) for e in result.evaluations]
-show(plot_loss_curves(result.losses, evals, result.val_loss, "a 1-block GPT, 300 iterations"))""",
+        """evals = list(zip(c.iteration, c.train_loss, c.val_loss))
+show(plot_loss_curves(result.step_losses, evals, result.val_loss, "a 1-block GPT, 300 steps"))""",
     ),
-    ("md", """What it writes after 300 iterations, from the evaluation's sample:"""),
-    ("code", """print(result.evaluations[-1].sample)"""),
+    ("md", """What it writes after 300 iterations, the sample of its last evaluation:"""),
+    ("code", """print(result.samples[-1].text)"""),
     ("md", """And where its heads look for a line of Romeo's:"""),
     (
         "code",

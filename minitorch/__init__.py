@@ -9,6 +9,7 @@ from .autodiff import (
     Variable,
     backpropagate,
     central_difference,
+    grad,
     is_grad_enabled,
     no_grad,
     topological_sort,
@@ -36,6 +37,7 @@ from .tensor_data import (
 )
 from .tensor_ops import SimpleBackend, SimpleOps, TensorBackend, TensorOps
 from .fast_ops import FastBackend, FastOps
+from .backends import BackendUnavailable, available_backends, backend_named
 from . import fast_ops
 from . import nn
 from .nn import argmax, avgpool2d, dropout, logsoftmax, max, maxpool2d, softmax, tile
@@ -50,6 +52,7 @@ __all__ = [
     "Variable",
     "backpropagate",
     "central_difference",
+    "grad",
     "is_grad_enabled",
     "no_grad",
     "topological_sort",
@@ -87,6 +90,9 @@ __all__ = [
     "TensorBackend",
     "TensorOps",
     "FastBackend",
+    "BackendUnavailable",
+    "available_backends",
+    "backend_named",
     "FastOps",
     "fast_ops",
     "nn",

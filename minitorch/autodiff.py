@@ -8,21 +8,23 @@ at values: it orders the graph and passes derivatives along it, so the same loop
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from heapq import heappop, heappush
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 __all__ = [
-    "central_difference",
-    "Variable",
     "Context",
-    "topological_sort",
+    "Named",
+    "Variable",
     "backpropagate",
-    "no_grad",
+    "central_difference",
+    "grad",
     "is_grad_enabled",
     "next_unique_id",
-    "Named",
+    "no_grad",
+    "topological_sort",
 ]
 
 
@@ -62,19 +64,29 @@ class Variable(Protocol):
     def is_constant(self) -> bool: ...
 
     @property
-    def parents(self) -> Iterable["Variable"]: ...
+    def parents(self) -> Iterable[Variable]: ...
 
-    def chain_rule(self, d_output: Any) -> Iterable[tuple["Variable", Any]]:
-        """`(parent, derivative)` pairs; constants may be among them (they are skipped)."""
+    def chain_rule(
+        self, d_output: Any, create_graph: bool = False
+    ) -> Iterable[tuple[Variable, Any]]:
+        """`(parent, derivative)` pairs; constants may be among them (they are skipped).
+
+        With `create_graph` the derivatives are variables whose own history is recorded.
+        """
         ...
 
     def accumulate_derivative(self, x: Any) -> None: ...
+
+    def initial_derivative(self, d_output: Any, create_graph: bool) -> Any:
+        """`d_output` (None: 1.0) as the derivative that starts a backward pass here."""
+        ...
 
 
 # Every variable, Scalar or Tensor, takes its `unique_id` from this one counter when it is
 # created. Inputs exist before outputs, so ids increase along the graph: the order that
 # `topological_sort` and `backpropagate` rely on.
 next_unique_id = itertools.count(1).__next__
+
 
 class Named:
     """The `name` of a variable: the label given at creation, else its unique id.
@@ -171,7 +183,7 @@ def topological_sort(variable: Variable) -> list[Variable]:
     return [found[uid] for uid in sorted(found, reverse=True)]
 
 
-def backpropagate(variable: Variable, deriv: Any) -> None:
+def backpropagate(variable: Variable, deriv: Any, create_graph: bool = False) -> None:
     """Pass `deriv` (d output / d `variable`) back through the graph to the leaves.
 
     Each node's derivative is complete (all its consumers have contributed) before it is
@@ -186,16 +198,133 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
     Args:
         variable: the right-most variable.
         deriv: its derivative, e.g. 1.0 for a scalar loss.
+        create_graph: record the backward pass itself, so that the derivatives left on
+            the leaves have a history and can be differentiated again. Otherwise it runs
+            under `no_grad`: derivatives are plain values and nothing extra is kept.
     """
-    derivs: dict[int, Any] = {variable.unique_id: deriv}  # reached, not yet visited
-    heap: list[tuple[int, Variable]] = [(-variable.unique_id, variable)]  # ids are unique
+    _propagate([(variable, deriv)], create_graph, None)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Any, ...]:
+    r"""The derivatives of `outputs` with respect to each of `inputs` (`torch.autograd.grad`).
+
+    Computes $\sum_k g_k \, \partial y_k / \partial x_i$ for every input $x_i$, with
+    $y_k$ the outputs and $g_k$ their `grad_outputs`, and leaves every `.derivative` /
+    `.grad` untouched. Inputs may be leaves or intermediate results.
+
+    Args:
+        outputs: one Scalar / Tensor, or a sequence of them.
+        inputs: one Scalar / Tensor, or a sequence of them.
+        grad_outputs: the derivative to start from at each output (None: 1.0, which a
+            Tensor output allows only when it has a single element).
+        create_graph: record the computation of the derivatives, so that they can be
+            differentiated again (a Hessian-vector product, a gradient penalty).
+        materialize_grads: give zeros for an input the outputs do not depend on; without
+            it, such an input is an error naming it (usually a mistake in the caller).
+
+    Returns:
+        One derivative per input, in order, shaped like that input.
+
+    Raises:
+        ValueError: naming an input that does not require a derivative, or that the
+            outputs do not depend on (unless `materialize_grads`).
+    """
+    outputs, inputs = _sequence(outputs), _sequence(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = _sequence(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs given for {len(outputs)} outputs")
+    for i, x in enumerate(inputs):
+        if x.is_constant():
+            raise ValueError(
+                f"grad: input {i} ({_label(x)}) does not require a derivative (a constant, "
+                "or made inside no_grad())"
+            )
+    starts = []
+    for i, (y, d) in enumerate(zip(outputs, grad_outputs)):
+        if y.is_constant():
+            raise ValueError(
+                f"grad: output {i} ({_label(y)}) has no history, so it depends on no input"
+            )
+        starts.append((y, y.initial_derivative(d, create_graph)))
+    found = _propagate(starts, create_graph, {x.unique_id: None for x in inputs})
+    result = []
+    for i, x in enumerate(inputs):
+        d = found[x.unique_id]
+        if d is None:
+            if not materialize_grads:
+                raise ValueError(
+                    f"grad: the outputs do not depend on input {i} ({_label(x)}); pass "
+                    "materialize_grads=True to get zeros for it"
+                )
+            d = x.initial_derivative(0.0, create_graph)
+        result.append(d)
+    return tuple(result)
+
+
+def _sequence(x: Any) -> list[Any]:
+    """One variable (or value) as a one-item list; a list or tuple as a list."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _label(x: Any) -> str:
+    """How an error message names a variable: its name (the unique id by default)."""
+    return f"{type(x).__name__} {getattr(x, 'name', '?')!r}"
+
+
+def _propagate(
+    starts: list[tuple[Variable, Any]], create_graph: bool, wanted: dict[int, Any] | None
+) -> dict[int, Any]:
+    """The backward loop of `backpropagate` (see there), from one or more outputs.
+
+    With `wanted` (a dict from unique id to None), the derivatives reaching those nodes are
+    collected into it instead of accumulated on leaves, and the walk stops once no wanted
+    node can still be reached (ids below the smallest wanted id lead only further back).
+    """
+    if create_graph:
+        return _walk(starts, True, wanted)
+    with no_grad():
+        return _walk(starts, False, wanted)
+
+
+def _walk(
+    starts: list[tuple[Variable, Any]], create_graph: bool, wanted: dict[int, Any] | None
+) -> dict[int, Any]:
+    """`_propagate`'s loop, in the grad mode its caller chose."""
+    derivs: dict[int, Any] = {}  # reached, not yet visited
+    heap: list[tuple[int, Variable]] = []  # ids are unique
+    for variable, deriv in starts:
+        uid = variable.unique_id
+        if uid in derivs:
+            derivs[uid] = derivs[uid] + deriv
+        else:
+            derivs[uid] = deriv
+            heappush(heap, (-uid, variable))
+    collect = wanted is not None
+    if not collect:
+        wanted = {}
+    stop = min(wanted, default=0)  # grad(): ids below every wanted one lead nowhere wanted
     while heap:
         _, node = heappop(heap)
-        d = derivs.pop(node.unique_id)
+        uid = node.unique_id
+        if uid < stop:
+            break
+        d = derivs.pop(uid)
+        if uid in wanted:
+            wanted[uid] = d
         if node.is_leaf():
-            node.accumulate_derivative(d)
+            if not collect:
+                node.accumulate_derivative(d)
             continue
-        for parent, d_parent in node.chain_rule(d):
+        pairs = node.chain_rule(d, True) if create_graph else node.chain_rule(d)
+        for parent, d_parent in pairs:
             if parent.is_constant():
                 continue
             uid = parent.unique_id
@@ -204,3 +333,4 @@ def backpropagate(variable: Variable, deriv: Any) -> None:
             else:
                 derivs[uid] = d_parent
                 heappush(heap, (-uid, parent))
+    return wanted

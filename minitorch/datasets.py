@@ -95,8 +95,7 @@ def spiral(N: int, seed: int | None = None) -> Graph:
         # t runs from 0.5 to 10 so that radius t / 20 stays inside the unit square.
         ts = [0.5 + 9.5 * i / max(n - 1, 1) for i in range(n)]
         return [
-            (t * math.cos(t + turn) / 20.0 + 0.5, t * math.sin(t + turn) / 20.0 + 0.5)
-            for t in ts
+            (t * math.cos(t + turn) / 20.0 + 0.5, t * math.sin(t + turn) / 20.0 + 0.5) for t in ts
         ]
 
     return Graph(N, arm(n0, 0.0) + arm(n1, math.pi), [0] * n0 + [1] * n1)

@@ -50,18 +50,64 @@ class _Conv(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
         input, weight = ctx.saved_values
-        # A constant's gradient is dropped by chain_rule: skip its convolution (the input
-        # of a first layer usually is one), return a placeholder of the right shape.
-        grad_input = (
-            _convolve(grad_output, _swap(weight), input.shape[2:], reverse=True)
-            if input.requires_grad()
-            else input.zeros()
-        )
-        grad_weight = (
-            _swap(_convolve(_swap(input), _swap(grad_output), weight.shape[2:], reverse=False))
-            if weight.requires_grad()
-            else weight.zeros()
-        )
+        return Convolve.gradients(input, weight, grad_output, reverse=False)
+
+
+class Convolve(Function):
+    r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if
+    `reverse`) to an output of `out_size`: `_convolve` as a differentiable function.
+
+    The gradients of a convolution are convolutions of this family, and so are theirs: the
+    backward passes of `conv1d` / `conv2d` are recorded with it, so they can be
+    differentiated again (`create_graph=True`).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Context, input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
+    ) -> Tensor:
+        ctx.save_for_backward(input, weight, reverse)
+        return _convolve(input, weight, out_size, reverse)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        input, weight, reverse = ctx.saved_values
+        return Convolve.gradients(input, weight, grad_output, reverse)
+
+    @staticmethod
+    def gradients(
+        input: Tensor, weight: Tensor, grad_output: Tensor, reverse: bool
+    ) -> tuple[Tensor, Tensor]:
+        r"""The gradients of `_convolve(input, weight, .., reverse)` for `grad_output`.
+
+        * input: $\sum_{o,i,j} g_{n,o,p \mp i,q \mp j} w_{o,c,i,j}$, the gradient convolved
+          with the weights (channels swapped) in the other direction;
+        * weight, forward: $\sum_{n,y,x} in_{n,c,y+i,x+j} \, g_{n,o,y,x}$, the input (batch
+          and channels swapped) convolved with the gradient as its kernel;
+        * weight, reversed: $\sum_{n,t,u} g_{n,o,i+t,j+u} \, in_{n,c,t,u}$ (with $t = y - i$),
+          the gradient convolved with the input as its kernel.
+
+        A constant's gradient is dropped by chain_rule: its convolution is skipped (the
+        input of a first layer usually is one) for a placeholder of the right shape.
+        """
+        if input.requires_grad():
+            grad_input = Convolve.apply(
+                grad_output, _swap(weight), out_size=input.shape[2:], reverse=not reverse
+            )
+        else:
+            grad_input = input.zeros()
+        if not weight.requires_grad():
+            grad_weight = weight.zeros()
+        elif reverse:
+            grad_weight = Convolve.apply(
+                _swap(grad_output), _swap(input), out_size=weight.shape[2:], reverse=False
+            )
+        else:
+            grad_weight = _swap(
+                Convolve.apply(
+                    _swap(input), _swap(grad_output), out_size=weight.shape[2:], reverse=False
+                )
+            )
         return grad_input, grad_weight
 
 

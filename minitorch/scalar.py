@@ -11,8 +11,9 @@ reference counting at once, and the cyclic garbage collector has nothing to chas
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -21,10 +22,9 @@ from .autodiff import Context, Named, backpropagate, central_difference, next_un
 if TYPE_CHECKING:
     from .scalar_functions import ScalarFunction
 
-__all__ = ["ScalarLike", "ScalarHistory", "Scalar", "derivative_check"]
+__all__ = ["Scalar", "ScalarHistory", "ScalarLike", "derivative_check"]
 
 ScalarLike = Union[float, int, "Scalar"]
-
 
 
 @dataclass(slots=True)
@@ -52,8 +52,16 @@ class Scalar(Named):
     # with `_inputs is None` for a constant): one object per graph node instead of two,
     # which is most of what makes the engine fast. `history` reads and writes them as one
     # ScalarHistory.
-    __slots__ = ("data", "derivative", "unique_id", "_name", "_fn", "_ctx", "_inputs",
-                 "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_ctx",
+        "_fn",
+        "_inputs",
+        "_name",
+        "data",
+        "derivative",
+        "unique_id",
+    )
 
     def __init__(
         self, v: float, back: ScalarHistory | None = ScalarHistory(), name: str | None = None
@@ -184,15 +192,22 @@ class Scalar(Named):
             raise ValueError(f"accumulate_derivative is for leaves; {self!r} is {made}")
         self.derivative = x if self.derivative is None else self.derivative + x
 
-    def chain_rule(self, d_output: float) -> Iterable[tuple[Scalar, float]]:
+    def chain_rule(
+        self, d_output: float | Scalar, create_graph: bool = False
+    ) -> Iterable[tuple[Scalar, float | Scalar]]:
         """Pairs `(input, d_output * d self / d input)`, one for every input in argument order.
 
-        Constants are included (the course's contract); `backpropagate` skips them.
+        Constants are included (the course's contract); `backpropagate` skips them. With
+        `create_graph`, `d_output` and the derivatives are Scalars whose computation is
+        recorded (see `ScalarFunction.recorded_backward`).
         """
         fn = self._fn
         if fn is None:
             return []
-        derivs = fn.backward(self._ctx, d_output)
+        if create_graph:
+            derivs = fn.recorded_backward(self._inputs, self, d_output)
+        else:
+            derivs = fn.backward(self._ctx, d_output)
         if type(derivs) is not tuple:
             derivs = (derivs,)
         inputs = self._inputs
@@ -203,7 +218,14 @@ class Scalar(Named):
             )
         return list(zip(inputs, derivs))
 
-    def backward(self, d_output: float | None = None) -> None:
+    def initial_derivative(self, d_output: ScalarLike | None, create_graph: bool) -> Any:
+        """`d_output` (None: 1.0) as a float, or as a Scalar when the pass is recorded."""
+        d = 1.0 if d_output is None else d_output
+        if not create_graph:
+            return float(d)
+        return d if isinstance(d, Scalar) else Scalar(_as_float(d, "backward"), None)
+
+    def backward(self, d_output: ScalarLike | None = None, create_graph: bool = False) -> None:
         """Backpropagate from this Scalar: every leaf behind it collects its derivative.
 
         Derivatives accumulate, as in PyTorch: calling `backward` twice adds the second
@@ -211,13 +233,17 @@ class Scalar(Named):
 
         Args:
             d_output: d(final output)/d(self); 1.0 by default.
+            create_graph: record the backward pass, so that each leaf's `derivative` is a
+                Scalar with a history that can be differentiated again (its
+                `.backward()` then adds the second derivatives to the leaves: reset them
+                first). Otherwise derivatives are floats.
         """
         if self._inputs is None:
             raise ValueError(
                 f"backward() on a constant {self!r}: it has no history, so no derivative "
                 "can flow (was it made inside no_grad(), or from plain numbers?)"
             )
-        backpropagate(self, 1.0 if d_output is None else float(d_output))
+        backpropagate(self, self.initial_derivative(d_output, create_graph), create_graph)
 
 
 def _as_float(v: Any, where: str) -> float:
@@ -255,7 +281,7 @@ def derivative_check(f: Callable[..., Scalar], *scalars: Scalar) -> None:
                 )
 
 
-from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid  # noqa: E402
+from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid
 
 # The arithmetic operators run on every node: bind their `apply` once.
 _add, _mul, _neg, _inv = Add.apply, Mul.apply, Neg.apply, Inv.apply

@@ -12,7 +12,17 @@ from .autodiff import Context, _grad_enabled, next_unique_id
 from .scalar import Scalar, _as_float
 
 __all__ = [
-    "ScalarFunction", "Add", "Mul", "Inv", "Neg", "Log", "Exp", "Sigmoid", "ReLU", "LT", "EQ",
+    "EQ",
+    "LT",
+    "Add",
+    "Exp",
+    "Inv",
+    "Log",
+    "Mul",
+    "Neg",
+    "ReLU",
+    "ScalarFunction",
+    "Sigmoid",
 ]
 
 
@@ -55,6 +65,39 @@ class ScalarFunction:
         else:
             s._fn, s._ctx, s._inputs = cls, ctx, vals
         return s
+
+    @classmethod
+    def recorded_backward(
+        cls, inputs: tuple[Scalar, ...], output: Scalar, d_output: Scalar
+    ) -> tuple[Scalar, ...]:
+        """`backward` run on Scalars instead of floats, so that its computation is recorded.
+
+        The values `forward` saved become the Scalars they came from: `forward` runs again
+        on fresh float objects, and each saved float is identified (by identity) as one of
+        the inputs or as the output. `backward`'s arithmetic (`*`, `/`, `-`, `>`) then
+        builds a graph of the derivative. A saved float that is neither cannot be
+        differentiated (its dependence on the inputs is unknown): that is an error.
+        """
+        fresh = [x.data * 1.0 for x in inputs]  # new float objects, one per input
+        ctx = Context()
+        out = cls.forward(ctx, *fresh)
+        source = {id(out): output}
+        source.update((id(f), x) for f, x in zip(fresh, inputs))  # an input wins a tie
+        saved = []
+        for v in ctx.saved_values:
+            if isinstance(v, float):
+                if id(v) not in source:
+                    raise TypeError(
+                        f"{cls.__name__} cannot be differentiated twice: its forward saves "
+                        f"{v!r}, which is neither an input nor the output"
+                    )
+                v = source[id(v)]
+            saved.append(v)
+        ctx.saved_values = tuple(saved)
+        derivs = cls.backward(ctx, d_output)
+        if type(derivs) is not tuple:
+            derivs = (derivs,)
+        return tuple(d if isinstance(d, Scalar) else Scalar(d, None) for d in derivs)
 
     @classmethod
     def forward(cls, ctx: Context, *inputs: float) -> float:

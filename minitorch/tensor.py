@@ -16,8 +16,16 @@ from typing import Any, Callable, Iterable, Sequence, Union
 
 import numpy as np
 
-from .autodiff import Named, backpropagate, next_unique_id, no_grad
-from .tensor_data import Storage, TensorData, UserIndex, UserShape, UserStrides, shape_broadcast
+from .autodiff import Context, Named, backpropagate, is_grad_enabled, next_unique_id, no_grad
+from .tensor_data import (
+    Storage,
+    TensorData,
+    UserIndex,
+    UserShape,
+    UserStrides,
+    dim_index,
+    shape_broadcast,
+)
 from .tensor_functions import (
     EQ,
     LT,
@@ -227,7 +235,7 @@ class Tensor(Named):
 
     def mean(self, dim: int | None = None) -> Tensor:
         """Mean along `dim`, or of everything: the sum divided by the count."""
-        count = self.size if dim is None else self.shape[dim]
+        count = self.size if dim is None else self.shape[dim_index(dim, self.shape)]
         return self.sum(dim) / count
 
     def all(self, dim: int | None = None) -> Tensor:
@@ -281,11 +289,20 @@ class Tensor(Named):
             return ()
         return self.history.inputs
 
-    def chain_rule(self, d_output: Tensor) -> list[tuple[Tensor, Tensor]]:
-        """Pair each non-constant input with its gradient, summed back to the input's shape."""
+    def chain_rule(
+        self, d_output: Tensor, create_graph: bool = False
+    ) -> list[tuple[Tensor, Tensor]]:
+        """Pair each non-constant input with its gradient, summed back to the input's shape.
+
+        With `create_graph` the backward runs on the saved tensors as they are in the graph:
+        a saved tensor detached from the output or from an input (saving the output itself
+        would close a reference cycle) is that tensor again, so the gradient's dependence
+        on it is recorded.
+        """
         h = self.history
         assert h is not None and h.last_fn is not None and h.ctx is not None
-        grads = h.last_fn.backward_all(h.ctx, d_output)
+        ctx = _reattached(h.ctx, h.inputs, self) if create_graph else h.ctx
+        grads = h.last_fn.backward_all(ctx, d_output)
         if len(grads) != len(h.inputs):
             raise RuntimeError(
                 f"{h.last_fn.__name__}.backward returned {len(grads)} gradients for "
@@ -309,6 +326,8 @@ class Tensor(Named):
             other = copy_to_backend(other, self.backend)
         if other.shape == self.shape:
             return other
+        if is_grad_enabled() and other.requires_grad():
+            return self._expand_recorded(other)
         full = shape_broadcast(self.shape, other.shape)
         if other.shape != full:
             other = self.backend.id_map(other, self.zeros(full))
@@ -321,28 +340,36 @@ class Tensor(Named):
         # (1, .., 1, *self.shape) -> self.shape; the reduction's output is contiguous
         return Tensor.make(other._tensor._storage, self.shape, backend=self.backend)
 
+    def _expand_recorded(self, other: Tensor) -> Tensor:
+        """`expand` in differentiable operations, for a gradient whose history is recorded."""
+        full = shape_broadcast(self.shape, other.shape)
+        if other.shape != full:
+            other = other + self.zeros(full)
+        extra = len(full) - self.dims
+        for dim, n in enumerate(full):
+            if dim < extra or (n != 1 and self.shape[dim - extra] == 1):
+                other = other.sum(dim)
+        return other if other.shape == self.shape else other.view(*self.shape)
+
     def accumulate_derivative(self, x: Tensor) -> None:
-        """Add `x` to `.grad` (leaves only), into fresh storage each time."""
+        """Add `x` to `.grad` (leaves only), into fresh storage each time.
+
+        Under grad mode (a backward with `create_graph`) the sum is recorded, so `.grad`
+        keeps the gradient's history.
+        """
         if not self.is_leaf():
             raise RuntimeError("only leaf tensors accumulate a gradient")
         if x.shape != self.shape:
             raise ValueError(f"gradient shape {x.shape} does not match tensor shape {self.shape}")
-        if self.grad is None:
+        if is_grad_enabled():
+            self.grad = Copy.apply(x) if self.grad is None else self.grad + x
+        elif self.grad is None:
             self.grad = self.backend.id_map(x)
         else:
             self.grad = self.backend.add_zip(self.grad, x)
 
-    def backward(self, grad_output: TensorLike | None = None) -> None:
-        """Backpropagate from this tensor, filling `.grad` on the leaves behind it.
-
-        Args:
-            grad_output: d(something)/d(this tensor); defaults to 1.0 for a single-element
-                tensor, and may be any shape that broadcasts to this one.
-        """
-        if self.is_constant():
-            raise RuntimeError(
-                f"backward() on a tensor of shape {self.shape} that does not require grad"
-            )
+    def initial_derivative(self, grad_output: TensorLike | None, create_graph: bool) -> Tensor:
+        """`grad_output` brought to this tensor's shape (None: 1.0, single elements only)."""
         if grad_output is None:
             if self.size != 1:
                 raise ValueError(
@@ -355,12 +382,43 @@ class Tensor(Named):
             raise ValueError(
                 f"grad_output of shape {grad.shape} does not fit a tensor of shape {self.shape}"
             )
+        if create_graph:
+            return self.expand(grad)
         with no_grad():
-            backpropagate(self, self.expand(grad))
+            return self.expand(grad)
+
+    def backward(self, grad_output: TensorLike | None = None, create_graph: bool = False) -> None:
+        """Backpropagate from this tensor, filling `.grad` on the leaves behind it.
+
+        Args:
+            grad_output: d(something)/d(this tensor); defaults to 1.0 for a single-element
+                tensor, and may be any shape that broadcasts to this one.
+            create_graph: record the backward pass, so that each `.grad` has a history and
+                can be differentiated again. As in PyTorch, a leaf's `.grad` then refers
+                back to the leaf (a reference cycle, freed by the cycle collector): prefer
+                `minitorch.grad(..., create_graph=True)`, which stores nothing.
+        """
+        if self.is_constant():
+            raise RuntimeError(
+                f"backward() on a tensor of shape {self.shape} that does not require grad"
+            )
+        backpropagate(self, self.initial_derivative(grad_output, create_graph), create_graph)
 
     def zero_grad_(self) -> None:
         """Forget the gradient."""
         self.grad = None
+
+
+def _reattached(ctx: Context, inputs: Sequence[Tensor], output: Tensor) -> Context:
+    """`ctx` with every saved tensor that is a detached view of an input or of the output
+    (same `TensorData`, no history) replaced by that input or output."""
+    source = {id(output._tensor): output}
+    source.update((id(t._tensor), t) for t in inputs)  # an input wins a tie
+    saved = tuple(
+        source.get(id(v._tensor), v) if isinstance(v, Tensor) and v.history is None else v
+        for v in ctx.saved_values
+    )
+    return Context(False, saved)
 
 
 def _ints(args: Sequence[Any]) -> tuple[int, ...]:

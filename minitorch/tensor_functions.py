@@ -4,42 +4,50 @@
 records nothing. `backward` gets the gradient of the output and returns one gradient per
 tensor input, shaped like the *output*: `Tensor.chain_rule` sums broadcast gradients back to
 each input's shape in one place (`Tensor.expand`), so no function deals with broadcasting.
-Backward runs under `no_grad`, so it may use ordinary tensor arithmetic.
+Backward is written in differentiable tensor operations: a first-order backward runs under
+`no_grad`, so they record nothing, but `backward(create_graph=True)` records them, and the
+gradient can be differentiated again. Where a backward formula has a fused kernel
+(`inv_back_zip`, ...), it is wrapped as a Function of its own (`InvBack`, ...) whose backward is
+differentiable in turn: one kernel on the first-order path, a graph when one is recorded.
 
 Non-tensor parameters (a dimension, an order, a shape) are passed to `apply` by keyword.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .autodiff import Context, is_grad_enabled
+from .autodiff import Context, _grad_enabled
 from .tensor_data import IndexingError, TensorData
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
-    "History",
-    "Function",
-    "Neg",
-    "Inv",
-    "Add",
-    "Mul",
-    "Sigmoid",
-    "ReLU",
-    "Log",
-    "Exp",
-    "Sum",
-    "All",
-    "LT",
     "EQ",
-    "IsClose",
-    "Permute",
-    "View",
+    "LT",
+    "Add",
+    "All",
     "Copy",
+    "Exp",
+    "Function",
+    "History",
+    "Inv",
+    "InvBack",
+    "IsClose",
+    "Log",
+    "LogBack",
     "MatMul",
+    "Mul",
+    "Neg",
+    "Permute",
+    "ReLU",
+    "ReLUBack",
+    "Sigmoid",
+    "Sum",
+    "View",
 ]
 
 
@@ -73,7 +81,7 @@ class Function:
             The output tensor.
         """
         need_grad = False
-        if is_grad_enabled():
+        if _grad_enabled[-1]:  # is_grad_enabled(), without a call on the hottest path
             for t in inputs:
                 if t.history is not None:  # t.requires_grad(), on the hottest path
                     need_grad = True
@@ -122,7 +130,22 @@ class Inv(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (a,) = ctx.saved_values
-        return a.backend.inv_back_zip(a, grad_output)
+        return InvBack.apply(a, grad_output)
+
+
+class InvBack(Function):
+    r"""$f(a, g) = -g / a^2$, `Inv`'s backward as one kernel (a primitive for speed)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, g: Tensor) -> Tensor:
+        ctx.save_for_backward(a, g)
+        return a.backend.inv_back_zip(a, g)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        a, g = ctx.saved_values
+        # d/da = 2 g / a^3 = -2 InvBack(a, g) / a;  d/dg = -1 / a^2
+        return InvBack.apply(a, g * grad_output) * -2.0 / a, InvBack.apply(a, grad_output)
 
 
 class Add(Function):
@@ -177,7 +200,22 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (a,) = ctx.saved_values
-        return a.backend.relu_back_zip(a, grad_output)
+        return ReLUBack.apply(a, grad_output)
+
+
+class ReLUBack(Function):
+    r"""$f(a, g) = g$ where $a > 0$ else $0$, `ReLU`'s backward as one kernel (for speed)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, g: Tensor) -> Tensor:
+        ctx.save_for_backward(a)
+        return a.backend.relu_back_zip(a, g)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        (a,) = ctx.saved_values
+        # flat in a (almost everywhere); linear in g with the same mask
+        return _no_gradient(grad_output), ReLUBack.apply(a, grad_output)
 
 
 class Log(Function):
@@ -191,7 +229,22 @@ class Log(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (a,) = ctx.saved_values
-        return a.backend.log_back_zip(a, grad_output)
+        return LogBack.apply(a, grad_output)
+
+
+class LogBack(Function):
+    r"""$f(a, g) = g / a$, `Log`'s backward as one kernel (a primitive for speed)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, g: Tensor) -> Tensor:
+        ctx.save_for_backward(a, g)
+        return a.backend.log_back_zip(a, g)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+        a, g = ctx.saved_values
+        # d/da = -g / a^2;  d/dg = 1 / a
+        return InvBack.apply(a, g * grad_output), LogBack.apply(a, grad_output)
 
 
 class Exp(Function):
@@ -203,7 +256,8 @@ class Exp(Function):
         # The output is about to get a history that holds this context: saving the output
         # itself would close a reference cycle (out -> history -> ctx -> out), freed only
         # by Python's cycle collector, so a training loop's graphs would pile up. A detached
-        # tensor shares the same storage without the history.
+        # tensor shares the same storage without the history (a recorded backward puts the
+        # output back in its place: see `Tensor.chain_rule`).
         ctx.save_for_backward(out.detach())
         return out
 
@@ -289,8 +343,8 @@ class Permute(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (order,) = ctx.saved_values
-        inverse = sorted(range(len(order)), key=order.__getitem__)
-        return grad_output._new(grad_output._tensor.permute(*inverse))
+        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+        return Permute.apply(grad_output, order=inverse)
 
 
 class View(Function):
@@ -316,8 +370,7 @@ class View(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (shape,) = ctx.saved_values
-        grad = grad_output.contiguous()
-        return grad._new(TensorData(grad._tensor._storage, shape))
+        return View.apply(grad_output.contiguous(), shape=shape)
 
 
 class Copy(Function):

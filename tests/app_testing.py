@@ -7,7 +7,9 @@ from minitorch.app.views import PAGES
 
 def page(name: str, timeout: float = 60) -> AppTest:
     """The page script `views/<name>.py`, run once (and checked for exceptions)."""
-    at = AppTest.from_file(str(next(p.path for p in PAGES if p.file == f"{name}.py")), default_timeout=timeout)
+    at = AppTest.from_file(
+        str(next(p.path for p in PAGES if p.file == f"{name}.py")), default_timeout=timeout
+    )
     return ok(at.run())
 
 

@@ -8,8 +8,8 @@ import pytest
 import minitorch
 
 CPU_BACKENDS = [
-    pytest.param(minitorch.SimpleBackend, id="simple"),
-    pytest.param(minitorch.FastBackend, id="fast"),
+    pytest.param(minitorch.backend_named("simple"), id="simple"),
+    pytest.param(minitorch.backend_named("fast"), id="fast"),
 ]
 
 

@@ -25,8 +25,8 @@ smooth_floats = small_floats.filter(lambda x: all(abs(x - k) > 1e-3 for k in KIN
 
 # Every backend the tensor tests run on (the CUDA backend adds itself where it can run).
 BACKENDS = [
-    pytest.param(minitorch.SimpleBackend, id="simple"),
-    pytest.param(minitorch.FastBackend, id="fast"),
+    pytest.param(minitorch.backend_named("simple"), id="simple"),
+    pytest.param(minitorch.backend_named("fast"), id="fast"),
 ]
 
 

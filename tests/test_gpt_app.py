@@ -29,7 +29,8 @@ def test_shakespeare_page_trains_generates_and_shows_attention() -> None:
     assert at.subheader[0].value == "The model (trained here)"
     assert not at.error
     assert [e.label for e in at.expander] == [
-        "Attention maps for the last 16 characters of the prompt"  # the model's context
+        "What it wrote at each of its 5 evaluations",  # 10 iterations, one every 2
+        "Attention maps for the last 16 characters of the prompt",  # the model's context
     ]
     at.number_input(key="tokens").set_value(30).run()
     at.button(key="generate").click().run()

@@ -1,5 +1,5 @@
 """The shakespeare task at tiny sizes: data and its errors, config checks, the whole-split
-evaluation, a training run's files, eval and generate from its checkpoint."""
+evaluation, a training run through the command line, eval and generate from its checkpoint."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ import pytest
 
 import minitorch
 from minitorch.attention import GPT
+from minitorch.cli import main
 from minitorch.tasks.errors import DataError, MissingData, TaskError
-from minitorch.tasks.shakespeare.__main__ import main
-from minitorch.tasks.shakespeare.commands import eval_command, generate_command
+from minitorch.tasks.registry import task_named
+from minitorch.tasks.shakespeare.commands import generate_command
 from minitorch.tasks.shakespeare.data import Vocabulary, load_text
 from minitorch.tasks.shakespeare.generate import sample
-from minitorch.tasks.shakespeare.train import ShakespeareConfig, _loss, evaluate
+from minitorch.tasks.shakespeare.train import ShakespeareConfig, evaluate
+from minitorch.transformer_functions import cross_entropy
 
 TINY = {
     "iters": 6,
     "eval_every": 3,
-    "eval_batches": 2,
     "block": 8,
     "batch": 2,
     "layers": 1,
@@ -73,25 +74,29 @@ def test_evaluate_reads_every_character_once_in_consecutive_windows() -> None:
         5, 4, layers=1, heads=1, embed=4, backend=minitorch.FastBackend, rng=random.Random(0)
     )
     ids = np.random.default_rng(0).integers(0, 5, 23)  # 22 predictions: 5 windows of 4, then 2
-    by_window = [
-        (_loss(model, ids[s : s + n][None], ids[s + 1 : s + n + 1][None]).item(), n)
-        for s, n in ((0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 2))
-    ]
-    expected = sum(loss * n for loss, n in by_window) / 22
+
+    def loss(s: int, n: int) -> float:
+        logits = model(ids[s : s + n][None]).view(n, 5)
+        return cross_entropy(logits, ids[s + 1 : s + n + 1]).item()
+
+    windows = ((0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 2))
+    expected = sum(loss(s, n) * n for s, n in windows) / 22
     assert evaluate(model, ids) == pytest.approx(expected, rel=1e-12)
-    assert evaluate(model, ids, windows_per_batch=2) == pytest.approx(expected, rel=1e-12)
     with pytest.raises(TaskError, match="cannot evaluate on 1 characters"):
         evaluate(model, ids[:1])
 
 
-def test_train_writes_metrics_checkpoint_and_pictures_then_eval_and_generate_agree(
+def test_the_registry_runs_train_eval_and_generate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert task_named("shakespeare").title == "Tiny Shakespeare"
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("to be or not to be, that is the question.\n" * 30)
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
-    assert main(["train", *flags, f"--data={corpus}", f"--out={tmp_path / 'run'}", "--quiet"]) == 0
     run = tmp_path / "run"
+    assert (
+        main(["train", "shakespeare", *flags, f"--data={corpus}", f"--out={run}", "--quiet"]) == 0
+    )
     metrics = json.loads((run / "metrics.json").read_text())
     assert {p.name for p in run.iterdir()} >= {
         "metrics.json",
@@ -99,13 +104,24 @@ def test_train_writes_metrics_checkpoint_and_pictures_then_eval_and_generate_agr
         "curves.png",
         "attention.png",
     }
-    assert len(metrics["train_losses"]) == 6
-    assert [e["iteration"] for e in metrics["evaluations"]] == [3, 6]
-    assert all(len(e["sample"]) == 11 for e in metrics["evaluations"])  # prompt + 10 characters
-    assert metrics["val_loss"] < metrics["train_losses"][0] + 0.5
+    assert len(metrics["step_losses"]) == 6 and metrics["curves"]["iteration"] == [3, 6]
+    assert [s["iteration"] for s in metrics["samples"]] == [3, 6]
+    assert all(len(s["text"]) == 11 for s in metrics["samples"])  # prompt + 10 characters
+    assert metrics["val_loss"] == metrics["curves"]["val_loss"][-1]
     assert metrics["peak_memory_mb"] > 0
 
-    eval_command(run / "model.safetensors", corpus, tmp_path / "eval")
+    assert (
+        main(
+            [
+                "eval",
+                "shakespeare",
+                f"--checkpoint={run / 'model.safetensors'}",
+                f"--data={corpus}",
+                f"--out={tmp_path / 'eval'}",
+            ]
+        )
+        == 0
+    )
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert evaluated["val_loss"] == pytest.approx(metrics["val_loss"], rel=1e-12)
 
@@ -115,8 +131,23 @@ def test_train_writes_metrics_checkpoint_and_pictures_then_eval_and_generate_agr
         generate_command(run / "model.safetensors", "to be", 12, top_k=3, seed=7, stream=out)
         streams.append(out.getvalue())
     assert streams[0] == streams[1] and streams[0].startswith("to be") and len(streams[0]) == 18
-
-    assert main(["eval", "--checkpoint", str(tmp_path / "none.safetensors")]) == 2
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(run / "model.safetensors"),
+                "--prompt",
+                "to",
+                "--tokens",
+                "5",
+            ]
+        )
+        == 0
+    )
+    assert len(capsys.readouterr().out) == 2 + 5 + 1
+    assert main(["generate", "--checkpoint", str(tmp_path / "none.safetensors")]) == 2
     assert "no checkpoint at" in capsys.readouterr().err
 
 

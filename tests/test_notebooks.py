@@ -71,11 +71,12 @@ def code_cells():
     ]
 
 
-def test_the_guide_has_three_notebooks():
+def test_the_guide_has_four_notebooks():
     assert [p.name for p in NOTEBOOKS] == [
         "module1-1-derivatives.ipynb",
         "module1-2-scalars.ipynb",
         "module1-3-backpropagation.ipynb",
+        "module1-4-higher-order.ipynb",
     ]
 
 

@@ -29,8 +29,24 @@ def mnist_folder(tmp_path_factory) -> Path:
 
 
 def train_mnist(folder: Path, out: Path, *extra: str) -> dict:
-    rc = main(["train", "mnist", "--data", str(folder), "--out", str(out), "--epochs", "2", "--batch", "8",
-               "--val-fraction", "0.25", *FAST, *extra])
+    rc = main(
+        [
+            "train",
+            "mnist",
+            "--data",
+            str(folder),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--batch",
+            "8",
+            "--val-fraction",
+            "0.25",
+            *FAST,
+            *extra,
+        ]
+    )
     assert rc == 0
     return json.loads((out / "metrics.json").read_text())
 
@@ -41,15 +57,33 @@ def test_train_mnist_writes_metrics_checkpoint_and_pictures(mnist_folder, tmp_pa
     assert metrics["accuracy"] == metrics["correct"] / 10
     assert len(metrics["train_loss"]) == len(metrics["val_accuracy"]) == 2
     assert all(np.isfinite(metrics["train_loss"]))
-    for name in ("model.safetensors", "curves.png", "confusion.png", "predictions.png", "feature_maps.png"):
+    for name in (
+        "model.safetensors",
+        "curves.png",
+        "confusion.png",
+        "predictions.png",
+        "feature_maps.png",
+    ):
         assert (tmp_path / name).stat().st_size > 1000, name
     assert "mnist: validation accuracy" in capsys.readouterr().out
 
 
 def test_eval_mnist_round_trips_the_checkpoint(mnist_folder, tmp_path, capsys) -> None:
     trained = train_mnist(mnist_folder, tmp_path / "run", "--no-plots", "--seed", "3")
-    rc = main(["eval", "mnist", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
-               "--data", str(mnist_folder), "--out", str(tmp_path / "eval"), "--backend", "fast"])
+    rc = main(
+        [
+            "eval",
+            "mnist",
+            "--checkpoint",
+            str(tmp_path / "run" / "model.safetensors"),
+            "--data",
+            str(mnist_folder),
+            "--out",
+            str(tmp_path / "eval"),
+            "--backend",
+            "fast",
+        ]
+    )
     assert rc == 0
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     # t10k holds exactly the validation digits: the reloaded model gives the same answers
@@ -60,9 +94,15 @@ def test_eval_mnist_round_trips_the_checkpoint(mnist_folder, tmp_path, capsys) -
 
 
 def test_same_seed_same_run(mnist_folder, tmp_path) -> None:
-    a = train_mnist(mnist_folder, tmp_path / "a", "--no-plots", "--seed", "5", "--optimizer", "adam")
-    b = train_mnist(mnist_folder, tmp_path / "b", "--no-plots", "--seed", "5", "--optimizer", "adam")
-    c = train_mnist(mnist_folder, tmp_path / "c", "--no-plots", "--seed", "6", "--optimizer", "adam")
+    a = train_mnist(
+        mnist_folder, tmp_path / "a", "--no-plots", "--seed", "5", "--optimizer", "adam"
+    )
+    b = train_mnist(
+        mnist_folder, tmp_path / "b", "--no-plots", "--seed", "5", "--optimizer", "adam"
+    )
+    c = train_mnist(
+        mnist_folder, tmp_path / "c", "--no-plots", "--seed", "6", "--optimizer", "adam"
+    )
     assert a["train_loss"] == b["train_loss"] and a["val_loss"] == b["val_loss"]
     assert a["train_loss"] != c["train_loss"]
 
@@ -77,7 +117,10 @@ def sst_folder(tmp_path_factory) -> Path:
         out = []
         for i in range(n):
             label = i % 2
-            words = list(rng.choice(good if label else bad, 3)) + ["the", "film", "zyzzyva"][: 1 + i % 3]
+            words = (
+                list(rng.choice(good if label else bad, 3))
+                + ["the", "film", "zyzzyva"][: 1 + i % 3]
+            )
             out.append((" ".join(words), label))
         return out
 
@@ -90,35 +133,102 @@ def sst_folder(tmp_path_factory) -> Path:
 
 
 def train_sentiment(folder: Path, out: Path, *extra: str) -> dict:
-    rc = main(["train", "sentiment", "--data", str(folder), "--glove", str(folder / "glove.txt"),
-               "--out", str(out), "--epochs", "2", "--batch", "4", "--feature-maps", "5", *FAST, *extra])
+    rc = main(
+        [
+            "train",
+            "sentiment",
+            "--data",
+            str(folder),
+            "--glove",
+            str(folder / "glove.txt"),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--batch",
+            "4",
+            "--feature-maps",
+            "5",
+            *FAST,
+            *extra,
+        ]
+    )
     assert rc == 0
     return json.loads((out / "metrics.json").read_text())
 
 
 def test_train_and_eval_sentiment(sst_folder, tmp_path, capsys) -> None:
     trained = train_sentiment(sst_folder, tmp_path / "run", "--lr", "0.5")
-    assert trained["task"] == "sentiment" and trained["total"] == 9 and trained["train_examples"] == 24
+    assert (
+        trained["task"] == "sentiment" and trained["total"] == 9 and trained["train_examples"] == 24
+    )
     assert trained["unknown_word_share"] > 0  # "zyzzyva" is not in the GloVe file
     for name in ("model.safetensors", "curves.png", "confusion.png", "sentences.png"):
         assert (tmp_path / "run" / name).stat().st_size > 1000, name
     # eval needs no training flags: the checkpoint names the vectors and the architecture
-    rc = main(["eval", "sentiment", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
-               "--data", str(sst_folder), "--split", "dev", "--out", str(tmp_path / "eval"), "--no-plots"])
+    rc = main(
+        [
+            "eval",
+            "sentiment",
+            "--checkpoint",
+            str(tmp_path / "run" / "model.safetensors"),
+            "--data",
+            str(sst_folder),
+            "--split",
+            "dev",
+            "--out",
+            str(tmp_path / "eval"),
+            "--no-plots",
+        ]
+    )
     assert rc == 0
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert (evaluated["correct"], evaluated["total"]) == (trained["correct"], trained["total"])
-    rc = main(["eval", "sentiment", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
-               "--data", str(sst_folder), "--out", str(tmp_path / "eval"), "--no-plots"])
+    rc = main(
+        [
+            "eval",
+            "sentiment",
+            "--checkpoint",
+            str(tmp_path / "run" / "model.safetensors"),
+            "--data",
+            str(sst_folder),
+            "--split",
+            "test",
+            "--out",
+            str(tmp_path / "eval"),
+            "--no-plots",
+        ]
+    )
     assert rc == 0 and json.loads((tmp_path / "eval" / "metrics.json").read_text())["total"] == 6
+    # without --split: dev, the split GLUE publishes with labels
+    rc = main(
+        [
+            "eval",
+            "sentiment",
+            "--checkpoint",
+            str(tmp_path / "run" / "model.safetensors"),
+            "--data",
+            str(sst_folder),
+            "--out",
+            str(tmp_path / "eval"),
+            "--no-plots",
+        ]
+    )
+    assert rc == 0 and json.loads((tmp_path / "eval" / "metrics.json").read_text())["total"] == 9
     assert "sentiment: accuracy" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "mnist", "--data", "{tmp}/nowhere"], "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]"),
-        (["eval", "mnist", "--checkpoint", "{tmp}/model.safetensors", "--data", "{tmp}"], "no checkpoint at"),
+        (
+            ["train", "mnist", "--data", "{tmp}/nowhere"],
+            "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]",
+        ),
+        (
+            ["eval", "mnist", "--checkpoint", "{tmp}/model.safetensors", "--data", "{tmp}"],
+            "no checkpoint at",
+        ),
         (["train", "sentiment"], "needs --data FOLDER"),
         (["train", "sentiment", "--data", "{tmp}/nowhere"], "train.tsv, dev.tsv, test.tsv"),
         (["train", "mnist", "--epochs", "0"], "--epochs must be a positive integer, got 0"),
@@ -131,22 +241,51 @@ def test_user_errors_are_a_message_and_status_2(tmp_path, capsys, argv, message)
     assert not (tmp_path / "out" / "metrics.json").exists()
 
 
-def test_eval_refuses_a_checkpoint_of_the_other_task(sst_folder, mnist_folder, tmp_path, capsys) -> None:
+def test_eval_refuses_a_checkpoint_of_the_other_task(
+    sst_folder, mnist_folder, tmp_path, capsys
+) -> None:
     train_sentiment(sst_folder, tmp_path / "run", "--no-plots", "--epochs", "1")
-    rc = main(["eval", "mnist", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
-               "--data", str(mnist_folder), "--out", str(tmp_path / "eval")])
+    rc = main(
+        [
+            "eval",
+            "mnist",
+            "--checkpoint",
+            str(tmp_path / "run" / "model.safetensors"),
+            "--data",
+            str(mnist_folder),
+            "--out",
+            str(tmp_path / "eval"),
+        ]
+    )
     assert rc == 2 and "checkpoint of the 'sentiment' task" in capsys.readouterr().err
 
 
 def test_missing_extra_says_what_to_install(tmp_path, capsys, monkeypatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlxtend" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlxtend" else real(name, *a)
+    )
     rc = main(["train", "mnist", "--out", str(tmp_path), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 2 and 'pip install "minitorch[mnist]"' in err and "--data FOLDER" in err
 
 
 def test_classic_train_command_is_unchanged(tmp_path) -> None:
-    rc = main(["train", "--dataset", "Simple", "--hidden", "2", "--epochs", "3", "--points", "6",
-               "--out", str(tmp_path), "--quiet", "--no-plots"])
+    rc = main(
+        [
+            "train",
+            "--dataset",
+            "Simple",
+            "--hidden",
+            "2",
+            "--epochs",
+            "3",
+            "--points",
+            "6",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-plots",
+        ]
+    )
     assert rc == 0 and json.loads((tmp_path / "metrics.json").read_text())["dataset"] == "Simple"

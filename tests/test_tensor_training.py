@@ -8,16 +8,24 @@ import pytest
 
 import minitorch
 from minitorch.models import ScalarMLP
+from minitorch.tasks.classic.train import build_model, model_options
 from minitorch.tensor_models import TensorMLP
-from minitorch.train import BACKENDS, TrainConfig, train
+from minitorch.train import TrainConfig, train
 
 
-@pytest.mark.parametrize("name, backend", [("simple", minitorch.SimpleBackend),
-                                           ("fast", minitorch.FastBackend)])
-def test_tensor_backends_are_registered_for_training(name, backend):
-    model = BACKENDS[name](3, 0)
+@pytest.mark.parametrize(
+    "name, backend", [("simple", minitorch.SimpleBackend), ("fast", minitorch.FastBackend)]
+)
+def test_tensor_backends_build_the_tensor_network(name, backend):
+    config = TrainConfig(backend=name, hidden=3)
+    model = build_model(model_options(config), minitorch.backend_named(name))
     assert isinstance(model, TensorMLP) and model.backend == backend
     assert all(p.value.backend == backend for p in model.parameters())
+
+
+def test_the_scalar_engine_builds_the_scalar_network():
+    config = TrainConfig(backend="scalar", hidden=3)
+    assert isinstance(build_model(model_options(config), None), ScalarMLP)
 
 
 def test_fast_is_the_default_backend():
@@ -39,7 +47,12 @@ def test_tensor_and_scalar_models_start_from_the_same_weights_and_loss():
     assert t_probs == pytest.approx(s_probs, rel=1e-12)
     assert tensor.predict(graph.X) == pytest.approx(s_probs, rel=1e-12)
     assert [p.value.shape for p in tensor.parameters()] == [
-        (2, 4), (4,), (4, 4), (4,), (4, 1), (1,)
+        (2, 4),
+        (4,),
+        (4, 4),
+        (4,),
+        (4, 1),
+        (1,),
     ]
 
 
@@ -62,7 +75,9 @@ def test_a_batch_of_every_point_is_full_batch_training():
 def test_mini_batches_take_one_step_per_batch():
     # ceil(10 / 3) = 4 steps per epoch: after one epoch the parameters moved 4 times.
     steps = []
-    config = TrainConfig(dataset="Xor", hidden=3, epochs=1, points=10, seed=0, batch=3)
+    config = TrainConfig(
+        dataset="Xor", hidden=3, epochs=1, points=10, seed=0, batch=3, backend="simple"
+    )  # no warm-up step to count
     original = minitorch.SGD.step
     try:
         minitorch.SGD.step = lambda self: (steps.append(1), original(self))[1]
@@ -99,8 +114,25 @@ def test_sgd_updates_tensor_parameters_into_fresh_leaves():
 def test_the_command_line_trains_with_a_tensor_backend(tmp_path, capsys, backend):
     from minitorch.cli import main
 
-    args = ["train", "--backend", backend, "--dataset", "diag", "--epochs", "3", "--batch", "4",
-            "--points", "10", "--hidden", "3", "--out", str(tmp_path), "--no-plots", "--quiet"]
+    args = [
+        "train",
+        "--backend",
+        backend,
+        "--dataset",
+        "diag",
+        "--epochs",
+        "3",
+        "--batch",
+        "4",
+        "--points",
+        "10",
+        "--hidden",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--no-plots",
+        "--quiet",
+    ]
     assert main(args) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["backend"] == backend and len(metrics["losses"]) == 3

@@ -4,17 +4,48 @@ from pathlib import Path
 
 import pytest
 
-import minitorch
 from minitorch.cli import main, write_json_atomic
+from minitorch.tasks.loop import EvalReport
 from minitorch.train import TrainConfig, train
 
-FIELDS = {"dataset", "backend", "hidden", "epochs", "lr", "points", "seed", "final_loss",
-          "correct", "total", "accuracy", "seconds_per_epoch"}
+FIELDS = {
+    "dataset",
+    "backend",
+    "hidden",
+    "epochs",
+    "lr",
+    "points",
+    "seed",
+    "final_loss",
+    "correct",
+    "total",
+    "accuracy",
+    "seconds_per_epoch",
+}
 
 
 def test_cli_trains_and_writes_metrics(tmp_path: Path, capsys) -> None:
-    rc = main(["train", "--dataset", "Simple", "--hidden", "3", "--epochs", "30", "--points",
-               "12", "--seed", "1", "--lr", "0.5", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    rc = main(
+        [
+            "train",
+            "--dataset",
+            "Simple",
+            "--hidden",
+            "3",
+            "--epochs",
+            "30",
+            "--points",
+            "12",
+            "--seed",
+            "1",
+            "--lr",
+            "0.5",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-plots",
+        ]
+    )
     assert rc == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert FIELDS <= set(metrics)
@@ -22,6 +53,30 @@ def test_cli_trains_and_writes_metrics(tmp_path: Path, capsys) -> None:
     assert metrics["accuracy"] == metrics["correct"] / 12
     assert len(metrics["losses"]) == 30 and metrics["losses"][-1] < metrics["losses"][0]
     assert "Simple:" in capsys.readouterr().out
+
+
+def test_the_classic_job_writes_into_its_own_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(
+            [
+                "train",
+                "--epochs",
+                "2",
+                "--points",
+                "6",
+                "--hidden",
+                "2",
+                "--quiet",
+                "--no-plots",
+                "--backend",
+                "simple",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "out" / "classic" / "metrics.json").is_file()
+    assert not (tmp_path / "out" / "metrics.json").exists()
 
 
 def test_same_seed_same_run() -> None:
@@ -39,7 +94,44 @@ def test_training_learns_simple() -> None:
 def test_callback_sees_every_epoch() -> None:
     seen = []
     train(TrainConfig(hidden=2, epochs=4, points=5), seen.append)
-    assert [r.epoch for r in seen] == [1, 2, 3, 4] and all(r.total == 5 for r in seen)
+    evals = [r for r in seen if isinstance(r, EvalReport)]
+    assert [r.epoch for r in evals] == [1, 2, 3, 4] and all(r.epochs == 4 for r in evals)
+
+
+def test_one_run_reports_one_final_figure(tmp_path: Path, capsys) -> None:
+    """The progress bar's last figures, the summary line, metrics.json and the loss curve's
+    last point are the same evaluation of the final parameters."""
+    seen = []
+    result = train(TrainConfig(dataset="Xor", hidden=4, epochs=20, points=30, seed=3), seen.append)
+    last = [r for r in seen if isinstance(r, EvalReport)][-1]
+    assert result.final_loss == last.val_loss == result.losses[-1]
+    assert result.correct == round(last.val_accuracy * 30)
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "Xor",
+                "--hidden",
+                "4",
+                "--epochs",
+                "20",
+                "--points",
+                "30",
+                "--seed",
+                "3",
+                "--out",
+                str(tmp_path),
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    captured = capsys.readouterr()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["final_loss"] == result.final_loss and metrics["correct"] == result.correct
+    assert f"final loss {result.final_loss:.4f}" in captured.out
+    assert f"loss={result.final_loss:.4f}" in captured.err  # the progress bar's last postfix
 
 
 @pytest.mark.parametrize(
@@ -54,10 +146,9 @@ def test_callback_sees_every_epoch() -> None:
     ],
 )
 def test_bad_options_exit_with_a_message_and_write_nothing(tmp_path, capsys, args, message) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["train", "--out", str(tmp_path), "--quiet", *args])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path), "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
     assert not (tmp_path / "metrics.json").exists()
 
 
@@ -71,8 +162,22 @@ def test_a_failed_write_leaves_the_old_metrics_whole(tmp_path: Path) -> None:
 
 
 def test_cli_writes_the_two_pictures(tmp_path: Path) -> None:
-    rc = main(["train", "--dataset", "Diag", "--hidden", "2", "--epochs", "3", "--points", "6",
-               "--out", str(tmp_path), "--quiet"])
+    rc = main(
+        [
+            "train",
+            "--dataset",
+            "Diag",
+            "--hidden",
+            "2",
+            "--epochs",
+            "3",
+            "--points",
+            "6",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     for name in ("boundary.png", "loss.png"):
         data = (tmp_path / name).read_bytes()

@@ -18,8 +18,17 @@ from typing import Any
 
 from .. import operators
 
-__all__ = ["ExpressionError", "Expression", "parse", "METHODS", "MAX_LENGTH", "MAX_DEPTH",
-           "MAX_NODES", "MAX_EXPONENT", "MAX_NUMBER"]
+__all__ = [
+    "ExpressionError",
+    "Expression",
+    "parse",
+    "METHODS",
+    "MAX_LENGTH",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_EXPONENT",
+    "MAX_NUMBER",
+]
 
 METHODS = ("log", "exp", "sigmoid", "relu")
 """The methods a Scalar and a Tensor share, callable in an expression."""
@@ -37,9 +46,13 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Div: operator.truediv,
 }
 # Methods applied to a plain number (e.g. `log(2) * x`) use the float operators.
-_ON_FLOAT: dict[str, Callable[[float], float]] = {name: getattr(operators, name) for name in METHODS}
-_ALLOWED = f"numbers, {{vars}}, + - * /, ** with a whole exponent from 1 to {MAX_EXPONENT}, " \
-           f"and the methods {', '.join(f'.{m}()' for m in METHODS)}"
+_ON_FLOAT: dict[str, Callable[[float], float]] = {
+    name: getattr(operators, name) for name in METHODS
+}
+_ALLOWED = (
+    f"numbers, {{vars}}, + - * /, ** with a whole exponent from 1 to {MAX_EXPONENT}, "
+    f"and the methods {', '.join(f'.{m}()' for m in METHODS)}"
+)
 
 
 class ExpressionError(ValueError):
@@ -64,8 +77,10 @@ class Expression:
     def __call__(self, *values: Any) -> Any:
         """Evaluate with `values[i]` for `variables[i]` (floats, Scalars or Tensors)."""
         if len(values) != len(self.variables):
-            raise TypeError(f"{self.text!r} takes {len(self.variables)} values "
-                            f"({', '.join(self.variables)}), got {len(values)}")
+            raise TypeError(
+                f"{self.text!r} takes {len(self.variables)} values "
+                f"({', '.join(self.variables)}), got {len(values)}"
+            )
         return _evaluate(self._tree, dict(zip(self.variables, values)))
 
 
@@ -88,7 +103,9 @@ def parse(text: str, variables: Sequence[str] = ("x", "y")) -> Expression:
             f"the expression is {len(text):,} characters long; at most {MAX_LENGTH} are allowed"
         )
     if not text.strip():
-        raise ExpressionError(f"type an expression in {names}, such as (x * y).log() + (x * y).exp()")
+        raise ExpressionError(
+            f"type an expression in {names}, such as (x * y).log() + (x * y).exp()"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as err:  # includes "too many nested parentheses"
@@ -109,7 +126,9 @@ def _check(tree: ast.expr, variables: tuple[str, ...], allowed: str) -> set[str]
         node, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH:
-            raise ExpressionError(f"the expression is nested too deeply (more than {MAX_DEPTH} levels)")
+            raise ExpressionError(
+                f"the expression is nested too deeply (more than {MAX_DEPTH} levels)"
+            )
         if count > MAX_NODES:
             raise ExpressionError(f"the expression is too large (more than {MAX_NODES} parts)")
         children = _children(node, variables, allowed)
@@ -124,7 +143,9 @@ def _children(node: ast.AST, variables: tuple[str, ...], allowed: str) -> list[a
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ExpressionError(f"{_show(node)}: only numbers are allowed, not {type(value).__name__}")
+            raise ExpressionError(
+                f"{_show(node)}: only numbers are allowed, not {type(value).__name__}"
+            )
         if not abs(value) <= MAX_NUMBER:  # also catches nan from huge float literals
             raise ExpressionError(f"{_show(node)}: numbers may be at most {MAX_NUMBER:g} in size")
         return []
@@ -151,10 +172,19 @@ def _children(node: ast.AST, variables: tuple[str, ...], allowed: str) -> list[a
     raise ExpressionError(f"{_show(node)}: {_KIND.get(kind, kind)} is not allowed; use {allowed}")
 
 
-_KIND = {"Lambda": "a lambda", "Subscript": "indexing", "Compare": "a comparison",
-         "BoolOp": "and/or", "NamedExpr": "an assignment", "IfExp": "if/else",
-         "ListComp": "a comprehension", "GeneratorExp": "a comprehension",
-         "JoinedStr": "an f-string", "Await": "await", "Yield": "yield"}
+_KIND = {
+    "Lambda": "a lambda",
+    "Subscript": "indexing",
+    "Compare": "a comparison",
+    "BoolOp": "and/or",
+    "NamedExpr": "an assignment",
+    "IfExp": "if/else",
+    "ListComp": "a comprehension",
+    "GeneratorExp": "a comprehension",
+    "JoinedStr": "an f-string",
+    "Await": "await",
+    "Yield": "yield",
+}
 
 
 def _check_call(node: ast.Call, allowed: str) -> ast.expr:
@@ -178,14 +208,19 @@ def _check_call(node: ast.Call, allowed: str) -> ast.expr:
 def _attribute_message(node: ast.Attribute, allowed: str) -> str:
     if node.attr.startswith("__"):
         return f"{_show(node)}: names with double underscores are not allowed"
-    return f"{_show(node)}: .{node.attr} is not allowed; the only methods are " \
-           f"{', '.join(f'.{m}()' for m in METHODS)}"
+    return (
+        f"{_show(node)}: .{node.attr} is not allowed; the only methods are "
+        f"{', '.join(f'.{m}()' for m in METHODS)}"
+    )
 
 
 def _check_exponent(node: ast.BinOp) -> None:
     exponent = node.right
-    ok = (isinstance(exponent, ast.Constant) and type(exponent.value) is int
-          and 1 <= exponent.value <= MAX_EXPONENT)
+    ok = (
+        isinstance(exponent, ast.Constant)
+        and type(exponent.value) is int
+        and 1 <= exponent.value <= MAX_EXPONENT
+    )
     if not ok:
         raise ExpressionError(
             f"{_show(node)}: exponents must be whole numbers from 1 to {MAX_EXPONENT} "

@@ -1,24 +1,21 @@
 """Long work in a background thread, so the app stays responsive and can show progress.
 
-A page starts a job, then redraws from `snapshot()` every second or so; `stop()` ends the
-run at the next epoch (or step). `TrainingJob` trains the toy-data classifier;
-`TaskJob` runs any training function that reports through a callback (the digits and
-sentiment tasks).
+A page starts a job, then redraws from `progress()` every second or so; `stop()` ends the
+run at the next step. `TrainJob` runs a registered task on the one training loop (the app has
+no training code of its own) and keeps its reports.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..datasets import Graph, datasets
-from ..optim import SGD
-from ..train import BACKENDS, TrainConfig, count_correct
+from ..tasks.loop import CompileReport, EvalReport, StepReport
+from ..tasks.registry import Task
 
-__all__ = ["BackgroundJob", "Stopped", "TrainingJob", "Snapshot", "TaskJob"]
+__all__ = ["BackgroundJob", "Stopped", "Progress", "TrainJob"]
 
 
 class Stopped(Exception):
@@ -39,8 +36,9 @@ class BackgroundJob:
         self.error = ""
         self._start = 0.0
         self._end: float | None = None
-        self._thread = threading.Thread(target=self._run, name=f"minitorch-app-{type(self).__name__}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"minitorch-app-{type(self).__name__}", daemon=True
+        )
 
     def start(self) -> BackgroundJob:
         self._start = time.perf_counter()
@@ -86,23 +84,22 @@ class BackgroundJob:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """Where a `TrainingJob` stands.
+class Progress:
+    """What a `TrainJob` has reported so far, copied at one moment.
 
     Attributes:
-        epoch: epochs finished.
-        losses: the mean loss of each finished epoch.
-        correct: points on the right side of 0.5 in the last epoch.
-        state: "running", "done", "stopped" or "failed".
-        error: what went wrong, when failed.
+        evals: every evaluation so far (each with its parameter snapshot), oldest first.
+        step: the latest step report, or None before the first step.
+        compiling: the first step is compiling the backend's kernels right now.
+        compile_seconds: how long that took, once done.
+        state: "running", "done", "stopped" or "failed"; `error` says why it failed.
         seconds: wall time so far.
     """
 
-    epoch: int
-    epochs: int
-    losses: list[float] = field(repr=False)
-    correct: int
-    total: int
+    evals: list[EvalReport] = field(repr=False)
+    step: StepReport | None
+    compiling: bool
+    compile_seconds: float | None
     state: str
     error: str = ""
     seconds: float = 0.0
@@ -111,78 +108,65 @@ class Snapshot:
     def running(self) -> bool:
         return self.state == "running"
 
-
-class TrainingJob(BackgroundJob):
-    """The toy-data classifier of `config`, trained by full-batch SGD.
-
-    The loop is `minitorch.train`'s (same data, model factory, loss and SGD step), written out
-    here because the page needs the live model (for the decision boundary) and a way to
-    stop, which the command-line loop does not offer.
-    """
-
-    def __init__(self, config: TrainConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.graph: Graph = datasets[config.dataset](config.points, seed=config.seed)
-        self.model = BACKENDS[config.backend](config.hidden, config.seed)
-        self._losses: list[float] = []
-        self._correct = 0
-
-    def predict(self, X: list[tuple[float, float]]) -> list[float]:
-        """The current model's P(class 1) for each point (never mid-update)."""
-        with self._lock:
-            return self.model.predict(X)
-
-    def snapshot(self) -> Snapshot:
-        with self._lock:
-            return Snapshot(len(self._losses), self.config.epochs, list(self._losses),
-                            self._correct, self.graph.N, self.state, self.error, self.seconds)
-
-    def _work(self) -> None:
-        c, graph = self.config, self.graph
-        optim = SGD(self.model.parameters(), c.lr)
-        for _ in range(c.epochs):
-            self.check_stop()
-            with self._lock:  # the page's predict never sees half-updated parameters
-                # forward, backward and update, as in minitorch.train
-                optim.zero_grad()
-                loss, probs = self.model.loss(graph.X, graph.y)
-                loss.backward()
-                optim.step()
-                self._losses.append(_item(loss))
-                self._correct = count_correct(probs, graph.y)
+    @property
+    def last(self) -> EvalReport | None:
+        """The latest evaluation: everything a page shows comes from this one report."""
+        return self.evals[-1] if self.evals else None
 
 
-class TaskJob(BackgroundJob):
-    """`run(callback)` in the background: a training function that reports progress.
+class TrainJob(BackgroundJob):
+    """A registered task trained by the one loop (`task.train`) in the background.
 
-    Every report the function passes to `callback` is kept (`reports`, the latest last), and
-    the callback raises `Stopped` once `stop()` is asked for, which ends the function early.
+    The page reads `progress()`; `stop()` sets the loop's stop event, which it honours at the
+    next step boundary (the run then counts as "stopped").
 
     Args:
-        run: e.g. `lambda callback: train_mnist(config, callback)`.
+        task: the registry's record (`minitorch.tasks.registry.task_named`).
+        config: the task's config.
         label: what runs, for the page.
     """
 
-    def __init__(self, run: Callable[[Callable[[Any], None]], Any], label: str = "") -> None:
+    def __init__(self, task: Task, config: Any, label: str = "") -> None:
         super().__init__()
-        self.label = label
+        self.task, self.config, self.label = task, config, label
         self.result: Any = None
-        self._fn = run
-        self._reports: list[Any] = []
+        self._evals: list[EvalReport] = []
+        self._step: StepReport | None = None
+        self._step_losses: list[float] = []  # batch losses since the last evaluation
+        self._compiling = False
+        self._compile_seconds: float | None = None
 
-    def reports(self) -> list[Any]:
+    def progress(self) -> Progress:
         with self._lock:
-            return list(self._reports)
+            return Progress(
+                list(self._evals),
+                self._step,
+                self._compiling,
+                self._compile_seconds,
+                self.state,
+                self.error,
+                self.seconds,
+            )
+
+    def step_losses(self) -> list[float]:
+        """The batch losses since the last evaluation (the first epoch's curve, while it runs)."""
+        with self._lock:
+            return list(self._step_losses)
 
     def _report(self, report: Any) -> None:
         with self._lock:
-            self._reports.append(report)
-        self.check_stop()
+            if isinstance(report, EvalReport):
+                self._evals.append(report)
+                self._step_losses = []
+            elif isinstance(report, StepReport):
+                self._step = report
+                self._step_losses.append(report.loss)
+            elif isinstance(report, CompileReport):
+                self._compiling = report.seconds is None
+                self._compile_seconds = report.seconds
 
     def _work(self) -> None:
-        self.result = self._fn(self._report)
-
-
-def _item(loss: Any) -> float:
-    return float(loss.item()) if hasattr(loss, "item") else float(loss.data)
+        result = self.task.train(self.config, self._report, self._stop)
+        self.result = result
+        if result.state.stopped:
+            raise Stopped

@@ -9,7 +9,9 @@ from . import APP_PATH
 
 __all__ = ["main", "streamlit_argv", "MISSING_STREAMLIT"]
 
-MISSING_STREAMLIT = 'minitorch app needs streamlit: pip install "minitorch[app]" (or pip install ".[app]")'
+MISSING_STREAMLIT = (
+    'minitorch app needs streamlit: pip install "minitorch[app]" (or pip install ".[app]")'
+)
 
 # Our defaults, each used only when the user does not set that option: serve on this
 # machine only, and send no usage statistics (the app works offline).
@@ -23,7 +25,9 @@ _DEFAULTS = {
 def streamlit_argv(options: Sequence[str]) -> list[str]:
     """The arguments of `streamlit run` for our app, with the user's `options` first."""
     given = {option.split("=", 1)[0] for option in options if option.startswith("--")}
-    defaults = [part for key, value in _DEFAULTS.items() if key not in given for part in (key, value)]
+    defaults = [
+        part for key, value in _DEFAULTS.items() if key not in given for part in (key, value)
+    ]
     # Options go before the script: what follows it would be the script's own arguments.
     return ["run", *defaults, *options, str(APP_PATH)]
 

@@ -1,7 +1,7 @@
 """The app's entry script: `streamlit run minitorch/app/main.py` (or `minitorch app`).
 
-One sidebar entry per module of the library; each page is its own script in `views/` (not `pages/`, which Streamlit would also
-serve by itself, without this entry script).
+One sidebar entry per module of the library; each page is its own script in `views/` (not
+`pages/`, which Streamlit would also serve by itself, without this entry script).
 """
 
 import sys
@@ -18,8 +18,12 @@ from minitorch.app.views import PAGES
 
 st.set_page_config(page_title="minitorch", page_icon=":material/school:", layout="wide")
 navigation = st.navigation(
-    [st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url, default=page.default)
-     for page in PAGES],
+    [
+        st.Page(
+            page.path, title=page.title, icon=page.icon, url_path=page.url, default=page.default
+        )
+        for page in PAGES
+    ],
     expanded=True,  # every page stays listed, also beside a page's own sidebar widgets
 )
 navigation.run()

@@ -22,8 +22,15 @@ def parameter_rows(model: Module) -> list[dict[str, Any]]:
         size = 1
         for n in shape:
             size *= n
-        rows.append({"name": name, "module": name.rpartition(".")[0] or "(model)",
-                     "shape": str(shape), "numbers": size, "kind": type(p.value).__name__})
+        rows.append(
+            {
+                "name": name,
+                "module": name.rpartition(".")[0] or "(model)",
+                "shape": str(shape),
+                "numbers": size,
+                "kind": type(p.value).__name__,
+            }
+        )
     return rows
 
 

@@ -44,9 +44,14 @@ def backprop_steps(output: Any, d_output: Any = 1.0) -> list[BackpropStep]:
         d = derivs.get(node.unique_id)
         if d is None:  # pragma: no cover - every sorted node is reachable from output
             continue
-        sends = () if node.is_leaf() else tuple(
-            (parent, d_parent) for parent, d_parent in node.chain_rule(d)
-            if not parent.is_constant()
+        sends = (
+            ()
+            if node.is_leaf()
+            else tuple(
+                (parent, d_parent)
+                for parent, d_parent in node.chain_rule(d)
+                if not parent.is_constant()
+            )
         )
         for parent, d_parent in sends:
             uid = parent.unique_id
@@ -55,8 +60,9 @@ def backprop_steps(output: Any, d_output: Any = 1.0) -> list[BackpropStep]:
     return steps
 
 
-def derivatives_after(steps: list[BackpropStep], done: int, output: Any,
-                      d_output: Any = 1.0) -> dict[int, Any]:
+def derivatives_after(
+    steps: list[BackpropStep], done: int, output: Any, d_output: Any = 1.0
+) -> dict[int, Any]:
     """The derivative each variable has received after the first `done` steps, by unique_id.
 
     A node not yet visited may hold a partial sum (some of its consumers have not passed

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import tensor_ops
+from ..backends import available_backends, backend_named
 from ..tensor_create import tensor
 
-__all__ = ["OPERATIONS", "Timing", "available_backends", "time_operation"]
+__all__ = ["OPERATIONS", "Timing", "timed_backends", "time_operation"]
 
 # name -> (what it computes, the operation on two (n, n) tensors)
 OPERATIONS: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
@@ -23,25 +23,16 @@ OPERATIONS: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
 }
 
 
-def available_backends() -> dict[str, Any]:
-    """The backends this installation has: simple always; fast and CUDA when present.
+def timed_backends() -> dict[str, Any]:
+    """The backends that can run here (the registry's), by the name the page shows: CUDA under
+    numba's simulator is "cuda (simulator)", correct but far too slow to time against the
+    others."""
+    from numba import config
 
-    CUDA counts when `minitorch.cuda_ops` finds a GPU (or numba's simulator, listed as
-    "cuda (simulator)": correct, but far too slow to time against the others).
-    """
-    import minitorch
-
-    found: dict[str, Any] = {"simple": tensor_ops.SimpleBackend}
-    fast = getattr(minitorch, "FastBackend", None)
-    if fast is not None:
-        found["fast"] = fast
-    try:
-        from ..cuda_ops import SIMULATED, cuda_backend
-
-        cuda = cuda_backend()
-    except ImportError:  # numba-cuda missing, or no GPU (its error is an ImportError too)
-        return found
-    found["cuda (simulator)" if SIMULATED else "cuda"] = cuda
+    found = {}
+    for name in available_backends():
+        label = f"{name} (simulator)" if name == "cuda" and config.ENABLE_CUDASIM else name
+        found[label] = backend_named(name)
     return found
 
 
@@ -62,8 +53,15 @@ class Timing:
     result: np.ndarray
 
 
-def time_operation(backend_name: str, backend: Any, operation: str, n: int, repeats: int = 3,
-                   budget: float = 5.0, seed: int = 0) -> Timing:
+def time_operation(
+    backend_name: str,
+    backend: Any,
+    operation: str,
+    n: int,
+    repeats: int = 3,
+    budget: float = 5.0,
+    seed: int = 0,
+) -> Timing:
     """Time `OPERATIONS[operation]` on two random (n, n) tensors of `backend`.
 
     Stops repeating once `budget` seconds have been spent (at least one timed run).

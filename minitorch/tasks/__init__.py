@@ -1,12 +1,12 @@
-"""Real tasks, one folder each: `mnist` (the course's LeNet on handwritten digits) and
-`sentiment` (the course's Kim CNN on SST-2 sentences). Each folder holds its data loading
-(`data.py`), its network (`model.py`) and its config and training (`train.py`). What they
-share is written once: the training loop and its progress reports (`loop.py`), the errors
-the command line reports (`errors.py`), and answers, metrics, seeds, backends and
-checkpoints (`common.py`).
+"""Tasks, one folder each: `classic` (the course's toy classifier, what `minitorch train` runs
+without a name), `mnist` (the course's LeNet on handwritten digits) and `sentiment` (the
+course's Kim CNN on SST-2 sentences). Each folder exports one `registry.Task` record; the
+registry (`registry.py`) names them, and the command line (`cli.py`, its options generated
+from each config dataclass by `options.py`) and the app's pages are built from it.
 
-`minitorch train mnist|sentiment` and `minitorch eval mnist|sentiment` (`cli.py`) run them.
-Importing this package loads nothing else: each task imports its own pieces.
+What they share is written once: the training loop, its reports and its state (`loop.py`),
+the errors the command line reports (`errors.py`), and answers, metrics, seeds, the common
+options and checkpoints (`common.py`). Importing this package loads nothing else.
 """
 
 __all__: list[str] = []

@@ -1,6 +1,6 @@
-"""What the digits and sentiment tasks share besides the loop (`loop.py`) and the errors
-(`errors.py`): answers and metrics, seeds, backends, the course's initialisation and
-checkpoints with the options evaluation needs.
+"""What the tasks share besides the loop (`loop.py`) and the errors (`errors.py`): answers
+and metrics, seeds, the options every task has (backend, seed, dtype), the course's
+initialisation and checkpoints with the options evaluation needs.
 """
 
 from __future__ import annotations
@@ -14,15 +14,22 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, MissingData, TaskError
-from .loop import History
+from .loop import Curves, LoopState
+from .options import option
 
 __all__ = [
     "Answers",
     "config_json",
     "run_metrics",
     "seed_everything",
-    "backend_named",
-    "BACKEND_NAMES",
+    "task_backend",
+    "backend_option",
+    "seed_option",
+    "dtype_option",
+    "DTYPES",
+    "check_common",
+    "task_dtype",
+    "cast_parameters",
     "course_init",
     "confusion_matrix",
     "save_checkpoint",
@@ -77,9 +84,12 @@ def config_json(config: Any) -> dict[str, Any]:
     return out
 
 
-def run_metrics(task: str, config: Any, val: Answers, history: History, **extra: Any) -> dict[str, Any]:
+def run_metrics(
+    task: str, config: Any, val: Answers, curves: Curves, state: LoopState, **extra: Any
+) -> dict[str, Any]:
     """A finished run as `metrics.json` holds it: options, `extra` figures, the final model's
-    accuracy on the validation set, and the per-epoch history."""
+    accuracy on the validation set, and the per-epoch curves. Epoch times leave out the
+    first step's kernel compilation, which is `compile_seconds`."""
     return {
         "task": task,
         **config_json(config),
@@ -87,8 +97,11 @@ def run_metrics(task: str, config: Any, val: Answers, history: History, **extra:
         "accuracy": val.accuracy,
         "correct": val.correct,
         "total": val.total,
-        "seconds_per_epoch": float(np.mean(history.seconds)),
-        **history.as_dict(),
+        "epochs_done": state.epoch,
+        "stopped": state.stopped,
+        "seconds_per_epoch": float(np.mean(curves.seconds)) if len(curves) else None,
+        "compile_seconds": state.compile_seconds,
+        **curves.as_dict(),
     }
 
 
@@ -106,20 +119,82 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
-BACKEND_NAMES = ("fast", "simple")
+def backend_option() -> Any:
+    """The `backend` field every task config has."""
+    from ..backends import BACKEND_NAMES
+
+    return option("fast", "which kernels compute", choices=BACKEND_NAMES)
 
 
-def backend_named(name: str) -> Any:
-    """The tensor backend called `name` (`fast`: numba kernels, `simple`: pure Python)."""
-    import minitorch
+def seed_option() -> Any:
+    """The `seed` field every task config has."""
+    return option(0, "fixes initial weights, shuffling and dropout: same seed, same run")
 
-    attr = {"fast": "FastBackend", "simple": "SimpleBackend"}.get(name)
-    if attr is None:
-        raise TaskError(f"unknown --backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
-    backend = getattr(minitorch, attr, None)
-    if backend is None:
-        raise TaskError(f"--backend {name}: this build of minitorch has no {attr}")
-    return backend
+
+DTYPES = ("float64", "float32")
+
+
+def dtype_option() -> Any:
+    """The `dtype` field every task config has."""
+    return option("float64", "the parameters' and data's floating-point type", choices=DTYPES)
+
+
+def check_common(config: Any) -> None:
+    """Check the fields every task config has (`backend`, `seed`, `dtype`) by name."""
+    from ..backends import BACKEND_NAMES
+
+    if config.backend not in BACKEND_NAMES:
+        raise TaskError(
+            f"unknown --backend {config.backend!r}; choose one of {', '.join(BACKEND_NAMES)}"
+        )
+    if not isinstance(config.seed, int) or isinstance(config.seed, bool):
+        raise TaskError(f"--seed must be an integer, got {config.seed!r}")
+    if config.dtype not in DTYPES:
+        raise TaskError(f"unknown --dtype {config.dtype!r}; choose one of {', '.join(DTYPES)}")
+
+
+def task_backend(name: str) -> Any:
+    """The tensor backend called `name`, or a `TaskError` saying why it cannot run here."""
+    from ..backends import BackendUnavailable, backend_named
+
+    try:
+        return backend_named(name)
+    except (ValueError, BackendUnavailable) as err:
+        raise TaskError(f"--backend {name}: {err}") from None
+
+
+def task_dtype(name: str) -> Any:
+    """The core's dtype called `name` (`float64`, `float32`).
+
+    Raises:
+        TaskError: an unknown name, or float32 where this build of the core has none.
+    """
+    if name not in DTYPES:
+        raise TaskError(f"unknown --dtype {name!r}; choose one of {', '.join(DTYPES)}")
+    try:
+        if name == "float32":
+            from .. import float32 as found
+        else:
+            from .. import float64 as found
+    except ImportError:  # the core has no dtypes yet
+        found = None
+    if found is None:
+        if name == "float64":
+            return np.float64  # the core's only type until dtypes land
+        raise TaskError(
+            f"--dtype {name}: this build of minitorch computes in float64 only; use --dtype float64"
+        )
+    return found
+
+
+def cast_parameters(model: Any, dtype: Any) -> Any:
+    """Every tensor parameter of `model` converted to `dtype` (a no-op for float64)."""
+    if np.dtype(dtype) == np.float64:
+        return model
+    for p in model.parameters():
+        if hasattr(p.value, "to"):
+            p.update(p.value.to(dtype))
+    return model
 
 
 def course_init(model: Any, backend: Any) -> None:
@@ -145,9 +220,9 @@ _META_KEY = "minitorch.task"
 
 def save_checkpoint(model: Any, path: Path, options: dict[str, Any]) -> None:
     """Save `model`'s parameters to `path` with `options` (JSON-able) as metadata."""
-    import minitorch
+    from ..checkpoint import save
 
-    minitorch.save(model, path, metadata={_META_KEY: json.dumps(options, sort_keys=True)})
+    save(model, path, metadata={_META_KEY: json.dumps(options, sort_keys=True)})
 
 
 def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
@@ -157,7 +232,7 @@ def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
         MissingData: no file at `path`.
         DataError: the file holds no task options, or another task's.
     """
-    import minitorch
+    from ..checkpoint import read_metadata
 
     path = Path(path)
     if not path.is_file():
@@ -166,7 +241,7 @@ def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
             f"minitorch train {task} --out OUT"
         )
     try:
-        metadata = minitorch.read_metadata(path)
+        metadata = read_metadata(path)
     except (OSError, ValueError) as err:
         raise DataError(f"cannot read the checkpoint {path}: {err}") from None
     if _META_KEY not in metadata:
@@ -185,9 +260,9 @@ def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
 
 def load_checkpoint(model: Any, path: Path) -> None:
     """Load the parameters at `path` into `model` (shapes must match)."""
-    import minitorch
+    from ..checkpoint import load
 
     try:
-        minitorch.load(model, path)
+        load(model, path)
     except (OSError, ValueError, KeyError) as err:
         raise DataError(f"cannot load {path} into the model: {err}") from None

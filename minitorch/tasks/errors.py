@@ -59,7 +59,9 @@ def package_file(module: str, relative: str, extra: str, what: str, otherwise: s
         )
     path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
-        raise MissingData(f"{module} is installed but has no {path}: reinstall it ({_install_hint(extra)})")
+        raise MissingData(
+            f"{module} is installed but has no {path}: reinstall it ({_install_hint(extra)})"
+        )
     return path
 
 
@@ -76,5 +78,6 @@ def require(module: str, extra: str, package: str | None = None) -> Any:
     except ImportError:
         name = package or module.split(".")[0]
         raise MissingExtra(
-            f"this task needs the package {name!r}, which is not installed: run {_install_hint(extra)}"
+            f"this task needs the package {name!r}, which is not installed: "
+            f"run {_install_hint(extra)}"
         ) from None

@@ -25,23 +25,24 @@ def plot_loss_curves(
     final: float | None = None,
     title: str | None = None,
 ) -> Figure:
-    """Each step's training loss (faint), the estimates `(iteration, train, val)` (lines and
-    points), and the final whole-split validation loss (a dashed level), in nats per token."""
+    """Each step's training loss (faint), the evaluations `(iteration, train, val)` (lines and
+    points: the training loss averaged since the previous evaluation, the validation loss
+    over the whole split), and the final validation loss (a dashed level), in nats per token."""
     fig = new_figure(7.0, 4.0, layout="constrained")
     ax = fig.add_subplot()
     steps = np.arange(1, len(losses) + 1)
     ax.plot(steps, losses, color=_TRAIN, alpha=0.25, linewidth=0.8, label="train (each step)")
     if evaluations:
         it, tr, va = (np.array(v) for v in zip(*evaluations))
-        ax.plot(it, tr, "o-", color=_TRAIN, label="train (estimate)")
-        ax.plot(it, va, "o-", color=_VAL, label="validation (estimate)")
+        ax.plot(it, tr, "o-", color=_TRAIN, label="train (mean since the last point)")
+        ax.plot(it, va, "o-", color=_VAL, label="validation (whole split)")
     if final is not None:
         ax.axhline(
             final,
             color=_VAL,
             linestyle="--",
             linewidth=1,
-            label=f"validation, whole split: {final:.3f}",
+            label=f"final validation: {final:.3f}",
         )
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss (nats per character)")

@@ -10,7 +10,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["plot_function", "plot_function3D", "FunctionFigure", "sample"]
+__all__ = ["plot_function", "plot_function3D", "FunctionFigure", "derivative", "sample"]
 
 # Failures that mean "undefined here" (log of a negative, 1/0, exp overflow): plotted as gaps.
 _UNDEFINED = (ArithmeticError, ValueError)
@@ -81,28 +81,77 @@ def plot_function(
     fn: Callable[[float], float],
     fn2: Callable[[float], float] | None = None,
     arange: Iterable[float] | None = None,
+    derivatives: int = 0,
 ) -> FunctionFigure:
-    """Plot `fn` (and `fn2` on the same axes) over `arange`.
+    """Plot `fn` (and `fn2` on the same axes) over `arange`, with its derivatives if asked.
 
     Args:
         title: the figure title.
         fn: a function of one float.
         fn2: an optional second function, e.g. a tangent line.
         arange: the x values; by default 201 points from -5 to 5.
+        derivatives: also plot `fn'` (1), or `fn'` and `fn''` (2), computed by the
+            library: `fn` runs on a `Scalar`, and `minitorch.grad` differentiates it (twice
+            with `create_graph=True`). `fn` must then be written with Scalar operations.
 
     Returns:
         A plotly figure with one line trace per function. Where a function raises an
         arithmetic error or returns inf/NaN the trace holds None, drawn as a gap.
     """
+    if derivatives not in (0, 1, 2):
+        raise ValueError(f"plot_function: derivatives must be 0, 1 or 2, got {derivatives!r}")
     xs = _grid(arange, [i / 20 - 5 for i in range(201)])
+    name = _name(fn, "fn1")
+    value = derivative(fn, 0) if derivatives else fn  # on a Scalar, like its derivatives
+    traces = [(name, value)] + [
+        (name + "'" * k, derivative(fn, k)) for k in range(1, derivatives + 1)
+    ]
+    if fn2 is not None:
+        traces.append((_name(fn2, "fn2"), fn2))
     fig = FunctionFigure()
-    for i, f in enumerate([fn] if fn2 is None else [fn, fn2]):
+    for label, f in traces:
         ys = [sample(f, x) for x in xs]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=_name(f, f"fn{i + 1}"),
-                                 connectgaps=False))
-    fig.update_layout(title=title, xaxis_title="x", yaxis_title="y", template="plotly_white",
-                      width=640, height=400, showlegend=fn2 is not None)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=label, connectgaps=False))
+    fig.update_layout(
+        title=title,
+        xaxis_title="x",
+        yaxis_title="y",
+        template="plotly_white",
+        width=640,
+        height=400,
+        showlegend=len(traces) > 1,
+    )
     return fig
+
+
+def derivative(fn: Callable[[Any], Any], order: int = 1) -> Callable[[float], float]:
+    """The `order`-th derivative of `fn` (0: `fn` itself) as a function of a float, computed
+    by the library's autodiff.
+
+    `fn` is called on a `Scalar`; each derivative but the last is taken with
+    `create_graph=True`, so that it can be differentiated again. A derivative that no longer
+    depends on x (a constant) makes every higher one 0.
+
+    Args:
+        fn: a function of one Scalar (Scalar arithmetic, `.log()`, `.exp()`, ...).
+        order: how many times to differentiate.
+    """
+    from ..autodiff import grad
+    from ..scalar import Scalar
+
+    if order < 0:
+        raise ValueError(f"derivative: order must be at least 0, got {order!r}")
+
+    def nth_derivative(x: float) -> float:
+        s = Scalar(x)
+        out = fn(s)
+        for k in range(order):
+            if not isinstance(out, Scalar) or out.is_constant():
+                return 0.0  # no dependence on x left
+            (out,) = grad(out, s, create_graph=k < order - 1, materialize_grads=True)
+        return float(out)
+
+    return nth_derivative
 
 
 def plot_function3D(
@@ -122,6 +171,11 @@ def plot_function3D(
     xs = _grid(arange, [i / 4 - 5 for i in range(41)])
     zs = [[sample(fn, x, y) for x in xs] for y in xs]
     fig = FunctionFigure(go.Surface(x=xs, y=xs, z=zs, colorscale="Viridis", showscale=False))
-    fig.update_layout(title=title, template="plotly_white", width=640, height=520,
-                      scene={"xaxis_title": "x", "yaxis_title": "y", "zaxis_title": "z"})
+    fig.update_layout(
+        title=title,
+        template="plotly_white",
+        width=640,
+        height=520,
+        scene={"xaxis_title": "x", "yaxis_title": "y", "zaxis_title": "z"},
+    )
     return fig

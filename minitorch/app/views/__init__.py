@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...tasks.registry import task_named
+
 __all__ = ["Page", "PAGES"]
 
 _HERE = Path(__file__).parent
@@ -34,7 +36,12 @@ PAGES = [
     Page("tensors.py", "Tensors", ":material/grid_on:"),
     Page("training.py", "Training", ":material/model_training:"),
     Page("backends.py", "Backends", ":material/speed:"),
-    Page("digits.py", "Digits", ":material/draw:"),
-    Page("sentiment.py", "Sentiment", ":material/sentiment_satisfied:"),
-    Page("shakespeare.py", "Shakespeare", ":material/theater_comedy:"),
 ]
+
+# A task's page is `views/NAME.py`, titled as the task registry titles the task.
+_TASK_ICONS = {
+    "mnist": ":material/draw:",
+    "sentiment": ":material/sentiment_satisfied:",
+    "shakespeare": ":material/theater_comedy:",
+}
+PAGES += [Page(f"{name}.py", task_named(name).title, icon) for name, icon in _TASK_ICONS.items()]

@@ -12,7 +12,7 @@ st.markdown(
 )
 _ABOUT = {
     "Operators": "the float functions of `minitorch.operators`, their derivatives by autodiff, "
-                 "and central differences",
+    "and central differences",
     "Modules": "a model as a tree of modules with named parameters",
     "Autodiff": "type an expression in x and y, see its graph, step through backpropagation",
     "Tensors": "storage, shape and strides; permute, view and broadcasting",
@@ -23,6 +23,10 @@ _ABOUT = {
 }
 for page in PAGES:
     if page.title in _ABOUT:
-        st.page_link(str(page.path), label=f"**{page.title}**: {_ABOUT[page.title]}", icon=page.icon)
-st.caption(f"{len(minitorch.__all__)} public names in `minitorch`; data sets: "
-           f"{', '.join(minitorch.datasets)}.")
+        st.page_link(
+            str(page.path), label=f"**{page.title}**: {_ABOUT[page.title]}", icon=page.icon
+        )
+st.caption(
+    f"{len(minitorch.__all__)} public names in `minitorch`; data sets: "
+    f"{', '.join(minitorch.datasets)}."
+)

@@ -16,15 +16,20 @@ def _models() -> dict:
     return {
         "TensorMLP: the classic network on tensors": lambda h, s: TensorMLP(h, s),
         "ScalarMLP: the classic network, one Scalar per weight": lambda h, s: ScalarMLP(h, s),
-        "LeNet: the digits network (Conv2d and Linear layers)": lambda h, s: LeNet(minitorch.FastBackend),
-        "KimCNN: the sentiment network (Conv1d layers, hidden = maps per width)":
-            lambda h, s: KimCNN(minitorch.FastBackend, feature_maps=h),
+        "LeNet: the digits network (Conv2d and Linear layers)": lambda h, s: LeNet(
+            minitorch.FastBackend
+        ),
+        "KimCNN: the sentiment network (Conv1d layers, hidden = maps per width)": lambda h, s: (
+            KimCNN(minitorch.FastBackend, feature_maps=h)
+        ),
     }
 
 
 st.title("Modules")
-st.markdown("A model is a tree of `Module`s; each holds `Parameter`s under a name. "
-            "`named_parameters()` walks the tree and gives every parameter its dotted name.")
+st.markdown(
+    "A model is a tree of `Module`s; each holds `Parameter`s under a name. "
+    "`named_parameters()` walks the tree and gives every parameter its dotted name."
+)
 
 models = _models()
 left, right = st.columns([1, 2])
@@ -49,5 +54,7 @@ with right:
     st.dataframe(pd.DataFrame(rows), hide_index=True, height=260)
     with st.expander("repr(model)"):
         st.code(repr(model), language=None)
-st.caption(f"minitorch {', '.join(n for n in ('Module', 'Parameter') if hasattr(minitorch, n))}: "
-           "train() / eval() set `training` on the whole tree.")
+st.caption(
+    f"minitorch {', '.join(n for n in ('Module', 'Parameter') if hasattr(minitorch, n))}: "
+    "train() / eval() set `training` on the whole tree."
+)

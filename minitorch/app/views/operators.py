@@ -5,10 +5,12 @@ The derivative comes from the library's autodiff (the matching Scalar operation 
 The two curves should lie on top of each other.
 """
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from minitorch import Scalar, central_difference, operators
 from minitorch.viz import plot_function
+from minitorch.viz.functions import sample
 
 # operator name -> the same operation on Scalars (None: autodiff has no twin for it).
 ONE_ARG = {
@@ -68,18 +70,31 @@ def central(x: float) -> float:
     return central_difference(f, x)
 
 
+def at_x0(fig: go.Figure, fn) -> go.Figure:
+    """Both plots over the same x range, with a marker at the chosen x (where fn is defined)."""
+    fig.update_xaxes(range=[lo, hi])
+    y0 = sample(fn, x0)
+    if y0 is not None:
+        fig.add_trace(go.Scatter(x=[x0], y=[y0], mode="markers", name=f"x = {x0:g}",
+                                 marker={"size": 11, "color": "#e03131"}, showlegend=False))
+    return fig
+
+
 xs = [lo + (hi - lo) * i / 200 for i in range(201)]
+central.__name__ = "central_difference"
 with right:
-    st.plotly_chart(plot_function(label, f, arange=xs), key="f_plot")
+    st.plotly_chart(at_x0(plot_function(label, f, arange=xs), f), key="f_plot")
     if twin is None:
-        central.__name__ = "central_difference"
-        st.plotly_chart(plot_function(f"d/dx {label} (central difference)", central, arange=xs),
-                        key="df_plot")
+        df = plot_function(f"d/dx {label} (central difference)", central, arange=xs)
+        st.plotly_chart(at_x0(df, central), key="df_plot")
         st.info(f"`{name}` has no Scalar operation, so only the central difference is shown.")
     else:
-        central.__name__ = "central_difference"
-        st.plotly_chart(plot_function(f"d/dx {label}", autodiff, fn2=central, arange=xs),
-                        key="df_plot")
+        df = plot_function(f"d/dx {label}", autodiff, fn2=central, arange=xs)
+        # Where they agree the curves coincide: autodiff wide and pale underneath, the central
+        # difference a dark dotted line on top, so both stay visible.
+        df.data[0].line.update(width=7, color="#a5d8ff")
+        df.data[1].line.update(width=2, color="#1864ab", dash="dot")
+        st.plotly_chart(at_x0(df, autodiff), key="df_plot")
 
 with left:
     try:
@@ -92,4 +107,5 @@ with left:
             st.metric(f"operators.{name}_back(x, 1)", f"{BACK[name](x0, 1.0):.6g}")
     except (ValueError, ArithmeticError) as err:
         st.warning(f"{label} is undefined at x = {x0:g}: {err}")
-st.caption(f"minitorch.operators.{name}: {(fn.__doc__ or '').strip().splitlines()[0] if fn.__doc__ else ''}")
+summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+st.caption(f"minitorch.operators.{name}: {summary}")

@@ -2,30 +2,60 @@
 folder in GLUE's layout) or load a checkpoint from `minitorch train sentiment`; see the dev
 predictions and confusion matrix; type a sentence and get P(positive)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from minitorch.app.common import show_figure
-from minitorch.app.job import TaskJob
+from minitorch.app.common import app_message, show_figure
+from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
-from minitorch.tasks.common import BACKEND_NAMES, backend_named
+from minitorch.backends import available_backends
+from minitorch.tasks.common import task_backend
 from minitorch.tasks.errors import TaskError
 from minitorch.tasks.optimizers import OPTIMIZERS
+from minitorch.tasks.registry import task_named
 from minitorch.tasks.sentiment.data import Sentences, load_split, tokenize
-from minitorch.tasks.sentiment.train import (SentimentConfig, build_model, model_options, score,
-                                             train_sentiment, vectors_for)
+from minitorch.tasks.sentiment.train import SentimentConfig, build_model, score, vectors_for
 from minitorch.viz.tasks import plot_confusion, plot_sentences
 
 MAX_SENTENCE = 2_000  # characters: a review, not a book
+TASK = task_named("sentiment")
+DATA_ENV = "MINITORCH_SST2"  # where the page looks for SST-2 first
+DATA_DEFAULT = "data/SST-2"  # GLUE's own folder name, relative to where the app runs
+# The page's defaults learn something a visitor sees within a minute or two on two cores
+# (the command line's defaults train on every phrase, which takes far longer).
+PAGE_DEFAULTS = {"epochs": 3, "size": 3000, "maps": 25, "optimizer": "adam", "lr": 0.005}
 
 
-def trained(config: SentimentConfig, callback) -> Loaded:
-    """Train as `minitorch train sentiment` does (in the job's thread); the model and its answers."""
-    result = train_sentiment(config, callback)
-    return Loaded(result.model, backend_named(config.backend), model_options(config, result.vocabulary),
-                  "trained here", result.val, result.vocabulary)
+def trained(result) -> Loaded:
+    """A finished run of the task (`minitorch train sentiment`'s) as the page's model."""
+    c = result.config
+    return Loaded(
+        result.model,
+        task_backend(c.backend),
+        result.checkpoint_options(),
+        "trained here",
+        result.val,
+        result.vocabulary,
+        result.curves,
+    )
+
+
+def data_problem(folder: str) -> str | None:
+    """Why `folder` is no SST-2 folder (in the page's words), or None when it is one."""
+    path = Path(folder)
+    missing = [name for name in ("train.tsv", "dev.tsv") if not (path / name).is_file()]
+    if not path.is_dir():
+        return (
+            f"There is no folder {folder} here. Download GLUE's SST-2 (it holds train.tsv and "
+            f'dev.tsv) and type its folder in "SST-2 folder" (or set {DATA_ENV} before '
+            f"starting the app)."
+        )
+    if missing:
+        return f"The folder {folder} has no {' or '.join(missing)}: it is not GLUE's SST-2 folder."
+    return None
 
 
 def p_positive(loaded: Loaded, text: str) -> tuple[float, list[str], list[str]]:
@@ -33,48 +63,83 @@ def p_positive(loaded: Loaded, text: str) -> tuple[float, list[str], list[str]]:
     words = tokenize(text)
     vocabulary = vectors_for(set(words), loaded.options["vectors"])
     sentences = Sentences([words], np.zeros(1, dtype=np.int64), [text])
-    scores = score(loaded.model, vocabulary, sentences, tuple(loaded.options["filter_sizes"]), loaded.backend)
+    scores = score(
+        loaded.model, vocabulary, sentences, tuple(loaded.options["filter_sizes"]), loaded.backend
+    )
     return float(scores.probs[0]), words, [w for w in words if w not in vocabulary.index]
 
 
-st.title("Sentiment")
-st.markdown("The course's sentence classifier: 1-D convolutions of widths 3, 4 and 5 slide over "
-            "the sentence's 50-d GloVe word vectors, each map keeps its strongest response, and "
-            "one linear unit reads them: P(positive) is its sigmoid. Training needs SST-2: a "
-            "folder with GLUE's `train.tsv` and `dev.tsv` (`sentence<TAB>label`).")
+st.title(TASK.title)
+st.markdown(
+    "The course's sentence classifier: 1-D convolutions of widths 3, 4 and 5 slide over "
+    "the sentence's 50-d GloVe word vectors, each map keeps its strongest response, and "
+    "one linear unit reads them: P(positive) is its sigmoid. Training needs SST-2: a "
+    "folder with GLUE's `train.tsv` and `dev.tsv` (`sentence<TAB>label`)."
+)
 
 mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
 if mode == "Train here":
-    d = SentimentConfig.__dataclass_fields__
-    data = st.text_input("SST-2 folder (train.tsv, dev.tsv)", "data/SST-2", key="data")
+    d = PAGE_DEFAULTS
+    data = st.text_input(
+        "SST-2 folder (train.tsv, dev.tsv)", os.environ.get(DATA_ENV, DATA_DEFAULT), key="data"
+    )
+    problem = data_problem(data)
+    if problem:
+        st.info(problem)
     c = st.columns(6)
-    epochs = c[0].number_input("epochs", 1, 20, d["epochs"].default, key="epochs")
-    size = c[1].number_input("training sentences (0: all)", 0, 100_000, 450, step=50, key="size",
-                             help="the course trains on 450")
-    maps = c[2].select_slider("maps per width", [5, 10, 25, 50, 100], d["feature_maps"].default, key="maps")
-    optimizer = c[3].selectbox("optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d["optimizer"].default),
-                               key="optimizer")
-    lr = c[4].select_slider("learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"].default, key="lr")
-    backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
+    epochs = c[0].number_input("epochs", 1, 20, d["epochs"], key="epochs")
+    size = c[1].number_input(
+        "training sentences (0: all)",
+        0,
+        100_000,
+        d["size"],
+        step=50,
+        key="size",
+        help="the course trains on 450; SST-2 has 67,349 phrases",
+    )
+    maps = c[2].select_slider("maps per width", [5, 10, 25, 50, 100], d["maps"], key="maps")
+    optimizer = c[3].selectbox(
+        "optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d["optimizer"]), key="optimizer"
+    )
+    lr = c[4].select_slider(
+        "learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"], key="lr"
+    )
+    backend = c[5].selectbox("backend", available_backends(), key="backend")
 
-    def make_job() -> TaskJob | None:
-        try:
-            config = SentimentConfig(data=Path(data), epochs=int(epochs), train_size=int(size) or None,
-                                     feature_maps=int(maps), optimizer=optimizer, lr=float(lr), backend=backend)
-            load_split(config.data, "dev")  # a missing folder is a message now, not a failed job later
-        except TaskError as err:
-            st.error(f"Cannot train: {err}")
+    def make_job() -> TrainJob | None:
+        if data_problem(data):
+            st.error(f"Cannot train: {data_problem(data)}")
             return None
-        return TaskJob(lambda callback: trained(config, callback),
-                       label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}")
+        try:
+            config = SentimentConfig(
+                data=Path(data),
+                epochs=int(epochs),
+                train_size=int(size) or None,
+                feature_maps=int(maps),
+                optimizer=optimizer,
+                lr=float(lr),
+                backend=backend,
+            )
+            load_split(
+                config.data, "dev"
+            )  # an unreadable file is a message now, not a failed job later
+        except TaskError as err:
+            st.error(f"Cannot train: {app_message(err, SentimentConfig)}")
+            return None
+        return TrainJob(
+            TASK,
+            config,
+            label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}",
+        )
 
-    train_controls("sentiment_job", "sentiment", make_job)
+    train_controls("sentiment_job", "sentiment", make_job, trained)
 else:
     c = st.columns([3, 2, 1, 1])
-    path = c[0].text_input("checkpoint (from minitorch train sentiment --out OUT)", "out/model.safetensors",
-                           key="path")
+    path = c[0].text_input(
+        "checkpoint (from minitorch train sentiment --out OUT)", "out/model.safetensors", key="path"
+    )
     data = c[1].text_input("SST-2 folder for dev predictions (optional)", "", key="dev_data")
-    backend = c[2].selectbox("backend", BACKEND_NAMES, key="load_backend")
+    backend = c[2].selectbox("backend", available_backends(), key="load_backend")
     if c[3].button("Load", type="primary", key="load"):
         try:
             model, options, backend = load_model(path, "sentiment", build_model, backend)
@@ -85,26 +150,49 @@ else:
                 val = score(model, vocabulary, dev, tuple(options["filter_sizes"]), backend)
             st.session_state["sentiment"] = Loaded(model, backend, options, path, val)
         except TaskError as err:
-            st.error(f"Cannot load {path}: {err}")
+            st.error(f"Cannot load {path}: {app_message(err, SentimentConfig)}")
 
 loaded = current_model("sentiment", "sentiment")
 
-text = st.text_input("Type a sentence", "a gripping , beautifully acted film", key="sentence",
-                     max_chars=MAX_SENTENCE)
+text = st.text_input(
+    "Type a sentence", "a gripping , beautifully acted film", key="sentence", max_chars=MAX_SENTENCE
+)
 if text.strip():
     prob, words, unknown = p_positive(loaded, text)
     c = st.columns(3)
     c[0].metric("the model says", "positive" if prob > 0.5 else "negative")
     c[1].metric("P(positive)", f"{prob:.3f}")
-    c[2].metric("words GloVe knows", f"{len(words) - len(unknown)} of {len(words)}",
-                help="unknown words read as zero vectors" + (f": {', '.join(unknown[:10])}" if unknown else ""))
+    c[2].metric(
+        "words GloVe knows",
+        f"{len(words) - len(unknown)} of {len(words)}",
+        help="unknown words read as zero vectors"
+        + (f": {', '.join(unknown[:10])}" if unknown else ""),
+    )
 
 val = loaded.val
 if val is not None and len(val.sentences):
-    st.metric("dev accuracy", f"{val.accuracy:.1%}", help=f"{val.correct} of {len(val.sentences)} sentences right")
+    st.metric(
+        "dev accuracy",
+        f"{val.accuracy:.1%}",
+        help=f"{val.correct} of {len(val.sentences)} sentences right",
+    )
+    curves = loaded.curves
+    if curves is not None and len(curves) > 1:
+        best = max(range(len(curves)), key=lambda i: curves.val_accuracy[i])
+        if curves.val_accuracy[best] > val.accuracy:
+            st.caption(
+                f"The best epoch was epoch {best + 1} of {len(curves)}, with "
+                f"{curves.val_accuracy[best]:.1%} on dev; the model here is the last epoch's. "
+                "Train for fewer epochs (or with a smaller learning rate) to keep a better one."
+            )
     sure_tab, confusion_tab = st.tabs(["Dev predictions", "Confusion matrix"])
     with sure_tab:
         show_figure(plot_sentences(val.sentences.text, val.sentences.labels, val.probs))
     with confusion_tab:
-        show_figure(plot_confusion(val.confusion(), ["negative", "positive"],
-                                   title=f"Dev sentences: {val.correct}/{len(val.sentences)} right"))
+        show_figure(
+            plot_confusion(
+                val.confusion(),
+                ["negative", "positive"],
+                title=f"Dev sentences: {val.correct}/{len(val.sentences)} right",
+            )
+        )

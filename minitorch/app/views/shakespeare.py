@@ -2,24 +2,26 @@
 loop) or load a checkpoint from `minitorch train shakespeare`; type a prompt, generate text,
 and see where every head of every layer looks."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from minitorch.app.common import show_figure
-from minitorch.app.job import TaskJob
+from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import REFRESH_SECONDS, load_model
-from minitorch.tasks.common import BACKEND_NAMES
+from minitorch.backends import available_backends
 from minitorch.tasks.errors import TaskError
+from minitorch.tasks.registry import task_named
 from minitorch.tasks.shakespeare.data import Vocabulary
 from minitorch.tasks.shakespeare.generate import sample
 from minitorch.tasks.shakespeare.model import build_model, vocabulary_of
 from minitorch.tasks.shakespeare.pictures import PROMPT, attention_for
-from minitorch.tasks.shakespeare.train import Evaluation, ShakespeareConfig, Step, train
+from minitorch.tasks.shakespeare.train import ShakespeareConfig
 from minitorch.viz.attention import plot_attention_maps, plot_loss_curves
 
 MAX_TOKENS = 1_000  # characters per generation: a speech, not a play
+TASK = task_named("shakespeare")
 
 
 @dataclass
@@ -29,44 +31,39 @@ class Model:
     model: Any
     vocabulary: Vocabulary
     source: str  # "trained here" or the checkpoint path
+    samples: list[Any] = field(default_factory=list)  # a run's samples, one per evaluation
 
 
-def trained(config: ShakespeareConfig, callback) -> Model:  # type: ignore[no-untyped-def]
-    """Train as `minitorch train shakespeare` does, in the job's thread."""
-    result = train(config, callback)
-    return Model(result.model, result.vocabulary, "trained here")
-
-
-def show_job(job: TaskJob) -> None:
-    """The job's progress bar, its latest estimate and sample, and the loss curves."""
-    reports = job.reports()
-    steps = [r for r in reports if isinstance(r, Step)]
-    evals = [r for r in reports if isinstance(r, Evaluation)]
-    if steps:
-        s = steps[-1]
+def show_job(job: TrainJob) -> None:
+    """The job's progress bar, its latest evaluation, and the loss curves: one copy of its
+    reports."""
+    view = job.progress()
+    s, last = view.step, view.last
+    if view.compiling:
+        st.progress(0.0, text=f"{job.label}: compiling the fast kernels once ({view.state})")
+    elif s is not None:
+        total = job.config.iters
         st.progress(
-            s.iteration / s.iters,
-            text=f"{job.label}: iteration {s.iteration} of "
-            f"{s.iters}, batch loss {s.loss:.4f} ({job.state})",
+            min(1.0, s.iteration / total),
+            text=f"{job.label}: iteration {s.iteration} "
+            f"of {total}, batch loss {s.loss:.4f} ({view.state})",
         )
     else:
-        st.progress(0.0, text=f"{job.label}: reading the text, compiling kernels ({job.state})")
-    if job.state == "failed":
-        st.error(f"Training failed: {job.error}")
-    elif job.state == "stopped":
+        st.progress(0.0, text=f"{job.label}: reading the text ... ({view.state})")
+    if view.state == "failed":
+        st.error(f"Training failed: {view.error}")
+    elif view.state == "stopped":
         st.warning("Stopped: the model of an unfinished run is not kept.")
-    if evals:
-        e = evals[-1]
+    if last is not None:
         st.caption(
-            f"iteration {e.iteration}: train loss {e.train_loss:.4f}, validation loss "
-            f"{e.val_loss:.4f} (estimates). Its sample:"
+            f"iteration {last.iteration}: validation loss {last.val_loss:.4f} nats per "
+            f"character (the whole split), training loss {last.train_loss:.4f}"
         )
-        st.code(e.sample, language=None)
-        points = [(r.iteration, r.train_loss, r.val_loss) for r in evals]
-        show_figure(plot_loss_curves([r.loss for r in steps], points, title=job.label))
+        points = [(r.iteration, r.train_loss, r.val_loss) for r in view.evals]
+        show_figure(plot_loss_curves([], points, title=job.label))
 
 
-st.title("Shakespeare")
+st.title(TASK.title)
 st.markdown(
     "A GPT reads Shakespeare one character at a time and learns to predict the next "
     "one: embeddings, causal self-attention, layer norms and GELU, trained with AdamW. "
@@ -83,7 +80,7 @@ if mode == "Train here":
     heads = c[2].selectbox("heads", [1, 2, 4], 1, key="heads")
     embed = c[3].selectbox("channels", [16, 32, 64, 128], 2, key="embed")
     block = c[4].selectbox("context", [16, 32, 64], 1, key="block")
-    backend = c[5].selectbox("backend", BACKEND_NAMES, key="backend")
+    backend = c[5].selectbox("backend", available_backends(), key="backend")
     job = st.session_state.get("shakespeare_job")
     buttons = st.columns([1, 1, 4])
     if buttons[0].button("Train", type="primary", key="train", icon=":material/play_arrow:"):
@@ -93,7 +90,6 @@ if mode == "Train here":
             config = ShakespeareConfig(
                 iters=int(iters),
                 eval_every=max(1, int(iters) // 5),
-                eval_batches=4,
                 layers=int(layers),
                 heads=int(heads),
                 embed=int(embed),
@@ -108,9 +104,7 @@ if mode == "Train here":
             st.error(f"Cannot train: {err}")
         else:
             label = f"GPT {layers}x{heads}x{embed}, context {block}, {iters} iterations"
-            job = st.session_state["shakespeare_job"] = TaskJob(
-                lambda callback: trained(config, callback), label=label
-            ).start()
+            job = st.session_state["shakespeare_job"] = TrainJob(TASK, config, label).start()
     if buttons[1].button(
         "Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running
     ):
@@ -125,7 +119,11 @@ if mode == "Train here":
             return
         show_job(job)
         if job.state == "done" and st.session_state.get("shakespeare_from") is not job:
-            st.session_state["shakespeare"], st.session_state["shakespeare_from"] = job.result, job
+            r = job.result
+            st.session_state["shakespeare"] = Model(
+                r.model, r.vocabulary, "trained here", r.samples
+            )
+            st.session_state["shakespeare_from"] = job
         if running and not job.running:
             st.rerun()  # the whole page: shows the new model, stops the timer
 
@@ -137,7 +135,7 @@ else:
         "out/model.safetensors",
         key="path",
     )
-    backend = c[1].selectbox("backend", BACKEND_NAMES, key="load_backend")
+    backend = c[1].selectbox("backend", available_backends(), key="load_backend")
     if c[2].button("Load", type="primary", key="load"):
         try:
             model, options, _ = load_model(path, "shakespeare", build_model, backend)
@@ -153,6 +151,11 @@ if loaded is None:
 
 st.subheader(f"The model ({loaded.source})")
 st.caption(repr(loaded.model))
+if loaded.samples:
+    with st.expander(f"What it wrote at each of its {len(loaded.samples)} evaluations"):
+        for x in loaded.samples:
+            st.caption(f"iteration {x.iteration}")
+            st.code(x.text, language=None)
 prompt = st.text_area("prompt", PROMPT, key="prompt", max_chars=500)
 c = st.columns(4)
 tokens = c[0].number_input("characters", 1, MAX_TOKENS, 200, key="tokens")

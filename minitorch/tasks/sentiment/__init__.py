@@ -1,6 +1,42 @@
-"""Sentiment: SST-2 sentences (GLUE's TSV layout), GloVe vectors and the course's Kim CNN.
+"""Sentiment: SST-2 sentences (GLUE's layout), GloVe vectors and the course's Kim CNN."""
 
-`from minitorch.tasks.sentiment.train import SentimentConfig, train_sentiment` trains it.
-"""
+from ..registry import Task
+from .train import (
+    SentimentConfig,
+    SentimentEvalConfig,
+    build_model,
+    evaluate_sentiment,
+    train_sentiment,
+)
 
-__all__: list[str] = []
+__all__ = ["TASK"]
+
+
+def _pictures(result, out):  # noqa: ANN001 - the registry's signature
+    from ..pictures import sentiment_training
+
+    sentiment_training(result, out)
+
+
+def _eval_pictures(evaluation, out):  # noqa: ANN001
+    from ..pictures import confusion
+
+    confusion(evaluation.predictions, "sentiment", evaluation.where, out)
+
+
+TASK = Task(
+    name="sentiment",
+    title="SST-2 sentiment",
+    help="the course's Kim CNN on SST-2 sentences",
+    description="Train the course's 1-D CNN over GloVe vectors on SST-2 (GLUE's layout, from "
+    "--data FOLDER); validates on dev.tsv. Writes OUT/metrics.json, OUT/model.safetensors and "
+    "pictures.",
+    config=SentimentConfig,
+    train=train_sentiment,
+    build_model=build_model,
+    schema=1,
+    pictures=_pictures,
+    eval_config=SentimentEvalConfig,
+    evaluate=evaluate_sentiment,
+    eval_pictures=_eval_pictures,
+)

