@@ -79,7 +79,8 @@ PARALLEL_WORK = 262_144
 # ---- Scalar functions as numba sees them ---------------------------------------------------------
 
 
-_CACHEABLE_MODULES = ("minitorch.operators", __name__)
+# modules whose scalar functions are the library's own (stable ids make their kernels cacheable)
+_CACHEABLE_MODULES = ("minitorch.operators", "minitorch.transformer_functions", __name__)
 
 
 def kernel_source(fn: Callable[..., float]) -> Callable[..., float]:
