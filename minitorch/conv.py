@@ -230,8 +230,20 @@ def _convolve_composed(
 
 
 def _unfold_last(x: Tensor, size: int, out: int, k: int, reverse: bool) -> Tensor:
-    """`(..., size) -> (..., out, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside)."""
+    """`(..., size) -> (..., out, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside).
+
+    On the host this is a gather (numpy's indexing): the window's positions past the edge are
+    written as 0, so a NaN or inf reaches only the windows that read it. A device backend
+    without a conv kernel multiplies by a constant 0/1 shift matrix instead (there,
+    0 * nan = nan spreads a non-finite value to every window of its row).
+    """
     sign = -1 if reverse else 1
+    if x.backend.device == "host":
+        positions = np.arange(out)[:, None] + sign * np.arange(k)[None, :]  # (out, k)
+        inside = (positions >= 0) & (positions < size)
+        values = x.to_numpy()
+        taken = np.where(inside, values[..., np.clip(positions, 0, size - 1)], 0)
+        return Tensor.make(taken.ravel(), taken.shape, backend=x.backend)
     shift = np.zeros((size, out, k), x.dtype)
     for t in range(out):
         for j in range(k):

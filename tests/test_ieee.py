@@ -329,19 +329,15 @@ def test_pooling_accepts_numpy_integers_and_lists():
     np.testing.assert_array_equal(minitorch.avgpool2d(x, [2, 2]).to_numpy(), want)
 
 
-# The composed convolution (simple and CUDA backends) unfolds windows with 0/1 matrix
-# products, and 0 * nan is nan: one NaN pixel turns every output NaN. Conv moves to a
-# backend slot on the `cuda` branch; this marks what that work must keep local.
-_COMPOSED_CONV_SPREADS_NAN = pytest.mark.xfail(
-    strict=True, reason="the composed conv unfolds by 0/1 matmul: a NaN reaches every window"
-)
-
-
+# A NaN or inf pixel must stay in the windows that read it: the simple backend's composed
+# convolution gathers windows (no 0/1 products: 0 * nan is nan), the fast and CUDA backends
+# have conv kernels of their own.
 @pytest.mark.parametrize(
     "backend",
     [
-        pytest.param(minitorch.SimpleBackend, id="simple", marks=_COMPOSED_CONV_SPREADS_NAN),
+        pytest.param(minitorch.SimpleBackend, id="simple"),
         pytest.param(minitorch.FastBackend, id="fast"),
+        _cuda_backend(),
     ],
 )
 def test_conv2d_keeps_nan_and_inf_in_the_windows_that_read_them(backend):
