@@ -4,24 +4,42 @@ The file holds one float64 array per parameter, under its dotted name from
 `Module.named_parameters()` (a Scalar parameter is a 0-d array), and a small dict of strings
 (`metadata`) beside them: what a caller needs to rebuild the module (architecture options,
 vocabulary handling, ...). safetensors is plain data: loading runs no code (no pickle).
+
+Files written elsewhere (PyTorch's `safetensors.torch.save_file`, say) are read too: every
+floating-point type safetensors defines is converted to float64 (float16, bfloat16 and the
+8-bit floats included), except the packed 4- and 6-bit floats, which are refused by name, as
+are integer, boolean and complex tensors (a parameter is a float).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
+import struct
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
 import numpy as np
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError, deserialize
 from safetensors.numpy import save_file
 
 from .module import Module
 from .scalar import Scalar
 from .tensor import Tensor
 
-__all__ = ["save", "load", "read_metadata", "CheckpointError"]
+__all__ = [
+    "save",
+    "load",
+    "read_metadata",
+    "CheckpointError",
+    "MetadataField",
+    "json_metadata",
+    "validate_metadata",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -35,7 +53,10 @@ def save(module: Module, path: PathLike, metadata: Mapping[str, str] | None = No
 
     The file appears whole or not at all: it is written beside `path` under a temporary
     name, then renamed over it (`os.replace` is atomic), so a crash mid-save leaves any
-    earlier checkpoint intact.
+    earlier checkpoint intact. A save that fails removes its temporary file; one killed
+    outright (`kill -9`) cannot, so each save first removes the temporary files of `path`
+    whose writing process is gone. The file gets the permissions the user's umask allows,
+    as any file they create.
 
     Args:
         module: whose `named_parameters()` to save.
@@ -54,15 +75,58 @@ def save(module: Module, path: PathLike, metadata: Mapping[str, str] | None = No
             )
     arrays = {name: _to_numpy(p.value) for name, p in module.named_parameters()}
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    _remove_stale_temporaries(target)
+    # The writer's pid in the name tells a later save whether the writer is still alive.
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
+    )
     os.close(fd)
     try:
         save_file(arrays, tmp, metadata=meta)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the checkpoint private
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the checkpoint private
         os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException:  # Ctrl-C mid-save too
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (Linux reports it; elsewhere it is set and restored at once)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove `target`'s temporary files (`.NAME.PID.XXXX.tmp`) left by dead processes.
+
+    A live writer's file is left alone, so two processes saving to one folder do not
+    interfere (a pid reused since is taken for alive: its file goes on a later save).
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[^.]+\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            match = pattern.fullmatch(entry.name)
+            if match and not _alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours, from an earlier save of this process that is not running now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process (or not a pid)
+        return True
+    return True
 
 
 def load(module: Module, path: PathLike) -> dict[str, str]:
@@ -114,21 +178,262 @@ def read_metadata(path: PathLike) -> dict[str, str]:
     return _read(path, with_arrays=False)[1]
 
 
+# ---- Metadata schemas ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataField:
+    """What one entry of a checkpoint's (decoded JSON) metadata must be.
+
+    Args:
+        kind: `int`, `float`, `str`, `bool` or `list` (a JSON array).
+        low: the least value allowed (numbers, and a list's items), or None.
+        high: the greatest value allowed (numbers, and a list's items), or None.
+        choices: the only values allowed (for `str` and numbers), or None.
+        item: a list's item kind (`int`, `float` or `str`); required for `list`.
+        max_items: the longest list allowed (and lists must not be empty), or None.
+        required: whether the entry must be present.
+    """
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+    item: type | None = None
+    max_items: int | None = None
+    required: bool = True
+
+
+def json_metadata(metadata: Mapping[str, str], key: str, path: PathLike) -> dict[str, Any]:
+    """The JSON object stored as the string `metadata[key]` of the checkpoint `path`.
+
+    Raises:
+        CheckpointError: naming `path` and `key`, when the entry is missing, is not JSON
+            (NaN and Infinity included: JSON has no such numbers), or is not an object.
+    """
+    if key not in metadata:
+        raise CheckpointError(f"{path}: the checkpoint's metadata has no {key!r} entry")
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not a JSON number")
+
+    try:
+        value = json.loads(metadata[key], parse_constant=refuse)
+    except ValueError as e:  # JSONDecodeError is one
+        raise CheckpointError(f"{path}: metadata entry {key!r} is not JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(
+            f"{path}: metadata entry {key!r} must be a JSON object, found {type(value).__name__}"
+        )
+    return value
+
+
+def validate_metadata(
+    meta: Mapping[str, Any], schema: Mapping[str, MetadataField], where: str = "checkpoint"
+) -> dict[str, Any]:
+    """`meta` checked against `schema` before anything is built from it.
+
+    Every required entry must be present, no entry outside the schema may be (a checkpoint
+    says what to build, never, say, a file to open), and each value must be of its field's
+    kind (a bool is not a number; an int is a float), finite, within its range and among
+    its choices.
+
+    Args:
+        meta: decoded metadata (see `json_metadata`).
+        schema: entry name -> what it must be.
+        where: what the metadata came from, for messages (a path).
+
+    Returns:
+        A copy of `meta`, lists as tuples.
+
+    Raises:
+        CheckpointError: naming the entry, its value and what it must be.
+    """
+    missing = [name for name, f in schema.items() if f.required and name not in meta]
+    unknown = [name for name in meta if name not in schema]
+    if missing or unknown:
+        raise CheckpointError(
+            f"{where}: metadata does not fit its schema: missing {missing or 'none'}, "
+            f"unexpected {unknown or 'none'}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in meta.items():
+        field = schema[name]
+        if field.kind is list:
+            if not isinstance(value, list) or field.item is None:
+                raise CheckpointError(f"{where}: metadata {name!r} must be a list, got {value!r}")
+            if not value or (field.max_items is not None and len(value) > field.max_items):
+                raise CheckpointError(
+                    f"{where}: metadata {name!r} must hold 1 to {field.max_items or 'any'} "
+                    f"items, got {len(value)}"
+                )
+            for v in value:
+                _check_value(where, f"{name}[]", v, field.item, field)
+            out[name] = tuple(value)
+        else:
+            _check_value(where, name, value, field.kind, field)
+            out[name] = value
+    return out
+
+
+_KINDS = {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}
+
+
+def _check_value(where: str, name: str, value: Any, kind: type, field: MetadataField) -> None:
+    """One value against its kind, range and choices (see `validate_metadata`)."""
+    if kind is float:
+        fits = isinstance(value, (int, float)) and not isinstance(value, bool)
+        fits = fits and np.isfinite(value)
+    elif kind is int:
+        fits = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        fits = isinstance(value, kind)
+    if not fits:
+        raise CheckpointError(f"{where}: metadata {name!r} must be {_KINDS[kind]}, got {value!r}")
+    if kind in (int, float) and (
+        (field.low is not None and value < field.low)
+        or (field.high is not None and value > field.high)
+    ):
+        raise CheckpointError(
+            f"{where}: metadata {name!r} = {value!r} is out of range "
+            f"[{field.low if field.low is not None else '-inf'}, "
+            f"{field.high if field.high is not None else 'inf'}]"
+        )
+    if field.choices is not None and kind is not bool and value not in field.choices:
+        raise CheckpointError(
+            f"{where}: metadata {name!r} = {value!r} is not one of {list(field.choices)}"
+        )
+
+
 def _read(path: PathLike, with_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """The arrays (as float64, if asked) and the metadata of a checkpoint file."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    with open(path, "rb") as f:
+        metadata = _metadata(path, f)
+        if not with_arrays:
+            return {}, metadata
+        f.seek(0)
+        raw = f.read()
     try:
-        with safe_open(str(path), framework="np") as f:
-            metadata = dict(f.metadata() or {})
-            arrays = (
-                {name: f.get_tensor(name).astype(np.float64) for name in f.keys()}
-                if with_arrays
-                else {}
-            )
+        tensors = deserialize(raw)  # safetensors checks the header, shapes and offsets
     except SafetensorError as e:
         raise CheckpointError(f"{path} is not a safetensors checkpoint: {e}") from e
+    # sorted: deserialize's order varies from run to run, and messages list the names
+    arrays = {name: _as_float64(path, name, t) for name, t in sorted(tensors, key=lambda e: e[0])}
     return arrays, metadata
+
+
+# A safetensors header is at most 100 MB (the format's own limit).
+_MAX_HEADER = 100_000_000
+
+
+def _metadata(path: PathLike, f: Any) -> dict[str, str]:
+    """The `__metadata__` of a safetensors file, read from its header alone.
+
+    The header's length is checked against the file's before it is read, and the metadata
+    must be a JSON object of strings: anything else is a CheckpointError saying so.
+    """
+    size = os.fstat(f.fileno()).st_size
+    start = f.read(8)
+    if len(start) < 8:
+        raise CheckpointError(f"{path} is not a safetensors checkpoint: {size} bytes, no header")
+    (length,) = struct.unpack("<Q", start)
+    if length > min(size - 8, _MAX_HEADER):
+        raise CheckpointError(
+            f"{path} is not a safetensors checkpoint: its header claims {length} bytes, "
+            f"the file holds {size - 8} after the length"
+        )
+    try:
+        header = json.loads(f.read(length).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(
+            f"{path} is not a safetensors checkpoint: header is not JSON ({e})"
+        ) from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path} is not a safetensors checkpoint: header is not an object")
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise CheckpointError(
+            f"{path}: checkpoint metadata must be a JSON object of strings, "
+            f"found {type(metadata).__name__}"
+        )
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise CheckpointError(
+                f"{path}: checkpoint metadata must map strings to strings, got {key!r}: "
+                f"{value!r} ({type(value).__name__})"
+            )
+    return dict(metadata)
+
+
+# safetensors' float types numpy reads directly (little-endian, as the format stores them)
+_NUMPY_FLOATS = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2")}
+
+
+def _minifloat_table(exp_bits: int, bias: int, kind: str) -> np.ndarray:
+    """float64 values of all 256 codes of a 1-sign, `exp_bits`-exponent 8-bit float.
+
+    `kind` says how the format spends its top codes: "ieee" (all-ones exponent: inf or
+    nan, as F8_E5M2), "fn" (no inf; only the all-ones code is nan, as F8_E4M3), or "fnuz"
+    (no inf, no -0: the code of -0 is the one nan, as the FNUZ formats).
+    """
+    man_bits = 7 - exp_bits
+    code = np.arange(256)
+    sign = np.where(code & 0x80, -1.0, 1.0)
+    exponent = (code >> man_bits) & ((1 << exp_bits) - 1)
+    mantissa = code & ((1 << man_bits) - 1)
+    fraction = mantissa / (1 << man_bits)
+    normal = np.ldexp(1.0 + fraction, exponent - bias)
+    subnormal = np.ldexp(fraction, 1 - bias)
+    values = sign * np.where(exponent == 0, subnormal, normal)
+    top = exponent == (1 << exp_bits) - 1
+    if kind == "ieee":
+        values[top] = np.where(mantissa[top] == 0, sign[top] * np.inf, np.nan)
+    elif kind == "fn":
+        values[top & (mantissa == (1 << man_bits) - 1)] = np.nan
+    else:
+        values[0x80] = np.nan
+    return values
+
+
+# 8-bit floats: their 256 values, looked up by code
+_BYTE_FLOATS = {
+    "F8_E4M3": _minifloat_table(4, 7, "fn"),
+    "F8_E5M2": _minifloat_table(5, 15, "ieee"),
+    "F8_E4M3FNUZ": _minifloat_table(4, 8, "fnuz"),
+    "F8_E5M2FNUZ": _minifloat_table(5, 16, "fnuz"),
+    # E8M0: an exponent alone, 2^(code - 127); code 255 is nan
+    "F8_E8M0": np.append(np.ldexp(1.0, np.arange(255) - 127), np.nan),
+}
+
+
+def _as_float64(path: PathLike, name: str, tensor: Mapping[str, Any]) -> np.ndarray:
+    """A safetensors tensor (`dtype`, `shape`, raw `data`) as a float64 array.
+
+    Raises:
+        CheckpointError: naming the parameter and its type, for a type that is not a float
+            (or is a packed 4- or 6-bit float).
+    """
+    dtype, shape, data = tensor["dtype"], tuple(tensor["shape"]), tensor["data"]
+    if dtype in _NUMPY_FLOATS:
+        values = np.frombuffer(data, dtype=_NUMPY_FLOATS[dtype]).astype(np.float64)
+    elif dtype == "BF16":  # the top half of a float32
+        bits = np.frombuffer(data, dtype="<u2").astype(np.uint32) << 16
+        values = bits.view(np.float32).astype(np.float64)
+    elif dtype in _BYTE_FLOATS:
+        values = _BYTE_FLOATS[dtype][np.frombuffer(data, dtype=np.uint8)]
+    else:
+        what = (
+            "a packed sub-byte float, which is not supported"
+            if dtype.startswith("F")
+            else "not a floating-point type"
+        )
+        raise CheckpointError(
+            f"{path}: parameter {name!r} is stored as {dtype}, {what}: convert it to "
+            f"float32 or float64 (supported: F64, F32, F16, BF16, {', '.join(_BYTE_FLOATS)})"
+        )
+    return values.reshape(shape)
 
 
 def _to_numpy(value: Any) -> np.ndarray:
