@@ -33,7 +33,9 @@ from .tensor import Tensor
 
 __all__ = [
     "save",
+    "save_arrays",
     "load",
+    "read_arrays",
     "read_metadata",
     "CheckpointError",
     "MetadataField",
@@ -74,6 +76,12 @@ def save(module: Module, path: PathLike, metadata: Mapping[str, str] | None = No
                 f"checkpoint metadata must map strings to strings, got {key!r}: {value!r}"
             )
     arrays = {name: _to_numpy(p.value) for name, p in module.named_parameters()}
+    save_arrays(arrays, path, meta)
+
+
+def save_arrays(arrays: Mapping[str, np.ndarray], path: PathLike, meta: Mapping[str, str]) -> None:
+    """Write named arrays and string metadata to `path` as `save` does (whole or not at all):
+    for what is not a module's parameters, such as a run's optimizer moments."""
     target = Path(path)
     _remove_stale_temporaries(target)
     # The writer's pid in the name tells a later save whether the writer is still alive.
@@ -176,6 +184,17 @@ def read_metadata(path: PathLike) -> dict[str, str]:
         CheckpointError: when the file is not a safetensors checkpoint.
     """
     return _read(path, with_arrays=False)[1]
+
+
+def read_arrays(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every array of the file `path` (as float64) and its metadata; the counterpart of
+    `save_arrays`.
+
+    Raises:
+        FileNotFoundError: when `path` does not exist.
+        CheckpointError: when the file is not a safetensors file of floats.
+    """
+    return _read(path, with_arrays=True)
 
 
 # ---- Metadata schemas ---------------------------------------------------------------------------

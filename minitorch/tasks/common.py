@@ -99,6 +99,8 @@ def run_metrics(
         "total": val.total,
         "epochs_done": state.epoch,
         "stopped": state.stopped,
+        "stop_reason": state.stop_reason,  # None, "diverged" or "interrupted"
+        "divergence": str(state.divergence) if state.divergence else None,
         "seconds_per_epoch": float(np.mean(curves.seconds)) if len(curves) else None,
         "compile_seconds": state.compile_seconds,
         **curves.as_dict(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .loop import Callback, Curves, LoopState
+from .loop import Curves, LoopState
 
 __all__ = [
     "Task",
@@ -80,8 +80,10 @@ class Task:
         description: the paragraph of `minitorch train NAME --help`.
         config: the config dataclass; its fields (declared with `options.option`) are the
             train command's options. It must have `backend`, `seed` and `dtype` fields.
-        train: `(config, callback, stop) -> TrainResult`: load the data, build the model and
-            run `loop.fit`, reporting to `callback` and ending at a step once `stop` is set.
+        train: `(config, callback, stop, run=None) -> TrainResult`: load the data, build the
+            model and run `loop.fit`, reporting to `callback` and ending at a step once `stop`
+            is set; `run` (a `resume.Run`, from the command line) is handed to
+            `resume.resume_or_start`, which resumes and checkpoints every epoch.
         build_model: `(options, backend, dtype) -> Module`: the network a checkpoint's options
             describe (the app and `evaluate` use it).
         schema: the version of the checkpoint options `checkpoint_options` writes.
@@ -96,7 +98,7 @@ class Task:
     help: str
     description: str
     config: type
-    train: Callable[[Any, Callback | None, threading.Event | None], TrainResult]
+    train: Callable[..., TrainResult]
     build_model: Callable[..., Any]
     schema: int = 1
     pictures: Callable[[Any, Path], None] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..errors import TaskError
 from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from ..options import option
+from ..resume import Run, resume_or_start
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet
 
@@ -101,8 +103,8 @@ class MnistConfig:
                 raise TaskError(f"--{name} must be a positive integer, got {value!r}")
         if self.train_size is not None and self.train_size < 1:
             raise TaskError(f"--train-size must be a positive integer, got {self.train_size!r}")
-        if not self.lr > 0:
-            raise TaskError(f"--lr must be positive, got {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         if not 0 < self.val_fraction < 1:
             raise TaskError(f"--val-fraction must be between 0 and 1, got {self.val_fraction!r}")
         if not 0 <= self.dropout < 1:
@@ -284,7 +286,10 @@ def model_options(config: MnistConfig) -> dict[str, Any]:
 
 
 def train_mnist(
-    config: MnistConfig, callback: Callback | None = None, stop: threading.Event | None = None
+    config: MnistConfig,
+    callback: Callback | None = None,
+    stop: threading.Event | None = None,
+    run: Run | None = None,
 ) -> MnistResult:
     """Train the LeNet on `config`'s digits; evaluate on the held-out digits after each epoch.
 
@@ -292,6 +297,8 @@ def train_mnist(
         config: what to train.
         callback: receives the loop's reports.
         stop: once set, training ends at the next step.
+        run: the command line's folder: resumed from when it says so, checkpointed after
+            every epoch (None: no files).
     """
     train, val = load_training_data(config)
     backend = task_backend(config.backend)
@@ -303,6 +310,7 @@ def train_mnist(
     state = LoopState.start(
         make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
     )
+    checkpoint = resume_or_start(run, config, model, state, model_options(config))
     fit(
         _MnistLoop(config, model, backend, train, val),
         Schedule(epochs=config.epochs),
@@ -311,6 +319,7 @@ def train_mnist(
         stop=stop,
         warm_up=config.backend != "simple",
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     return MnistResult(
         config, state.curves, state, predict(model, val, config.pixels, backend), model, len(train)

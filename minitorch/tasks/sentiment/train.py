@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..errors import MissingData, TaskError
 from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from ..options import option
+from ..resume import Run, resume_or_start
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
 
@@ -111,8 +113,8 @@ class SentimentConfig:
                 )
         if not self.filter_sizes or any(k < 1 for k in self.filter_sizes):
             raise TaskError(f"--filter-sizes must be positive widths, got {self.filter_sizes!r}")
-        if not self.lr > 0:
-            raise TaskError(f"--lr must be positive, got {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         if not 0 <= self.dropout < 1:
             raise TaskError(f"--dropout must be in [0, 1), got {self.dropout!r}")
         for name, choices in (("optimizer", OPTIMIZERS), ("init", ("default", "course"))):
@@ -330,7 +332,10 @@ def embed(
 
 
 def train_sentiment(
-    config: SentimentConfig, callback: Callback | None = None, stop: threading.Event | None = None
+    config: SentimentConfig,
+    callback: Callback | None = None,
+    stop: threading.Event | None = None,
+    run: Run | None = None,
 ) -> SentimentResult:
     """Train the Kim CNN on SST-2; evaluate on the dev sentences after each epoch.
 
@@ -338,6 +343,8 @@ def train_sentiment(
         config: what to train.
         callback: receives the loop's reports.
         stop: once set, training ends at the next step.
+        run: the command line's folder: resumed from when it says so, checkpointed after
+            every epoch (None: no files).
     """
     train = load_split(config.data, "train").head(config.train_size)
     val = load_split(config.data, "dev").head(config.val_size)
@@ -351,6 +358,7 @@ def train_sentiment(
     state = LoopState.start(
         make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
     )
+    checkpoint = resume_or_start(run, config, model, state, model_options(config, vocabulary))
     loop = _SentimentLoop(config, model, backend, vocabulary, train, val)
     fit(
         loop,
@@ -360,6 +368,7 @@ def train_sentiment(
         stop=stop,
         warm_up=config.backend != "simple",
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     total = sum(len(s) for s in loop.train_ids)
     unknown = sum(int(np.sum(s == 0)) for s in loop.train_ids) / max(total, 1)
