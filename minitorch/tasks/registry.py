@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,6 +87,11 @@ class Task:
         build_model: `(options, backend, dtype) -> Module`: the network a checkpoint's options
             describe (the app and `evaluate` use it).
         schema: the version of the checkpoint options `checkpoint_options` writes.
+        checkpoint_schema: option name -> `checkpoint.MetadataField`: what each checkpoint
+            option must be (type, range, choices); a checkpoint is checked against it before
+            anything is built from it (None: not checked).
+        parameter_shapes: `(options) -> {name: shape}`: the parameters a checkpoint's
+            (checked) options describe, compared with the file's before anything is built.
         pictures: `(result, out)` writes the training pictures into `out`, or None.
         eval_config: the dataclass of `minitorch eval NAME`'s options, or None (no eval).
         evaluate: `(eval_config) -> EvalResult`.
@@ -101,6 +106,8 @@ class Task:
     train: Callable[..., TrainResult]
     build_model: Callable[..., Any]
     schema: int = 1
+    checkpoint_schema: Mapping[str, Any] | None = None
+    parameter_shapes: Callable[[dict[str, Any]], dict[str, tuple[int, ...]]] | None = None
     pictures: Callable[[Any, Path], None] | None = None
     eval_config: type | None = None
     evaluate: Callable[[Any], EvalResult] | None = None

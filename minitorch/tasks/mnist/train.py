@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from ...autodiff import no_grad
+from ...checkpoint import MetadataField
 from ...tensor_create import tensor
 from ..common import (
+    DTYPES,
     Answers,
     backend_option,
     cast_parameters,
@@ -47,6 +49,7 @@ __all__ = [
     "build_model",
     "model_options",
     "PIXELS",
+    "CHECKPOINT_SCHEMA",
 ]
 
 # how pixels 0..255 reach the network
@@ -265,6 +268,17 @@ def load_training_data(config: MnistConfig) -> tuple[Digits, Digits]:
         keep = np.random.default_rng(0).permutation(len(train))[: config.train_size]
         train = train.take(np.sort(keep))
     return train, val
+
+
+# what `model_options` writes, as `minitorch eval mnist` accepts it (schema 1)
+CHECKPOINT_SCHEMA = {
+    "task": MetadataField(str, choices=("mnist",)),
+    "schema": MetadataField(int, choices=(1,)),
+    "pixels": MetadataField(str, choices=tuple(PIXELS)),
+    "dropout": MetadataField(float, low=0.0, high=1.0),
+    "classes": MetadataField(int, choices=(CLASSES,)),
+    "dtype": MetadataField(str, choices=DTYPES),
+}
 
 
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> LeNet:

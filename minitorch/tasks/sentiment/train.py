@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from ...autodiff import no_grad
+from ...checkpoint import MetadataField
 from ...tensor_create import tensor
 from ..common import (
+    DTYPES,
     Answers,
     backend_option,
     cast_parameters,
@@ -47,7 +49,19 @@ __all__ = [
     "model_options",
     "build_model",
     "vectors_for",
+    "CHECKPOINT_SCHEMA",
+    "parameter_shapes",
+    "MAX_FEATURE_MAPS",
+    "MAX_FILTER_WIDTH",
+    "MAX_FILTERS",
+    "MAX_EMBEDDING_DIM",
 ]
+
+# sizes beyond any sensible Kim CNN: a checkpoint asking for more is refused before allocating
+MAX_FEATURE_MAPS = 4096
+MAX_FILTER_WIDTH = 64
+MAX_FILTERS = 16
+MAX_EMBEDDING_DIM = 4096
 
 
 def _init_choices() -> tuple[str, ...]:
@@ -113,6 +127,17 @@ class SentimentConfig:
                 )
         if not self.filter_sizes or any(k < 1 for k in self.filter_sizes):
             raise TaskError(f"--filter-sizes must be positive widths, got {self.filter_sizes!r}")
+        if len(self.filter_sizes) > MAX_FILTERS or max(self.filter_sizes) > MAX_FILTER_WIDTH:
+            raise TaskError(
+                f"--filter-sizes: at most {MAX_FILTERS} widths of at most {MAX_FILTER_WIDTH} "
+                f"words, got {','.join(map(str, self.filter_sizes))}"
+            )
+        if self.feature_maps > MAX_FEATURE_MAPS:
+            raise TaskError(
+                f"--feature-maps must be at most {MAX_FEATURE_MAPS}, got {self.feature_maps}"
+            )
+        if self.glove is not None and not Path(self.glove).is_file():
+            raise MissingData(f"--glove {self.glove}: no such file (a GloVe text file)")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         if not 0 <= self.dropout < 1:
@@ -141,7 +166,10 @@ class SentimentEvalConfig:
         choices=("train", "dev", "test"),
     )
     glove: Path | None = option(
-        None, "GloVe text file (default: the vectors the checkpoint names)", metavar="FILE"
+        None,
+        "the GloVe text file the model was trained with (default: the packaged vectors, "
+        "when the checkpoint was trained on them)",
+        metavar="FILE",
     )
     backend: str = backend_option()
     dtype: str = dtype_option()
@@ -247,6 +275,32 @@ def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, 
     }
 
 
+# what `model_options` writes, as `minitorch eval sentiment` accepts it (schema 1)
+CHECKPOINT_SCHEMA = {
+    "task": MetadataField(str, choices=("sentiment",)),
+    "schema": MetadataField(int, choices=(1,)),
+    "dtype": MetadataField(str, choices=DTYPES),
+    "embedding_dim": MetadataField(int, low=1, high=MAX_EMBEDDING_DIM),
+    "feature_maps": MetadataField(int, low=1, high=MAX_FEATURE_MAPS),
+    "filter_sizes": MetadataField(
+        list, item=int, low=1, high=MAX_FILTER_WIDTH, max_items=MAX_FILTERS
+    ),
+    "dropout": MetadataField(float, low=0.0, high=1.0),
+    # where the vectors came from: a name to show, never a file to open (see `vectors_for`)
+    "vectors": MetadataField(str),
+    "lowercase": MetadataField(bool),
+    "unknown_word": MetadataField(str),
+    "padding": MetadataField(str),
+}
+
+
+def parameter_shapes(options: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The parameters checked `options` describe (the registry compares them with a file's)."""
+    return KimCNN.parameter_shapes(
+        options["embedding_dim"], options["feature_maps"], options["filter_sizes"]
+    )
+
+
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> KimCNN:
     """The network a checkpoint's options describe."""
     model = KimCNN(
@@ -260,17 +314,23 @@ def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> Kim
 
 
 def vectors_for(words: set[str], source: str, glove: Path | None = None) -> Vocabulary:
-    """Vectors for `words` from `glove` if given, else from the source a checkpoint names."""
+    """Vectors for `words`: from the user's `glove` file if given, else the packaged GloVe
+    when `source` (a checkpoint's `vectors`) names it.
+
+    A checkpoint never names a file for the program to open: one trained on a GloVe text
+    file needs that file passed again as `glove`.
+
+    Raises:
+        MissingData: `source` is a file's name and no `glove` is given.
+    """
     if glove is not None:
         return load_vectors(words, glove)
     if source == PACKAGE_VECTORS:
         return load_vectors(words, None)
-    if not Path(source).is_file():
-        raise MissingData(
-            f"the checkpoint was trained with the GloVe file {source}, which is not there: "
-            f"pass --glove FILE with the same vectors"
-        )
-    return load_vectors(words, Path(source))
+    raise MissingData(
+        f"the checkpoint was trained with the vectors of a GloVe file ({source}): pass "
+        "--glove FILE with the same vectors (a checkpoint never names a file to open)"
+    )
 
 
 def _words(*sets: Sentences) -> set[str]:
