@@ -42,7 +42,7 @@ from minitorch.tasks.options import option
 from minitorch.tasks.resume import TRAINING_FILE, resume_or_start
 from minitorch.tensor_create import tensor
 from minitorch.tensor_ops import SimpleBackend
-from tests.test_tasks_cli import sst_folder  # noqa: F401 - a fixture
+from tests.test_tasks_cli import mnist_folder, sst_folder  # noqa: F401 - fixtures
 from tests.test_tasks_data import write_glove, write_tsv  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -621,3 +621,16 @@ def test_a_resumed_sentiment_run_matches_an_uninterrupted_one(sst_folder, tmp_pa
     assert_same_weights(
         tmp_path / "parts" / "model.safetensors", tmp_path / "whole" / "model.safetensors"
     )
+
+
+def test_mnist_with_sgd_at_1e300_stops_on_its_parameters(mnist_folder, tmp_path, capsys):  # noqa: F811
+    """The landed code reported a finite loss here while the parameters were nan."""
+    rc = main(
+        ["train", "mnist", "--data", str(mnist_folder), "--out", str(tmp_path), "--quiet"]
+        + ["--lr", "1e300", "--optimizer", "sgd", "--epochs", "2", "--batch", "8"]
+        + ["--val-fraction", "0.25", "--backend", "fast"]
+    )
+    err = capsys.readouterr().err
+    assert rc == 3 and "diverged at epoch 1" in err and "Traceback" not in err
+    assert strict(tmp_path / "metrics.json")["stop_reason"] == "diverged"
+    assert not (tmp_path / "model.safetensors").exists()  # no epoch ended finite

@@ -314,9 +314,9 @@ def train_mnist(
         run: the command line's folder: resumed from when it says so, checkpointed after
             every epoch (None: no files).
     """
+    backend = task_backend(config.backend)  # before the data: a backend that cannot run
+    dtype = task_dtype(config.dtype)  # here is said at once
     train, val = load_training_data(config)
-    backend = task_backend(config.backend)
-    dtype = task_dtype(config.dtype)
     seed_everything(config.seed)
     model = build_model(model_options(config), backend, dtype)
     if config.init == "course":
@@ -344,8 +344,9 @@ def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
     """A `minitorch train mnist` checkpoint's answers on the test digits of `config.data`."""
     options = read_checkpoint_metadata(config.checkpoint, "mnist")
     backend = task_backend(config.backend)
+    dtype = task_dtype(config.dtype)
     digits = load_idx_folder(config.data, "test")
-    model = build_model(options, backend, task_dtype(config.dtype))
+    model = build_model(options, backend, dtype)
     load_checkpoint(model, config.checkpoint)
     return MnistEvaluation(config, predict(model, digits, options["pixels"], backend))
 

@@ -49,6 +49,7 @@ __all__ = [
     "model_options",
     "build_model",
     "vectors_for",
+    "check_vectors",
     "CHECKPOINT_SCHEMA",
     "parameter_shapes",
     "MAX_FEATURE_MAPS",
@@ -323,14 +324,18 @@ def vectors_for(words: set[str], source: str, glove: Path | None = None) -> Voca
     Raises:
         MissingData: `source` is a file's name and no `glove` is given.
     """
-    if glove is not None:
-        return load_vectors(words, glove)
-    if source == PACKAGE_VECTORS:
-        return load_vectors(words, None)
-    raise MissingData(
-        f"the checkpoint was trained with the vectors of a GloVe file ({source}): pass "
-        "--glove FILE with the same vectors (a checkpoint never names a file to open)"
-    )
+    check_vectors(source, glove)
+    return load_vectors(words, glove)
+
+
+def check_vectors(source: str, glove: Path | None) -> None:
+    """Raise `MissingData` unless the vectors are the user's `glove` file or the packaged ones
+    that `source` (a checkpoint's `vectors`) names; see `vectors_for`."""
+    if glove is None and source != PACKAGE_VECTORS:
+        raise MissingData(
+            f"the checkpoint was trained with the vectors of a GloVe file ({source}): pass "
+            "--glove FILE with the same vectors (a checkpoint never names a file to open)"
+        )
 
 
 def _words(*sets: Sentences) -> set[str]:
@@ -406,11 +411,11 @@ def train_sentiment(
         run: the command line's folder: resumed from when it says so, checkpointed after
             every epoch (None: no files).
     """
+    backend = task_backend(config.backend)  # before the data: a backend that cannot run
+    dtype = task_dtype(config.dtype)  # here is said at once
     train = load_split(config.data, "train").head(config.train_size)
     val = load_split(config.data, "dev").head(config.val_size)
     vocabulary = load_vectors(_words(train, val), config.glove)
-    backend = task_backend(config.backend)
-    dtype = task_dtype(config.dtype)
     seed_everything(config.seed)
     model = build_model(model_options(config, vocabulary), backend, dtype)
     if config.init == "course":
@@ -448,6 +453,8 @@ def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
     """A `minitorch train sentiment` checkpoint's answers on `config.data/config.split.tsv`."""
     options = read_checkpoint_metadata(config.checkpoint, "sentiment")
     backend = task_backend(config.backend)
+    dtype = task_dtype(config.dtype)
+    check_vectors(options["vectors"], config.glove)  # before the data is read
     sentences = load_split(config.data, config.split)
     vocabulary = vectors_for(
         {w for s in sentences.words for w in s}, options["vectors"], config.glove
@@ -457,7 +464,7 @@ def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
             f"the checkpoint expects {options['embedding_dim']}-d vectors, "
             f"{vocabulary.source} has {vocabulary.dim}-d ones"
         )
-    model = build_model(options, backend, task_dtype(config.dtype))
+    model = build_model(options, backend, dtype)
     load_checkpoint(model, config.checkpoint)
     return SentimentEvaluation(
         config, score(model, vocabulary, sentences, tuple(options["filter_sizes"]), backend)
