@@ -299,7 +299,9 @@ def run_train(args: argparse.Namespace) -> int:
     kept = (
         f"epoch {run.saved_epoch}'s checkpoint is kept in {out}/"
         if run.saved_epoch
-        else "no epoch had finished with finite parameters, so there is no checkpoint"
+        else "no epoch had finished"
+        + (" with finite parameters" if state.divergence is not None else "")
+        + ", so there is no checkpoint"
     )
     name = f"minitorch train {task.name}"
     if state.divergence is not None:
