@@ -48,6 +48,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
     ) from e
 
 from .fast_ops import kernel_source, stable_id
+from .kernel_cache import route_kernel_caches
 from .tensor_data import (
     MAX_DIMS,
     IndexingError,
@@ -61,6 +62,8 @@ from .tensor_data import (
     to_index,
 )
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
+
+route_kernel_caches()  # numba-cuda's caches too: per user, never in the package
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -127,8 +130,8 @@ _broadcast_index = cuda.jit(device=True)(broadcast_index)
 def _device(fn: Callable[..., float]) -> tuple[Any, bool]:
     """`fn` compiled as a device function, and whether kernels over it may be cached on disk.
 
-    `operators.log`, `exp` and `inv` raise Python errors, which a kernel cannot: their IEEE
-    twins (shared with the fast CPU backend) stand in, so `log(0) = -inf`, `1/0 = inf`.
+    The operators follow IEEE rules themselves (`log(0) = -inf`, `1/0 = inf`, NaN through
+    `max`), so the GPU compiles the same source as the CPU backends.
     numba keys a kernel's disk cache by its pickled closure, `fn`'s compiled form here:
     the library's own functions get an id that is the same in every process, as on the fast
     backend, so a second process loads their kernels from the cache; others compile anew.

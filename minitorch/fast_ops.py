@@ -17,21 +17,20 @@ once. What is different is only how the loops run:
 Compile time. numba compiles a kernel on first use, and a kernel that closes over a
 run-time `fn` is normally compiled again in every process: numba keys its on-disk cache by
 the pickled closure, and a compiled function pickles with a random per-process id. For the
-library's own scalar functions (`minitorch.operators`, and the twins below) we give the
+library's own scalar functions (`minitorch.operators`) we give the
 compiled function an id derived from its module, name and bytecode instead, so the pickle is
 the same in every process and `cache=True` works: a second process loads every kernel from
-`__pycache__`. Functions from elsewhere (a user's lambda) compile per process, uncached, so a
+the per-user kernel cache (`kernel_cache`; never the package folder). Functions from elsewhere (a user's lambda) compile per process, uncached, so a
 stale cache can never run code that has since changed.
 
 Arithmetic follows IEEE rules, as numpy and PyTorch do: `log(0) = -inf`, `log(-1) = nan`,
-`1/0 = inf`, `exp(1000) = inf`. (The pure-Python backend raises a named error instead; a
-per-element Python exception is what a fast kernel cannot afford.)
+`1/0 = inf`, `exp(1000) = inf`, NaN propagates through `max`. The scalar functions in
+`minitorch.operators` are written that way, so every backend compiles the same source.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import sys
 import types
 import uuid
@@ -40,8 +39,8 @@ from typing import Any, Callable
 import numpy as np
 from numba import njit, prange
 
-from . import operators
 from . import tensor_data
+from .kernel_cache import route_kernel_caches
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
 
 __all__ = [
@@ -58,6 +57,9 @@ __all__ = [
     "to_index",
     "broadcast_index",
 ]
+
+# Before the first `cache=True`: numba caches these kernels per user, not in the package.
+route_kernel_caches()
 
 # The index helpers, written once in tensor_data, compiled for the CPU kernels.
 index_to_position = njit(inline="always", cache=True)(tensor_data.index_to_position)
@@ -76,43 +78,16 @@ PARALLEL_WORK = 262_144
 # ---- Scalar functions as numba sees them ---------------------------------------------------------
 
 
-def _ieee_log(x: float) -> float:
-    r"""$\log x$; $-\infty$ at 0 and nan below."""
-    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
-
-
-_EXP_MAX = 709.782712893384  # log of the largest float64
-
-
-def _ieee_exp(x: float) -> float:
-    r"""$e^x$; inf past the float range. Compiled exp overflows to inf by itself; the guard
-    is for where this runs as Python (numba's CUDA simulator, NUMBA_DISABLE_JIT=1)."""
-    return math.exp(x) if x < _EXP_MAX else math.inf
-
-
-def _ieee_inv(x: float) -> float:
-    r"""$1/x$; $\pm\infty$ at 0 under the numpy error model the kernels compile with."""
-    return 1.0 / x
-
-
-# operators.log / exp / inv raise named Python errors (formatted messages, try/except), which
-# numba cannot compile; the kernels use these IEEE twins in their place.
-_IEEE_TWINS: dict[Callable[..., float], Callable[..., float]] = {
-    operators.log: _ieee_log,
-    operators.exp: _ieee_exp,
-    operators.inv: _ieee_inv,
-}
-
 _CACHEABLE_MODULES = ("minitorch.operators", __name__)
 
 
 def kernel_source(fn: Callable[..., float]) -> Callable[..., float]:
-    """The Python function a kernel compiles for `fn`: its IEEE twin where it has one.
+    """The Python function a kernel compiles for `fn` (the operators need no stand-ins:
+    they follow IEEE rules themselves).
 
     Accepts a plain Python function or an already compiled one (`njit()(operators.id)`).
     """
-    py = getattr(fn, "py_func", fn)
-    return _IEEE_TWINS.get(py, py)
+    return getattr(fn, "py_func", fn)
 
 
 def stable_id(py: Callable[..., float], target: str = "") -> str | None:
@@ -156,6 +131,10 @@ class Kernel:
         **options: further numba options (e.g. `fastmath`).
     """
 
+    # Set by `threads.set_threads(1)`: with one thread a parallel region is pure overhead,
+    # and never calling the parallel variant also spares compiling it (process-wide).
+    serial_only = False
+
     def __init__(
         self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
     ) -> None:
@@ -175,7 +154,7 @@ class Kernel:
         self.serial = njit(**options)(serial)
 
     def __call__(self, *args: Any) -> None:
-        if self.work(*args) < PARALLEL_WORK:
+        if self.serial_only or self.work(*args) < PARALLEL_WORK:
             return self.serial(*args)
         return self.parallel(*args)
 

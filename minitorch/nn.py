@@ -17,6 +17,7 @@ import numpy as np
 
 from .autodiff import Context, no_grad
 from .tensor import Tensor
+from .tensor_data import dim_index
 from .tensor_functions import Function
 
 __all__ = [
@@ -60,13 +61,26 @@ def _blocks(input: Tensor, kernel: tuple[int, int]) -> Tensor:
     if input.dims != 4:
         raise ValueError(f"tile needs a (batch, channel, height, width) input, got {input.shape}")
     batch, channel, height, width = input.shape
-    kh, kw = (int(k) for k in kernel)
-    if kh < 1 or kw < 1 or height % kh or width % kw:
+    kh, kw = _kernel(kernel)
+    if height % kh or width % kw:
         raise ValueError(
             f"tile: kernel {kh}x{kw} does not divide the {height}x{width} image of input "
             f"shape {input.shape}"
         )
     return input.contiguous().view(batch, channel, height // kh, kh, width // kw, kw)
+
+
+def _kernel(kernel: tuple[int, int]) -> tuple[int, int]:
+    """A pooling kernel as two positive ints; anything else (2.5, 0, "2", three sizes) is a
+    ValueError naming it, never truncated."""
+    sizes = tuple(kernel) if isinstance(kernel, (tuple, list)) else ()
+    if len(sizes) != 2 or not all(_positive_int(k) for k in sizes):
+        raise ValueError(f"a pooling kernel is two positive integers (kh, kw), got {kernel!r}")
+    return int(sizes[0]), int(sizes[1])
+
+
+def _positive_int(k: object) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) and k >= 1
 
 
 def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
@@ -129,11 +143,14 @@ def argmax(input: Tensor, dim: int) -> Tensor:
     """A one-hot tensor of `input`'s shape: 1.0 at the first maximum along `dim`, else 0.0.
 
     "First" follows `torch.argmax`: among tied maxima the lowest index wins, so each slice
-    holds exactly one 1.0. The result is a constant (argmax has no useful gradient).
+    holds exactly one 1.0; in a slice holding NaN the first NaN wins (its maximum is NaN).
+    The result is a constant (argmax has no useful gradient).
     """
     dim = _dim(input, dim)
     with no_grad():
-        winners = input == input.backend.max_reduce(input, dim)
+        # Where the maximum is NaN no value equals it; the NaNs (x != x) are the winners
+        # there, and a slice without NaN has none: the two 0/1 terms never overlap.
+        winners = (input == input.backend.max_reduce(input, dim)) + (1.0 - (input == input))  # noqa: PLR0124
         # Keep the first winner: it is where the running count of winners reaches 1.
         order = [d for d in range(input.dims) if d != dim] + [dim]
         moved = winners.permute(*order).contiguous()  # (..., n), dim moved last
@@ -209,7 +226,6 @@ def numpy_generator(rng: random.Random | None = None) -> np.random.Generator:
 
 
 def _dim(input: Tensor, dim: int) -> int:
-    """`dim` as a non-negative dimension of `input` (negative counts from the end)."""
-    if not -input.dims <= dim < input.dims:
-        raise ValueError(f"dimension {dim} is out of range for shape {input.shape}")
-    return dim % input.dims
+    """`dim` as a non-negative dimension of `input` (negative counts from the end, as in
+    PyTorch); a TypeError or IndexingError naming it otherwise (see `dim_index`)."""
+    return dim_index(dim, input.shape)

@@ -2,6 +2,13 @@
 
 No autodiff here: these are the mathematical building blocks that scalar and tensor
 functions call in their `forward` and `backward`.
+
+Every function follows IEEE arithmetic and PyTorch where Python would raise or hide a value:
+`log(0) = -inf`, `log(-1) = nan`, `1/0 = inf`, `exp(1000) = inf`, and NaN propagates
+through `max`, `relu` and `exp`. The same source is what the fast and CUDA backends compile,
+so every backend computes the same values (no per-backend twin to drift apart). That is why
+each function is self-contained (a kernel can inline only compiled code, not a Python helper)
+and divides by zero only behind a test (where Python would raise ZeroDivisionError).
 """
 
 from __future__ import annotations
@@ -49,13 +56,18 @@ def eq(x: float, y: float) -> float:
 
 
 def max(x: float, y: float) -> float:  # noqa: A001 - the course's name
-    r"""$f(x, y) = x$ if $x > y$ else $y$"""
-    return x if x > y else y
+    r"""$f(x, y) = y$ if $y > x$ else $x$; NaN wins from either side (as in PyTorch).
+
+    A fold `max(acc, value)` keeps the first of equal values (`max(0.0, -0.0)` is `0.0`,
+    like `torch.amax`), and once `acc` is NaN it stays NaN: a row holding a NaN has no
+    finite maximum, and hiding it is how a dead model reports a finite loss.
+    """
+    return y if y > x or math.isnan(y) else x
 
 
 def is_close(x: float, y: float) -> float:
-    r"""$f(x, y) = |x - y| < 10^{-2}$"""
-    return 1.0 if abs(x - y) < 1e-2 else 0.0
+    r"""$f(x, y) = |x - y| < 10^{-2}$; equal infinities are close, NaN is close to nothing."""
+    return 1.0 if x == y or abs(x - y) < 1e-2 else 0.0
 
 
 def sigmoid(x: float) -> float:
@@ -71,50 +83,52 @@ def sigmoid(x: float) -> float:
 
 
 def relu(x: float) -> float:
-    r"""$f(x) = x$ if $x > 0$ else $0$"""
-    return x if x > 0.0 else 0.0
+    r"""$f(x) = x$ if $x > 0$ else $0$; NaN stays NaN (and -0.0 stays -0.0), as in PyTorch."""
+    return 0.0 if x < 0.0 else x  # noqa: FURB136 - this module's max is not the builtin
 
 
 def log(x: float) -> float:
-    r"""$f(x) = \log(x)$; a non-positive `x` raises a ValueError naming it."""
-    if x <= 0.0:
-        raise ValueError(f"log is undefined for x = {x!r} (needs x > 0)")
-    return math.log(x)
+    r"""$f(x) = \log(x)$: $-\infty$ at ±0 and NaN below 0, as IEEE and PyTorch say."""
+    if x > 0.0:
+        return math.log(x)
+    return -math.inf if x == 0.0 else math.nan
+
+
+_EXP_MAX = 709.782712893384  # log of the largest float64
 
 
 def exp(x: float) -> float:
-    r"""$f(x) = e^{x}$ (inf past the float range, like numpy)."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
+    r"""$f(x) = e^{x}$ (inf past the float range, where Python's `math.exp` would raise)."""
+    return math.inf if x >= _EXP_MAX else math.exp(x)
 
 
 def inv(x: float) -> float:
-    r"""$f(x) = 1/x$; `x == 0` raises a ZeroDivisionError naming the function."""
-    if x == 0.0:
-        raise ZeroDivisionError("inv is undefined at x = 0.0")
-    return 1.0 / x
+    r"""$f(x) = 1/x$; $\pm\infty$ at $\pm 0$, as IEEE and PyTorch say."""
+    return 1.0 / x if x != 0.0 else math.copysign(math.inf, x)
 
 
 def sqrt(x: float) -> float:
-    r"""$f(x) = \sqrt{x}$: Adam's step size needs it (it is never differentiated)."""
-    return math.sqrt(x)
+    r"""$f(x) = \sqrt{x}$, NaN below 0: Adam's step size needs it (it is never differentiated)."""
+    return math.sqrt(x) if x >= 0.0 else math.nan
 
 
 def log_back(x: float, d: float) -> float:
-    r"""$d \times f'(x)$ for $f(x) = \log(x)$, i.e. $d / x$."""
-    return d / x
+    r"""$d \times f'(x)$ for $f(x) = \log(x)$, i.e. $d / x$ (IEEE at $x = \pm 0$)."""
+    return d / x if x != 0.0 else d * math.copysign(math.inf, x)
 
 
 def inv_back(x: float, d: float) -> float:
-    r"""$d \times f'(x)$ for $f(x) = 1/x$, i.e. $-d / x^2$."""
-    return -d / (x * x)
+    r"""$d \times f'(x)$ for $f(x) = 1/x$, i.e. $-d / x^2$ (IEEE at $x = \pm 0$)."""
+    square = x * x
+    return -d / square if square != 0.0 else -d * math.inf
 
 
 def relu_back(x: float, d: float) -> float:
-    r"""$d \times f'(x)$ for $f(x) = \text{ReLU}(x)$: $d$ if $x > 0$ else $0$."""
-    return d if x > 0.0 else 0.0
+    r"""$d \times f'(x)$ for $f(x) = \text{ReLU}(x)$: $0$ if $x \le 0$ else $d$.
+
+    At NaN the gradient passes (`x <= 0` is false), as PyTorch's `threshold_backward` does.
+    """
+    return 0.0 if x <= 0.0 else d
 
 
 def sigmoid_back(x: float, d: float) -> float:

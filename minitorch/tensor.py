@@ -17,7 +17,15 @@ from typing import Any, Callable, Iterable, Sequence, Union
 import numpy as np
 
 from .autodiff import Context, Named, backpropagate, is_grad_enabled, next_unique_id, no_grad
-from .tensor_data import Storage, TensorData, UserIndex, UserShape, UserStrides, shape_broadcast
+from .tensor_data import (
+    Storage,
+    TensorData,
+    UserIndex,
+    UserShape,
+    UserStrides,
+    dim_index,
+    shape_broadcast,
+)
 from .tensor_functions import (
     EQ,
     LT,
@@ -227,7 +235,7 @@ class Tensor(Named):
 
     def mean(self, dim: int | None = None) -> Tensor:
         """Mean along `dim`, or of everything: the sum divided by the count."""
-        count = self.size if dim is None else self.shape[dim]
+        count = self.size if dim is None else self.shape[dim_index(dim, self.shape)]
         return self.sum(dim) / count
 
     def all(self, dim: int | None = None) -> Tensor:

@@ -34,6 +34,7 @@ __all__ = [
     "broadcast_index",
     "shape_broadcast",
     "strides_from_shape",
+    "dim_index",
     "TensorData",
 ]
 
@@ -142,6 +143,25 @@ def shape_broadcast(shape1: UserShape, shape2: UserShape) -> tuple[int, ...]:
                 f"(size {x} against {y})"
             )
     return tuple(out)
+
+
+def dim_index(dim: object, shape: UserShape) -> int:
+    """`dim` as a dimension of `shape`, counted from the end when negative (as in PyTorch).
+
+    Raises:
+        TypeError: when `dim` is not an integer (`1.5`, `"0"`, `True`): a float would
+            otherwise fail deep inside a kernel, or be silently truncated.
+        IndexingError: naming `dim` and `shape` and the valid range, when out of range.
+    """
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dimension must be an integer, got {dim!r} for shape {tuple(shape)}")
+    n = len(shape)
+    if not -n <= dim < n:
+        raise IndexingError(
+            f"dimension {dim} is out of range for shape {tuple(shape)} "
+            f"(expected {-n} to {n - 1})"
+        )
+    return int(dim) % n
 
 
 def strides_from_shape(shape: UserShape) -> tuple[int, ...]:

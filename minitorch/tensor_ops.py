@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 import numpy as np
 
 from . import operators
-from .tensor_data import IndexingError, Shape, Storage, Strides, TensorData, shape_broadcast
+from .tensor_data import (
+    IndexingError,
+    Shape,
+    Storage,
+    Strides,
+    TensorData,
+    dim_index,
+    shape_broadcast,
+)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -162,9 +170,7 @@ class TensorOps:
         kernel = cls.reduce_kernel(fn)
 
         def apply(a: Tensor, dim: int) -> Tensor:
-            if not -a.dims <= dim < a.dims:
-                raise IndexingError(f"cannot reduce dimension {dim} of shape {a.shape}")
-            dim = dim % a.dims
+            dim = dim_index(dim, a.shape)
             out_shape = a.shape[:dim] + (1,) + a.shape[dim + 1 :]
             out = a._new(TensorData(cls.full_storage(math.prod(out_shape), start), out_shape))
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)

@@ -15,3 +15,20 @@ from hypothesis import settings  # noqa: E402 - after the simulator switch
 settings.register_profile("minitorch", deadline=None, max_examples=60)
 settings.register_profile("ci", deadline=None, max_examples=40, derandomize=True)
 settings.load_profile("minitorch")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fast_kernel_threads_restored():
+    """A command-line test picks threads from the load average (`--threads` unset); the next
+    test in the same process must still get every core and the parallel kernels."""
+    import numba
+
+    from minitorch import fast_ops
+
+    threads, serial_only = numba.get_num_threads(), fast_ops.Kernel.serial_only
+    yield
+    numba.set_num_threads(threads)
+    fast_ops.Kernel.serial_only = serial_only

@@ -44,10 +44,25 @@ def test_operators_plot_the_chosen_operator_and_its_derivatives():
     assert float(shown["central difference"]) == pytest.approx(math.e, rel=1e-5)
     function, derivative = charts(at)
     assert function["layout"]["title"]["text"] == "exp(x)"
-    assert [t["name"] for t in derivative["data"]] == ["autodiff", "central_difference"]
+    assert [t["name"] for t in derivative["data"]] == ["autodiff", "central_difference", "x = 1"]
     # the two derivative curves agree wherever both are defined
-    auto, central = (t["y"] for t in derivative["data"])
+    auto, central = (t["y"] for t in derivative["data"][:2])
     assert all(math.isclose(a, c, rel_tol=1e-4, abs_tol=1e-4) for a, c in zip(auto, central))
+
+
+def test_operators_both_plots_share_x_and_mark_the_chosen_x_and_show_both_derivatives():
+    at = page("operators")
+    at.slider(key="x0").set_value(2.0).run()
+    function, derivative = charts(ok(at))
+    assert function["layout"]["xaxis"]["range"] == derivative["layout"]["xaxis"]["range"] == [-5, 5]
+    point = function["data"][-1]
+    assert point["mode"] == "markers" and point["x"] == [2.0]
+    assert point["y"][0] == pytest.approx(1 / (1 + math.exp(-2.0)))
+    sigmoid_d = math.exp(-2.0) / (1 + math.exp(-2.0)) ** 2
+    assert derivative["data"][-1]["y"][0] == pytest.approx(sigmoid_d, rel=1e-6)
+    # the central difference is drawn on top of autodiff, narrower and dotted: both visible
+    auto, central = (t["line"] for t in derivative["data"][:2])
+    assert central["dash"] == "dot" and central["width"] < auto["width"]
 
 
 def test_operators_second_argument_and_operator_without_scalar_twin():
@@ -140,7 +155,11 @@ def test_autodiff_declines_to_draw_a_huge_graph():
 def test_autodiff_reports_undefined_values():
     at = page("autodiff")
     at.text_input(key="expr").input("(x - 5).log()").run()
-    assert "Cannot compute" in ok(at).error[0].value
+    # log's own input is -3, not the page's x (2): the message must not say "x = -3"
+    message = ok(at).error[0].value
+    assert message == "Cannot compute f(2, 0.5): log(-3.0) is undefined: log needs its input > 0"
+    at.text_input(key="expr").input("1 / (x - 2)").run()
+    assert ok(at).error[0].value == "Cannot compute f(2, 0.5): inv(0.0) is undefined"
     at.text_input(key="expr").input("3 + 4").run()
     assert "neither x nor y" in ok(at).error[0].value
 
@@ -234,4 +253,7 @@ def test_backends_time_every_operation_on_every_backend():
     assert len(table) == 4 * len(set(table["backend"]))
     assert table["same result"].all() and (table["ms"] > 0).all()
     assert "simple" in set(table["backend"])
+    (chart,) = charts(at)
+    assert chart["layout"]["yaxis"]["type"] == "log"  # fast bars stay visible beside slow ones
+    assert {bar["name"] for bar in chart["data"]} == set(table["backend"])
     assert minitorch.SimpleBackend is not None

@@ -277,7 +277,7 @@ def test_threads_are_checked_and_set(tmp_path, capsys):
     import numba
 
     rc = main(["train", "--threads", "0", "--epochs", "1", "--out", str(tmp_path), "--quiet"])
-    assert rc == 2 and "--threads must be between 1 and" in capsys.readouterr().err
+    assert rc == 2 and "--threads: threads must be an integer from 1 to" in capsys.readouterr().err
     before = numba.get_num_threads()
     try:
         rc = main(

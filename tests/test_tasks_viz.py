@@ -64,9 +64,39 @@ def test_feature_maps_and_sentences_check_their_shapes() -> None:
         "0.80   ✗ sentence 5  [negative]",
     ]  # most positive first
     assert shown[1] == ["0.02   sentence 1  [negative]", "0.45   sentence 3  [negative]"]
-    assert shown[2] == [
-        "0.50   ✗ sentence 2  [positive]",
-        "0.45   sentence 3  [negative]",
-    ]  # 0.5 is not positive
+    # 0.5 is not positive; "least sure" repeats no sentence of the panels above
+    assert shown[2] == ["0.50   ✗ sentence 2  [positive]", "0.70   sentence 4  [positive]"]
     with pytest.raises(ValueError, match="6 sentences, 6 labels and 2 probabilities"):
         plot_sentences(texts, [0] * 6, [0.5, 0.5])
+
+
+def test_a_model_that_calls_everything_positive_gets_an_empty_negative_panel() -> None:
+    texts = [f"sentence {i}" for i in range(9)]
+    probs = [0.62, 0.68, 0.64, 0.9, 0.95, 0.66, 0.63, 0.65, 0.99]  # a weak model: all positive
+    fig = plot_sentences(texts, [0, 1, 0, 1, 1, 0, 1, 0, 1], probs, count=3)
+    shown = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert [t.split()[0] for t in shown[0]] == ["0.99", "0.95", "0.90"]
+    assert shown[1] == ["none: the model calls no sentence negative"]
+    assert [t.split()[0] for t in shown[2]] == ["0.62", "0.63", "0.64"]  # not the panel above
+
+
+def test_epoch_ticks_are_whole_numbers_and_the_legend_leaves_the_final_label_alone() -> None:
+    from minitorch.viz.training import plot_loss
+
+    fig = plot_curves(HISTORY)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert all(float(t).is_integer() for t in ax.get_xticks()), ax.get_xticks()
+        assert ax.get_legend() is None  # one legend for the figure, outside both plots
+    (legend,) = fig.legends
+    label = fig.axes[1].texts[0].get_window_extent()
+    assert not legend.get_window_extent().overlaps(label)
+    assert [t.get_text() for t in legend.get_texts()] == ["training (dropout on)", "validation"]
+    loss = plot_loss([0.9, 0.5, 0.4])
+    loss.canvas.draw()
+    assert all(float(t).is_integer() for t in loss.axes[0].get_xticks())
+
+
+def test_the_feature_maps_caption_explains_the_edge_band() -> None:
+    fig = plot_feature_maps(np.zeros((1, 28, 28)), np.ones((1, 2, 28, 28)), [3])
+    assert "bottom and right edges" in fig.get_suptitle() and "zeros" in fig.get_suptitle()

@@ -87,7 +87,8 @@ def add_train_command(commands: Any) -> None:
             type=int,
             default=None,
             metavar="N",
-            help="CPU threads for the fast kernels (default: numba's choice, every core)",
+            help="CPU threads for the fast kernels (default: one per core that other processes "
+            "leave idle, from the load average)",
         )
         p.set_defaults(run=run_train, task_record=task)
 
@@ -216,15 +217,13 @@ class Progress:
 
 
 def set_threads(threads: int | None) -> None:
-    """Use `threads` CPU threads in the fast kernels (None: leave numba's default)."""
-    if threads is None:
-        return
-    import numba
+    """Use `threads` CPU threads in the fast kernels (None: one per core others leave idle)."""
+    from ..threads import set_threads as use_threads
 
-    most = numba.config.NUMBA_NUM_THREADS
-    if not 1 <= threads <= most:
-        raise TaskError(f"--threads must be between 1 and {most} on this machine, got {threads}")
-    numba.set_num_threads(threads)
+    try:
+        use_threads(threads)
+    except ValueError as err:
+        raise TaskError(f"--threads: {err}") from None
 
 
 def _peak_memory_mb() -> float | None:

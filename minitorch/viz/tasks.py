@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ._mpl import new_figure
 from .training import _CLASS_COLORS
@@ -56,6 +57,7 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str | None = None
             name = "training (dropout on)" if split == "train" else "validation"
             ax.plot(epochs, values, style, color=color, linewidth=2, marker=marker, markersize=3, label=name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on short runs
         ax.grid(True, alpha=0.3)
     final = 100.0 * history["val_accuracy"][-1]
     best = int(np.argmax(history["val_accuracy"]))
@@ -65,8 +67,8 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str | None = None
     loss_ax.set_ylabel("mean loss")
     acc_ax.set_title(f"accuracy (best validation {100 * history['val_accuracy'][best]:.1f}%, epoch {best + 1})")
     acc_ax.set_ylabel("% right")
-    loss_ax.legend(loc="best", fontsize=8)
-    acc_ax.legend(loc="lower right", fontsize=8)
+    # One legend for both plots, below them: inside, it covered the final accuracy's label.
+    fig.legend(*loss_ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
@@ -196,7 +198,13 @@ def plot_feature_maps(
     axes[0, 0].set_title("input", fontsize=9)
     for c in range(channels):
         axes[0, c + 1].set_title(f"filter {c + 1}", fontsize=9)
-    fig.suptitle(title or "What the first convolution sees (ReLU outputs; dark = strong)", fontsize=10)
+    fig.suptitle(
+        title
+        or "What the first convolution sees (ReLU outputs; dark = strong). The band along the "
+        "bottom and right edges is padding:\nthe course's convolution reads zeros past the "
+        "image's right and bottom edges, and a filter answers to that sudden edge too.",
+        fontsize=10,
+    )
     return fig
 
 
@@ -224,10 +232,16 @@ def plot_sentences(
         )
     count = max(1, min(count, len(texts) // 3))
     by_p = np.argsort(probs, kind="stable")
+    # A panel shows only sentences the model calls that way, and "least sure" only sentences
+    # not shown above: a weak model that calls everything positive gets an empty negative panel.
+    positive = [int(k) for k in by_p[::-1] if probs[k] > 0.5][:count]
+    negative = [int(k) for k in by_p if probs[k] < 0.5][:count]
+    shown = set(positive) | set(negative)
+    closest = np.argsort(np.abs(probs - 0.5), kind="stable")
     panels = (
-        ("most sure it is positive", by_p[::-1][:count]),
-        ("most sure it is negative", by_p[:count]),
-        ("least sure", np.argsort(np.abs(probs - 0.5), kind="stable")[:count]),
+        ("most sure it is positive", np.array(positive, dtype=int)),
+        ("most sure it is negative", np.array(negative, dtype=int)),
+        ("least sure", np.array([int(k) for k in closest if k not in shown][:count], dtype=int)),
     )
     height = 0.36 * 3 * count + 2.2
     fig = new_figure(11.0, height)
@@ -247,8 +261,13 @@ def plot_sentences(
             ax.text(1.04, yy, f"{probs[k]:.2f}   {mark}{sentence}  [{truth}]", va="center", ha="left", fontsize=8.5,
                     color="#212529" if right else _WRONG, fontweight="normal" if right else "bold",
                     transform=ax.get_yaxis_transform())
+        if not len(picks):
+            side = "negative" if "negative" in name else "positive" if "positive" in name else ""
+            ax.text(1.04, 0, f"none: the model calls no sentence {side}" if side else "none left",
+                    va="center", ha="left", fontsize=8.5, color="#868e96", style="italic",
+                    transform=ax.get_yaxis_transform())
         ax.set_xlim(0, 1)
-        ax.set_ylim(-0.6, len(picks) - 0.4)
+        ax.set_ylim(-0.6, max(len(picks), 1) - 0.4)
         ax.set_yticks([])
         ax.set_xticks([0, 0.5, 1], ["0 neg.", "0.5", "pos. 1"], fontsize=8)
         ax.set_title(f"{name}: P(positive)", loc="left", fontsize=10)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ._mpl import new_figure
 
@@ -55,6 +56,7 @@ def plot_loss(losses: Sequence[float], title: str | None = None) -> Figure:
             markersize=3, label=label)
     ax.set_title(title or "Training loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on short runs
     ax.set_ylabel("loss")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")  # the final value, placed where it hides least of the curve

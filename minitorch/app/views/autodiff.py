@@ -4,6 +4,9 @@ The expression is read by `minitorch.app.expr` (an `ast` whitelist, never eval) 
 on real `minitorch.Scalar`s; the pictures are `minitorch.viz.draw_graph` of that history.
 """
 
+import math
+import re
+
 import streamlit as st
 
 import minitorch
@@ -12,6 +15,17 @@ from minitorch.app.expr import METHODS, ExpressionError, parse
 from minitorch.app.stepping import backprop_steps, derivatives_after
 from minitorch.viz import draw_graph
 from minitorch.viz.graph import MAX_NODES
+
+
+def _about_the_input(message: str) -> str:
+    """An operator's error, reworded so that its "x" (the operator's own input) is not read as
+    the page's x: "log is undefined for x = -2.0 (needs x > 0)" -> "log(-2.0) is undefined:
+    log needs its input > 0"."""
+    found = re.fullmatch(r"(\w+) is undefined (?:for|at) x = (\S+?)(?: \(needs x (.+)\))?", message)
+    if found is None:
+        return message
+    name, value, needs = found.groups()
+    return f"{name}({value}) is undefined" + (f": {name} needs its input {needs}" if needs else "")
 
 
 def _label(var) -> str:
@@ -49,8 +63,10 @@ y = minitorch.Scalar(y_value, name="y")
 try:
     out = expression(x, y)
     out.backward()
+    if not math.isfinite(out.data):  # IEEE arithmetic: log(-1) is nan, 1/0 is inf
+        raise ArithmeticError(f"the value is {out.data} (outside the domain, or overflowing)")
 except (ValueError, ArithmeticError) as err:
-    st.error(f"Cannot compute f({x_value:g}, {y_value:g}): {err}")
+    st.error(f"Cannot compute f({x_value:g}, {y_value:g}): {_about_the_input(str(err))}")
     st.stop()
 
 numeric = [minitorch.central_difference(expression, x_value, y_value, arg=i) for i in (0, 1)]

@@ -5,10 +5,12 @@ The derivative comes from the library's autodiff (the matching Scalar operation 
 The two curves should lie on top of each other.
 """
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from minitorch import Scalar, central_difference, operators
 from minitorch.viz import plot_function
+from minitorch.viz.functions import sample
 
 # operator name -> the same operation on Scalars (None: autodiff has no twin for it).
 ONE_ARG = {
@@ -29,24 +31,16 @@ TWO_ARG = {
     "is_close": None,
 }
 # The hand-written derivatives that live beside their forward twins.
-BACK = {
-    "log": operators.log_back,
-    "inv": operators.inv_back,
-    "relu": operators.relu_back,
-    "sigmoid": getattr(operators, "sigmoid_back", None),
-}
+BACK = {"log": operators.log_back, "inv": operators.inv_back, "relu": operators.relu_back,
+        "sigmoid": getattr(operators, "sigmoid_back", None)}
 
 st.title("Operators")
-st.markdown(
-    "Each function of `minitorch.operators` on floats, with its derivative from the "
-    "library's autodiff and a central difference laid over it."
-)
+st.markdown("Each function of `minitorch.operators` on floats, with its derivative from the "
+            "library's autodiff and a central difference laid over it.")
 
 left, right = st.columns([1, 2])
 with left:
-    name = st.selectbox(
-        "operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op"
-    )
+    name = st.selectbox("operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op")
     c = 0.0
     if name in TWO_ARG:
         c = st.slider("second argument y", -5.0, 5.0, 1.0, 0.1, key="y")
@@ -76,20 +70,31 @@ def central(x: float) -> float:
     return central_difference(f, x)
 
 
+def at_x0(fig: go.Figure, fn) -> go.Figure:
+    """Both plots over the same x range, with a marker at the chosen x (where fn is defined)."""
+    fig.update_xaxes(range=[lo, hi])
+    y0 = sample(fn, x0)
+    if y0 is not None:
+        fig.add_trace(go.Scatter(x=[x0], y=[y0], mode="markers", name=f"x = {x0:g}",
+                                 marker={"size": 11, "color": "#e03131"}, showlegend=False))
+    return fig
+
+
 xs = [lo + (hi - lo) * i / 200 for i in range(201)]
+central.__name__ = "central_difference"
 with right:
-    st.plotly_chart(plot_function(label, f, arange=xs), key="f_plot")
+    st.plotly_chart(at_x0(plot_function(label, f, arange=xs), f), key="f_plot")
     if twin is None:
-        central.__name__ = "central_difference"
-        st.plotly_chart(
-            plot_function(f"d/dx {label} (central difference)", central, arange=xs), key="df_plot"
-        )
+        df = plot_function(f"d/dx {label} (central difference)", central, arange=xs)
+        st.plotly_chart(at_x0(df, central), key="df_plot")
         st.info(f"`{name}` has no Scalar operation, so only the central difference is shown.")
     else:
-        central.__name__ = "central_difference"
-        st.plotly_chart(
-            plot_function(f"d/dx {label}", autodiff, fn2=central, arange=xs), key="df_plot"
-        )
+        df = plot_function(f"d/dx {label}", autodiff, fn2=central, arange=xs)
+        # Where they agree the curves coincide: autodiff wide and pale underneath, the central
+        # difference a dark dotted line on top, so both stay visible.
+        df.data[0].line.update(width=7, color="#a5d8ff")
+        df.data[1].line.update(width=2, color="#1864ab", dash="dot")
+        st.plotly_chart(at_x0(df, autodiff), key="df_plot")
 
 with left:
     try:

@@ -17,6 +17,7 @@ What unusual input gets (the same in training and in `minitorch eval`):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ __all__ = [
     "Sentences",
     "Vocabulary",
     "read_glue_tsv",
+    "text_lines",
     "load_split",
     "tokenize",
     "load_vectors",
@@ -71,47 +73,61 @@ class Sentences:
         return Sentences(self.words[:n], self.labels[:n], self.text[:n])
 
 
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """`(line number, line)` for each line of a UTF-8 text file, counted from 1.
+
+    Bytes that are not UTF-8 are a DataError naming the file, the line and the byte, not a
+    UnicodeDecodeError traceback (a Latin-1 export of a TSV, a binary file passed by mistake).
+    """
+    with Path(path).open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(
+                    f"{path}, line {number}: not UTF-8 text (byte 0x{raw[err.start]:02x} at "
+                    f"column {err.start + 1}); save the file as UTF-8"
+                ) from None
+
+
 def read_glue_tsv(path: Path) -> Sentences:
     """Read a GLUE-style TSV: a header naming `sentence` and `label` columns, one example a line.
 
     Raises:
         MissingData: the file is not there.
-        DataError: no such columns, a short line, or a label other than 0/1 (the line is named).
+        DataError: the file is empty or holds only its header, no such columns, a short line,
+            a label other than 0/1, or bytes that are not UTF-8 (the line is named).
     """
     path = Path(path)
     if not path.is_file():
         raise MissingData(f"no file {path}")
     words, labels, text = [], [], []
-    with path.open(encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").rstrip("\r").split("\t")
-        if "sentence" not in header or "label" not in header:
-            hint = (
-                " (GLUE's public test.tsv has no labels; evaluate on a labelled file)"
-                if "label" not in header
-                else ""
-            )
-            raise DataError(
-                f"{path}: the header must name a 'sentence' and a 'label' column, "
-                f"found {header}{hint}"
-            )
-        s_col, l_col = header.index("sentence"), header.index("label")
-        for number, line in enumerate(f, 2):
-            line = line.rstrip("\n").rstrip("\r")
-            if not line:
-                continue
-            fields = line.split("\t")
-            if len(fields) < len(header):
-                raise DataError(
-                    f"{path}, line {number}: expected {len(header)} tab-separated fields, "
-                    f"found {len(fields)}"
-                )
-            if fields[l_col] not in ("0", "1"):
-                raise DataError(
-                    f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}"
-                )
-            text.append(fields[s_col])
-            words.append(tokenize(fields[s_col]))
-            labels.append(int(fields[l_col]))
+    lines = text_lines(path)
+    first = next(lines, None)
+    if first is None:
+        raise DataError(f"{path}: the file is empty (expected a 'sentence<TAB>label' header)")
+    header = first[1].rstrip("\n").rstrip("\r").split("\t")
+    if "sentence" not in header or "label" not in header:
+        hint = " (GLUE's public test.tsv has no labels; evaluate on a labelled file)" if "label" not in header else ""
+        raise DataError(
+            f"{path}: the header must name a 'sentence' and a 'label' column, "
+            f"found {header}{hint}"
+        )
+    s_col, l_col = header.index("sentence"), header.index("label")
+    for number, line in lines:
+        line = line.rstrip("\n").rstrip("\r")
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) < len(header):
+            raise DataError(f"{path}, line {number}: expected {len(header)} tab-separated fields, found {len(fields)}")
+        if fields[l_col] not in ("0", "1"):
+            raise DataError(f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}")
+        text.append(fields[s_col])
+        words.append(tokenize(fields[s_col]))
+        labels.append(int(fields[l_col]))
+    if not labels:
+        raise DataError(f"{path}: holds no examples, only its header")
     return Sentences(words, np.array(labels, dtype=np.int64), text)
 
 
@@ -180,6 +196,12 @@ def _package_vectors(words: set[str]) -> tuple[dict[str, int], np.ndarray]:
     rows = {w: i for i, w in enumerate(vocab) if w in words}
     known = sorted(rows, key=rows.get)
     vectors = np.asarray(table[[rows[w] for w in known]], dtype=np.float64)
+    finite = np.isfinite(vectors).all(axis=1) if vectors.size else np.ones(0, bool)
+    if not finite.all():
+        word = known[int(np.argmin(finite))]
+        raise DataError(
+            f"{emb}: the vector of {word!r} holds nan or inf: reinstall {PACKAGE_VECTORS}"
+        )
     return {w: i for i, w in enumerate(known)}, vectors.reshape(len(known), table.shape[1])
 
 
@@ -192,25 +214,22 @@ def _text_vectors(path: Path, words: set[str]) -> tuple[dict[str, int], np.ndarr
     index: dict[str, int] = {}
     rows: list[np.ndarray] = []
     dim = None
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            parts = line.rstrip().split(" ")
-            if len(parts) < 2:
-                continue
-            if dim is None:
-                dim = len(parts) - 1
-            elif len(parts) - 1 != dim:
-                raise DataError(
-                    f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}"
-                )
-            if parts[0] in words and parts[0] not in index:
-                try:
-                    rows.append(np.array(parts[1:], dtype=np.float64))
-                except ValueError:
-                    raise DataError(
-                        f"{path}, line {number}: not a word followed by numbers"
-                    ) from None
-                index[parts[0]] = len(rows) - 1
+    for number, line in text_lines(path):
+        parts = line.rstrip().split(" ")
+        if len(parts) < 2:
+            continue
+        if dim is None:
+            dim = len(parts) - 1
+        elif len(parts) - 1 != dim:
+            raise DataError(f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}")
+        if parts[0] in words and parts[0] not in index:
+            try:
+                rows.append(np.array(parts[1:], dtype=np.float64))
+            except ValueError:
+                raise DataError(f"{path}, line {number}: not a word followed by numbers") from None
+            if not np.isfinite(rows[-1]).all():
+                raise DataError(f"{path}, line {number}: the vector of {parts[0]!r} holds nan or inf")
+            index[parts[0]] = len(rows) - 1
     if dim is None:
         raise DataError(f"{path}: no vectors in the file")
     return index, np.array(rows, dtype=np.float64).reshape(len(rows), dim)
