@@ -300,7 +300,11 @@ def _moment_like(value: Any, like: Any) -> Any:
                 f"a saved optimizer moment has shape {value.shape}, its parameter "
                 f"{tuple(like.shape)}"
             )
-        return tensor(value, backend=like.backend)
+        moment = tensor(value, backend=like.backend)
+        dtype = getattr(like, "dtype", None)  # a float32 parameter keeps float32 moments
+        if dtype is not None and getattr(moment, "dtype", dtype) != dtype:
+            moment = moment.to(dtype)
+        return moment
     from ..scalar import Scalar
 
     return Scalar(float(value))
