@@ -1,10 +1,14 @@
-"""Shared helpers for the benchmarks: interleaved rounds, medians and the spread of ratios."""
+"""Shared helpers for the benchmarks: interleaved rounds, medians, the spread of ratios, the
+`--dtype` option and the last line every script prints (`ratio ours/torch: R`)."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from typing import Callable, Sequence
+
+DTYPES = ("float64", "float32")
 
 
 def per_call(fn: Callable[[], object], number: int) -> float:
@@ -37,3 +41,21 @@ def ratio_line(ours: Sequence[float], peer: Sequence[float], label: str) -> str:
         f"(per round: median {statistics.median(ratios):.2f}, "
         f"range {ratios[0]:.2f}-{ratios[-1]:.2f})"
     )
+
+
+def add_dtype_option(parser: argparse.ArgumentParser, default: str = "float64") -> None:
+    """`--dtype float64|float32`: both sides of the comparison compute in it."""
+    parser.add_argument(
+        "--dtype", choices=DTYPES, default=default, help="what both sides compute in"
+    )
+
+
+def median_ratio(ours: Sequence[float], peer: Sequence[float]) -> float:
+    """The median over rounds of `ours[i] / peer[i]` (each round times both back to back,
+    so a round's ratio is little affected by the machine's load drifting between rounds)."""
+    return statistics.median(o / p for o, p in zip(ours, peer))
+
+
+def print_final_ratio(label: str, ratio: float) -> None:
+    """The last line of every benchmark, in one format: `ratio ours/torch: 1.23`."""
+    print(f"ratio {label}: {ratio:.3f}")

@@ -8,11 +8,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["torch_param", "report", "set_threads"]
+from _timing import median_ratio, print_final_ratio
+
+import minitorch
+
+__all__ = ["torch_param", "report", "set_threads", "cast_parameters"]
+
+
+def cast_parameters(model: minitorch.Module, dtype: str) -> None:
+    """Store every parameter of `model` in `dtype` (a no-op for the dtype it has)."""
+    for p in model.parameters():
+        if p.value.dtype != np.dtype(dtype):
+            p.update(p.value.to(dtype).detach())
 
 
 def torch_param(p: Any, transpose: bool = False, flat: bool = False) -> Any:
-    """A minitorch Parameter's value as a float64 torch Parameter (a copy)."""
+    """A minitorch Parameter's value as a torch Parameter of the same dtype (a copy)."""
     import torch
 
     a = p.value.to_numpy()
@@ -20,7 +31,7 @@ def torch_param(p: Any, transpose: bool = False, flat: bool = False) -> Any:
         a = a.T  # minitorch Linear keeps (in, out); torch keeps (out, in)
     if flat:
         a = a.reshape(-1)  # minitorch conv biases are (out, 1[, 1]); torch's are (out,)
-    return torch.nn.Parameter(torch.tensor(np.ascontiguousarray(a), dtype=torch.float64))
+    return torch.nn.Parameter(torch.from_numpy(np.array(a, order="C")))
 
 
 def set_threads(n: int | None) -> None:
@@ -35,11 +46,16 @@ def set_threads(n: int | None) -> None:
     torch.set_num_threads(n)
 
 
-def report(title: str, ours: list[float], theirs: list[float]) -> None:
-    """Median and spread of each side's seconds per epoch, and their ratio."""
+def report(title: str, ours: list[float], theirs: list[float], dtype: str) -> None:
+    """Median and spread of each side's seconds per epoch, their ratio per round, and as the
+    last line the median of those ratios."""
     med_o, med_t = statistics.median(ours), statistics.median(theirs)
     print(title)
-    print(f"  minitorch (fast backend) {med_o:8.2f} s/epoch  (min {min(ours):.2f}, max {max(ours):.2f}, {len(ours)} epochs)")
-    print(f"  PyTorch CPU, float64     {med_t:8.2f} s/epoch  (min {min(theirs):.2f}, max {max(theirs):.2f}, {len(theirs)} epochs)")
+    for name, times, med in (("minitorch (fast)", ours, med_o), ("PyTorch CPU", theirs, med_t)):
+        print(
+            f"  {name + ', ' + dtype:26s} {med:8.2f} s/epoch  (min {min(times):.2f}, "
+            f"max {max(times):.2f}, {len(times)} epochs)"
+        )
     rounds = ", ".join(f"{o / t:.2f}" for o, t in zip(ours, theirs))
-    print(f"  ratio minitorch / PyTorch: {med_o / med_t:.2f} (median over median); per round: {rounds}")
+    print(f"  minitorch / PyTorch: {med_o / med_t:.2f} (median over median); per round: {rounds}")
+    print_final_ratio("ours/torch", median_ratio(ours, theirs))

@@ -1,13 +1,15 @@
 """Digits benchmark: one epoch of the LeNet on the 4,500 embedded training digits, minitorch's
-fast backend against PyTorch (CPU, float64), the same network from the same initial weights.
+fast backend against PyTorch (CPU), both in `--dtype` (float32 by default), the same network
+from the same initial weights.
 
 Rounds alternate between the two in one process, so both see the same machine load. Ours is
 `minitorch train mnist`'s own loop (`tasks.loop.fit`); PyTorch's is the same loop written
 with torch: shuffle, then per batch zero_grad, forward, mean NLL, backward, step. Only the
 training pass is timed (validation excluded, as in the epoch times the CLI reports). Prints
-each side's median and spread in seconds per epoch and the ratio.
+each side's median and spread in seconds per epoch and, last, `ratio ours/torch: R` (the
+median over rounds of each round's ratio).
 
-    python bench/mnist.py [--rounds 3] [--batch 16] [--lr 0.05] [--optimizer sgd]
+    python bench/mnist.py [--rounds 3] [--batch 16] [--lr 0.05] [--optimizer sgd] [--dtype float32]
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ import time
 
 import numpy as np
 
-from _twins import report, set_threads, torch_param  # noqa: I001
+from _timing import add_dtype_option
+from _twins import cast_parameters, report, set_threads, torch_param  # noqa: I001
 
 from minitorch.backends import backend_named
 from minitorch.tasks.common import seed_everything
-from minitorch.tasks.loop import LoopState, Schedule, fit
+from minitorch.tasks.loop import Batch, LoopState, Schedule, fit
 from minitorch.tasks.mnist.model import LeNet
 from minitorch.tasks.mnist.train import PIXELS, MnistConfig, _MnistLoop, load_training_data
 from minitorch.tasks.optimizers import make_optimizer
-
 
 
 def torch_twin(model: LeNet):  # type: ignore[no-untyped-def]
@@ -37,10 +39,22 @@ def torch_twin(model: LeNet):  # type: ignore[no-untyped-def]
     class Twin(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.w1, self.b1 = torch_param(model.conv1.weights), torch_param(model.conv1.bias, flat=True)
-            self.w2, self.b2 = torch_param(model.conv2.weights), torch_param(model.conv2.bias, flat=True)
-            self.w3, self.b3 = torch_param(model.linear1.weights, transpose=True), torch_param(model.linear1.bias)
-            self.w4, self.b4 = torch_param(model.linear2.weights, transpose=True), torch_param(model.linear2.bias)
+            self.w1, self.b1 = (
+                torch_param(model.conv1.weights),
+                torch_param(model.conv1.bias, flat=True),
+            )
+            self.w2, self.b2 = (
+                torch_param(model.conv2.weights),
+                torch_param(model.conv2.bias, flat=True),
+            )
+            self.w3, self.b3 = (
+                torch_param(model.linear1.weights, transpose=True),
+                torch_param(model.linear1.bias),
+            )
+            self.w4, self.b4 = (
+                torch_param(model.linear2.weights, transpose=True),
+                torch_param(model.linear2.bias),
+            )
 
         def forward(self, x):  # type: ignore[no-untyped-def]
             x = F.conv2d(F.pad(x, (0, 2, 0, 2)), self.w1, self.b1).relu()
@@ -74,25 +88,52 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--optimizer", default="sgd", choices=("sgd", "momentum", "adam"))
     parser.add_argument("--pixels", default="unit", choices=("raw", "unit", "standard"))
-    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: each library's own)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for both sides (default: each library's own)",
+    )
+    add_dtype_option(parser, default="float32")
     args = parser.parse_args()
     set_threads(args.threads)
 
-    config = MnistConfig(epochs=1, batch=args.batch, lr=args.lr, optimizer=args.optimizer, pixels=args.pixels)
+    config = MnistConfig(
+        epochs=1, batch=args.batch, lr=args.lr, optimizer=args.optimizer, pixels=args.pixels
+    )
     train, val = load_training_data(config)
     backend = backend_named("fast")
     seed_everything(0)
     model = LeNet(backend)
+    cast_parameters(model, args.dtype)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+
+    class Loop(_MnistLoop):
+        """The task's loop with its images in --dtype (a no-op where they are already)."""
+
+        def _make(self, digits):  # type: ignore[no-untyped-def]
+            make = super()._make(digits)
+
+            def cast(index: np.ndarray) -> Batch:
+                batch = make(index)
+                return Batch(batch.x.to(args.dtype), batch.labels)
+
+            return cast
+
     # warm up ours (numba compiles or loads its cache) on a few batches
-    warm = _MnistLoop(config, model, backend, train.take(np.arange(4 * args.batch)), val.take(np.arange(8)))
+    warm = Loop(
+        config, model, backend, train.take(np.arange(4 * args.batch)), val.take(np.arange(8))
+    )
     fit(warm, Schedule(epochs=1), LoopState.start(optimizer, 0))
-    ours = _MnistLoop(config, model, backend, train, val)
+    ours = Loop(config, model, backend, train, val)
     twin = torch_twin(model)  # the same weights from here on
-    torch_opt = {"sgd": lambda p: torch.optim.SGD(p, lr=args.lr),
-                 "momentum": lambda p: torch.optim.SGD(p, lr=args.lr, momentum=0.9),
-                 "adam": lambda p: torch.optim.Adam(p, lr=args.lr)}[args.optimizer](twin.parameters())
-    x = torch.tensor(PIXELS[args.pixels](train.images.astype(np.float64)).reshape(-1, 1, 28, 28))
+    torch_opt = {
+        "sgd": lambda p: torch.optim.SGD(p, lr=args.lr),
+        "momentum": lambda p: torch.optim.SGD(p, lr=args.lr, momentum=0.9),
+        "adam": lambda p: torch.optim.Adam(p, lr=args.lr),
+    }[args.optimizer](twin.parameters())
+    x = torch.from_numpy(PIXELS[args.pixels](train.images.astype(np.float64)).astype(args.dtype))
+    x = x.reshape(-1, 1, 28, 28)
     y = torch.tensor(train.labels)
 
     mine, theirs = [], []
@@ -102,9 +143,13 @@ def main() -> None:
     import numba
 
     report(
-        f"Digits: one epoch of {len(train)} digits, batch {args.batch}, {args.optimizer} lr {args.lr}, "
-        f"{args.pixels} pixels (numba threads {numba.get_num_threads()}, torch threads {torch.get_num_threads()})",
-        mine, theirs,
+        f"Digits: one epoch of {len(train)} digits, batch {args.batch}, "
+        f"{args.optimizer} lr {args.lr}, "
+        f"{args.pixels} pixels, {args.dtype} (numba threads {numba.get_num_threads()}, "
+        f"torch threads {torch.get_num_threads()})",
+        mine,
+        theirs,
+        args.dtype,
     )
 
 

@@ -1,7 +1,8 @@
 """Checkpoints: a module's parameters in a safetensors file, saved atomically, loaded safely.
 
-The file holds one float64 array per parameter, under its dotted name from
-`Module.named_parameters()` (a Scalar parameter is a 0-d array), and a small dict of strings
+The file holds one array per parameter, in the parameter's dtype (float64 or float32), under
+its dotted name from `Module.named_parameters()` (a Scalar parameter is a 0-d float64
+array), and a small dict of strings
 (`metadata`) beside them: what a caller needs to rebuild the module (architecture options,
 vocabulary handling, ...). safetensors is plain data: loading runs no code (no pickle).
 
@@ -141,7 +142,8 @@ def load(module: Module, path: PathLike) -> dict[str, str]:
     """Set `module`'s parameters from the checkpoint `path`; return its metadata.
 
     Everything is checked before anything is assigned: on any mismatch the module is left
-    exactly as it was. Each loaded value keeps the backend of the value it replaces.
+    exactly as it was. Each loaded value keeps the backend and the dtype of the value it
+    replaces (a float64 checkpoint loads into a float32 model as float32, and back).
 
     Args:
         module: a module of the architecture that was saved.
@@ -325,7 +327,7 @@ def _check_value(where: str, name: str, value: Any, kind: type, field: MetadataF
 
 
 def _read(path: PathLike, with_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """The arrays (as float64, if asked) and the metadata of a checkpoint file."""
+    """The arrays (if asked) and the metadata of a checkpoint file."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     with open(path, "rb") as f:
@@ -458,7 +460,7 @@ def _as_float64(path: PathLike, name: str, tensor: Mapping[str, Any]) -> np.ndar
 def _to_numpy(value: Any) -> np.ndarray:
     if isinstance(value, Scalar):
         return np.array(value.data, dtype=np.float64)
-    return np.ascontiguousarray(value.to_numpy(), dtype=np.float64)
+    return np.ascontiguousarray(value.to_numpy())  # in the tensor's own dtype
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -469,4 +471,5 @@ def _from_numpy(array: np.ndarray, like: Any) -> Any:
     """`array` as a value of the same kind (and backend) as `like`."""
     if isinstance(like, Scalar):
         return Scalar(float(array))
-    return Tensor.make(array.ravel().copy(), array.shape, backend=like.backend)
+    values = array.ravel().astype(like.dtype)  # a copy, in the model's dtype
+    return Tensor.make(values, array.shape, backend=like.backend)

@@ -11,13 +11,15 @@ host `TensorData`, is copied over for the operation that uses it.
 Kernels (only these; the glue around them is `TensorOps`, shared with the CPU backends):
 
 * map and zip: grid-stride loops. When every operand is row-major with the output's shape,
-  the fast path indexes storage directly; otherwise each element goes through the index
-  helpers of `tensor_data`, compiled here as device functions (the same source as the CPU's).
-* reduce: one block per output element; each thread folds a strided slice of the reduced
-  dimension, then the block combines the partial results in a shared-memory tree.
+  the fast path indexes storage directly; otherwise operands are read through strides
+  aligned to the output (0 where broadcast), a block walking each long row.
+* reduce: a thread per output where the reduced dimension is not contiguous (or short), a
+  warp per output where it is; long rows are split across many threads, then a second pass.
 * matmul: tiles of A and B staged in shared memory, and register blocking: each thread
   accumulates a `TM x TN` block of outputs from values it holds in registers, so every value
   read from shared memory feeds several multiply-adds.
+* conv (the `conv_kernel` slot): one thread per output element, for the forward pass and
+  both gradients (`minitorch.conv`).
 
 Shapes and strides travel as kernel arguments (tuples, by value), so a launch copies no
 metadata either. Grid-stride loops cover any size, whatever the grid limits.
@@ -29,15 +31,15 @@ numba is first imported (slow: each CUDA thread is a Python thread).
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-
-if not hasattr(np, "row_stack"):  # numba-cuda still calls np.row_stack, gone in numpy 2.5
-    np.row_stack = np.vstack
 
 try:
     import numba
@@ -47,16 +49,14 @@ except ImportError as e:  # pragma: no cover - depends on the installation
         f"minitorch's CUDA backend needs numba-cuda: pip install 'minitorch[cuda]' ({e})"
     ) from e
 
+from . import fast_ops, operators, tensor_data
 from .fast_ops import kernel_source, stable_id
 from .kernel_cache import route_kernel_caches
 from .tensor_data import (
     MAX_DIMS,
-    IndexingError,
     Shape,
     Storage,
     Strides,
-    TensorData,
-    broadcast_index,
     index_to_position,
     strides_from_shape,
     to_index,
@@ -65,33 +65,30 @@ from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKe
 
 route_kernel_caches()  # numba-cuda's caches too: per user, never in the package
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
-
 __all__ = [
-    "CudaUnavailableError",
-    "SIMULATED",
-    "THREADS",
-    "MatMulTiles",
     "GPU_TILES",
-    "SIMULATOR_TILES",
     "MATMUL_TILES",
-    "cuda_backend",
-    "tensor_map",
-    "tensor_zip",
-    "tensor_reduce",
-    "matmul_kernel",
-    "tensor_matrix_multiply",
-    "sum_practice",
-    "mm_practice",
-    "CudaOps",
+    "SIMULATED",
+    "SIMULATOR_TILES",
+    "THREADS",
     "CudaBackend",
+    "CudaOps",
+    "CudaUnavailableError",
+    "MatMulTiles",
+    "cuda_backend",
+    "install_pool",
+    "matmul_kernel",
+    "numpy_compat",
+    "tensor_conv",
+    "tensor_map",
+    "tensor_matrix_multiply",
+    "tensor_reduce",
+    "tensor_zip",
 ]
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
-THREADS = 256  # threads per block of map, zip and reduce (a power of two: the reduce tree)
+THREADS = 256  # threads per block of map, zip, conv and the per-thread reduce
 MAX_BLOCKS = 65535  # the smallest grid limit (y and z); grid-stride loops do the rest
-PRACTICE_BLOCK = 32  # block size of the two practice exercises
 
 
 class CudaUnavailableError(ImportError):
@@ -118,12 +115,57 @@ def cuda_backend() -> TensorBackend:
     return CudaBackend
 
 
+@functools.cache
+def numpy_compat() -> None:
+    """Give numpy back `np.row_stack` (as `np.vstack`) if it lacks it: numba-cuda's CUDA
+    target still registers it (gone in numpy 2.5) and fails to compile anything without it.
+
+    Called where the CUDA target is first needed (a launch, which compiles the kernel on
+    first use; `tests/test_cuda_compile.py` calls it before compiling by hand), so that
+    `import minitorch` leaves numpy alone.
+    """
+    if not hasattr(np, "row_stack"):
+        np.row_stack = np.vstack
+
+
+# ---- Kernels' disk cache ----------------------------------------------------------------------
+
+
+def _digest(*paths: str) -> str:
+    """A short digest of the files' contents."""
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(Path(path).read_bytes())
+    return sha.hexdigest()[:16]
+
+
+# Every source a kernel compiles: the index helpers and operators, their IEEE twins, this file.
+SOURCE_KEY = _digest(operators.__file__, tensor_data.__file__, fast_ops.__file__, __file__)
+
+
+def _jit(cache: bool = True, **options: Any) -> Callable[[Callable[..., None]], Any]:
+    """`cuda.jit` for a kernel whose disk cache is keyed on `SOURCE_KEY` too.
+
+    numba-cuda checks a cached kernel against its own file's timestamp, its bytecode and its
+    closure values, in which device functions appear by module and name only: an edit to
+    `operators.py` or `tensor_data.py` would leave cached kernels running the old code. The
+    digest of every source goes into the kernel's qualified name, which names its cache files
+    (stale ones are never read again).
+    """
+
+    def build(py: Callable[..., None]) -> Any:
+        if cache:
+            py.__qualname__ = f"{py.__qualname__}.src_{SOURCE_KEY}"
+        return cuda.jit(cache=cache, **options)(py)
+
+    return build
+
+
 # ---- Device functions ----------------------------------------------------------------------------
 # The index helpers are the very functions the CPU backends use, compiled for the GPU.
 
 _to_index = cuda.jit(device=True)(to_index)
 _index_to_position = cuda.jit(device=True)(index_to_position)
-_broadcast_index = cuda.jit(device=True)(broadcast_index)
 
 
 @functools.cache
@@ -151,15 +193,27 @@ def _on_device(storage: Any) -> bool:
     return getattr(storage, "__cuda_ndarray__", False)
 
 
-def _device_array(size: int) -> Any:
+@functools.cache
+def install_pool() -> None:
+    """Have numba allocate device memory through `cuda_pool`. Called before the backend's
+    first allocation or copy, which create the GPU's context: a context made earlier (by
+    other numba code) keeps numba's own allocator."""
+    if not SIMULATED:  # the simulator allocates numpy arrays
+        from .cuda_pool import pool_memory_manager
+
+        cuda.set_memory_manager(pool_memory_manager())
+
+
+def _device_array(size: int, dtype: Any = np.float64) -> Any:
     """Uninitialised device storage, with a clear error where there is no GPU."""
+    install_pool()
     try:
-        return cuda.device_array(size, dtype=np.float64)
+        return cuda.device_array(size, dtype=dtype)
     except ImportError:  # numba's CudaSupportError: no driver or no device
         raise CudaUnavailableError(HOW_TO_GET_A_GPU) from None
 
 
-@cuda.jit(cache=True)
+@_jit()
 def _fill(out: Storage, value: float, size: int) -> None:
     for i in range(cuda.grid(1), size, cuda.gridsize(1)):
         out[i] = value
@@ -177,6 +231,7 @@ def _launch(kernel: Any, grid: Any, block: Any) -> Any:
     is silenced here. (The simulator's kernels keep their configuration on themselves, so
     there each launch configures anew.)
     """
+    numpy_compat()  # the launch compiles the kernel on first use
     if SIMULATED:
         return kernel[grid, block]
     key = (kernel, grid, block)
@@ -196,9 +251,9 @@ def _grid(size: int) -> tuple[int, int]:
     return min(-(-size // threads), MAX_BLOCKS), threads
 
 
-def _zeros(size: int) -> Storage:
+def _zeros(size: int, dtype: Any = np.float64) -> Storage:
     """Device storage of zeros."""
-    out = _device_array(size)
+    out = _device_array(size, dtype)
     if size == 0:
         return out
     if SIMULATED:  # the simulator has no memset
@@ -208,11 +263,11 @@ def _zeros(size: int) -> Storage:
     return out
 
 
-def _full(size: int, value: float) -> Storage:
+def _full(size: int, value: float, dtype: Any = np.float64) -> Storage:
     """Device storage holding `value` everywhere (the value travels as a kernel argument)."""
     if value == 0.0:
-        return _zeros(size)
-    out = _device_array(size)
+        return _zeros(size, dtype)
+    out = _device_array(size, dtype)
     if size:
         _launch(_fill, *_grid(size))(out, float(value), size)
     return out
@@ -222,9 +277,12 @@ def _to_storage(values: Any) -> Storage:
     """Host values (numpy array or list) as device storage: one copy; a device array as is."""
     if _on_device(values):
         return values
-    host = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+    dtype = getattr(values, "dtype", None)  # float32 stays float32; the rest is float64
+    dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    host = np.ascontiguousarray(values, dtype=dtype).reshape(-1)
     if host.size == 1:  # a lone number: a fill kernel takes it as an argument, no copy
-        return _full(1, float(host[0]))
+        return _full(1, float(host[0]), dtype)
+    install_pool()  # (a first copy creates the GPU's context)
     try:
         return cuda.to_device(host)
     except ImportError:
@@ -235,7 +293,7 @@ def _to_host(storage: Any) -> np.ndarray:
     """A new host numpy array holding the storage's values (one copy from the GPU)."""
     if _on_device(storage):
         return storage.copy_to_host()
-    return np.array(storage, dtype=np.float64)
+    return np.array(storage)
 
 
 def _on_gpu(out: Storage, *inputs: Storage) -> tuple[Storage, ...]:
@@ -263,29 +321,55 @@ def _ints(array: Shape | Strides) -> tuple[int, ...]:
     return tuple(array.tolist())
 
 
+def _layout(shape: Shape, strides: Strides) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """`(shape, strides)` as tuples, a 0-dim layout as `(1,), (1,)` (the same one value): an
+    empty tuple compiles on the simulator but not for a GPU (`getitem(Tuple(), int64)`)."""
+    if len(shape) == 0:
+        return (1,), (1,)
+    return _ints(shape), _ints(strides)
+
+
 # ---- map and zip ---------------------------------------------------------------------------------
+# The strided kernels read each operand through strides aligned to the output's dimensions
+# (0 where it broadcasts: `_aligned`), so no index is broadcast per element. Long rows are
+# walked by a block, each thread stepping along the last dimension: the divisions that find a
+# row's start happen once per row, not per element. Short rows: one element per thread.
+
+LONG_ROW = 128  # from this many values per row, a block walks each row
+
+
+def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tuple[int, ...]:
+    """Strides reading a layout broadcast to `dims` dimensions: 0 where it is broadcast."""
+    pad = (0,) * (dims - len(shape))
+    return pad + tuple(s if n > 1 else 0 for n, s in zip(shape, strides))
 
 
 def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
     """The launcher of a map or zip kernel pair, called as
     `(out, out_shape, out_strides, *operands)` with a `(storage, shape, strides)` triple per
     operand. Where every operand is row-major with the output's shape, `row_major(out,
-    *storages, size)` runs; otherwise `strided(out, shape, strides, *triples, size)`.
+    *storages, size)` runs; otherwise `strided(out, shape, strides, *(storage, aligned
+    strides) per operand, size, by_rows)`.
     """
 
     def run(out: Storage, out_shape: Shape, out_strides: Strides, *operands: Any) -> None:
-        shape, strides = _ints(out_shape), _ints(out_strides)
+        shape, strides = _layout(out_shape, out_strides)
         size = math.prod(shape)
         if size == 0:
             return
         storages = _on_gpu(out, *operands[0::3])
-        layouts = [(_ints(n), _ints(s)) for n, s in zip(operands[1::3], operands[2::3])]
-        grid = _grid(size)
+        layouts = [_layout(n, s) for n, s in zip(operands[1::3], operands[2::3])]
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
-            _launch(row_major, *grid)(out, *storages, size)
-        else:
-            triples = [x for storage, lay in zip(storages, layouts) for x in (storage, *lay)]
-            _launch(strided, *grid)(out, shape, strides, *triples, size)
+            _launch(row_major, *_grid(size))(out, *storages, size)
+            return
+        pairs = [
+            x
+            for storage, (n, s) in zip(storages, layouts)
+            for x in (storage, _aligned(n, s, len(shape)))
+        ]
+        by_rows = shape[-1] >= LONG_ROW
+        grid = (min(size // shape[-1], MAX_BLOCKS), THREADS) if by_rows else _grid(size)
+        _launch(strided, *grid)(out, shape, strides, *pairs, size, by_rows)
 
     run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
     return run
@@ -296,23 +380,40 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
     """The CUDA map kernel: `out[i] = fn(a[broadcast(i)])` (cached per `fn`)."""
     f, cacheable = _device(fn)
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def row_major(out: Storage, a: Storage, size: int) -> None:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i])
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def strided(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any, size: int,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_strides: Any,
+        size: int,
+        by_rows: bool,
     ) -> None:
-        out_index = cuda.local.array(MAX_DIMS, numba.int64)
-        a_index = cuda.local.array(MAX_DIMS, numba.int64)
-        for i in range(cuda.grid(1), size, cuda.gridsize(1)):
-            _to_index(i, out_shape, out_index)
-            _broadcast_index(out_index, out_shape, a_shape, a_index)
-            value = f(a[_index_to_position(a_index, a_strides)])
-            out[_index_to_position(out_index, out_strides)] = value
+        dims = len(out_shape)
+        last = out_shape[-1]
+        if by_rows:  # a block per row, its threads stepping along it
+            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
+        else:  # a thread per element
+            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
+        for job in range(first, count, step):
+            rest, o, p = job, 0, 0
+            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
+                n = out_shape[d]
+                k = rest % n
+                rest //= n
+                o += k * out_strides[d]
+                p += k * a_strides[d]
+            if by_rows:
+                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
+                    out[o + x * out_strides[-1]] = f(a[p + x * a_strides[-1]])
+            else:
+                out[o] = f(a[p])
 
     return _elementwise(row_major, strided)
 
@@ -322,97 +423,210 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
     """The CUDA zip kernel: `out[i] = fn(a[broadcast(i)], b[broadcast(i)])` (cached per `fn`)."""
     f, cacheable = _device(fn)
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def row_major(out: Storage, a: Storage, b: Storage, size: int) -> None:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i], b[i])
 
-    @cuda.jit(cache=cacheable)
+    @_jit(cache=cacheable)
     def strided(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any,
-        b: Storage, b_shape: Any, b_strides: Any, size: int,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_strides: Any,
+        b: Storage,
+        b_strides: Any,
+        size: int,
+        by_rows: bool,
     ) -> None:
-        out_index = cuda.local.array(MAX_DIMS, numba.int64)
-        a_index = cuda.local.array(MAX_DIMS, numba.int64)
-        b_index = cuda.local.array(MAX_DIMS, numba.int64)
-        for i in range(cuda.grid(1), size, cuda.gridsize(1)):
-            _to_index(i, out_shape, out_index)
-            _broadcast_index(out_index, out_shape, a_shape, a_index)
-            _broadcast_index(out_index, out_shape, b_shape, b_index)
-            value = f(
-                a[_index_to_position(a_index, a_strides)],
-                b[_index_to_position(b_index, b_strides)],
-            )
-            out[_index_to_position(out_index, out_strides)] = value
+        dims = len(out_shape)
+        last = out_shape[-1]
+        if by_rows:  # a block per row, its threads stepping along it
+            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
+        else:  # a thread per element
+            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
+        for job in range(first, count, step):
+            rest, o, p, q = job, 0, 0, 0
+            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
+                n = out_shape[d]
+                k = rest % n
+                rest //= n
+                o += k * out_strides[d]
+                p += k * a_strides[d]
+                q += k * b_strides[d]
+            if by_rows:
+                o_step, p_step, q_step = out_strides[-1], a_strides[-1], b_strides[-1]
+                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
+                    out[o + x * o_step] = f(a[p + x * p_step], b[q + x * q_step])
+            else:
+                out[o] = f(a[p], b[q])
 
     return _elementwise(row_major, strided)
 
 
 # ---- reduce --------------------------------------------------------------------------------------
+# Sizes fixed when this module is read: a kernel's shared array is sized when it compiles, and
+# a compiled kernel may come from the disk cache, so nothing a launch reads may change them.
+
+WARP = 32
+REDUCE_WARPS = 8  # warps (outputs) per block of the warp-per-output kernel
+REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads: its shared array holds one value each
+SHORT_ROW = 8  # rows up to this long are folded by one thread each, even when contiguous
+SEGMENT = 32  # the fewest values a thread folds alone before a long row is split
+PARALLEL_THREADS = 1 << 18  # threads that keep a GPU busy (an H200: 132 SMs x 2048)
 
 
 @functools.cache
 def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
     """The CUDA reduce kernel: fold `fn` along `reduce_dim` into `out` (which holds the start).
 
-    One block per output element: thread `t` folds elements `t, t + T, t + 2T, ...` of the
-    reduced dimension, then a shared-memory tree combines the `T` partial results. `fn` must
-    be associative (add, mul, max), as the order of folding is not left to right.
+    `fn` must be associative (add, mul, max): the order of folding is not left to right.
+    Two kernels share the work, each over `segments` pieces of every row:
+
+    * `per_thread`: one thread per (output, segment) folds its piece alone. Neighbouring
+      threads take neighbouring outputs, so where the reduced dimension is not the
+      contiguous one (`sum(0)` of a matrix) a warp reads neighbouring values; rows of at
+      most `SHORT_ROW` values go this way too.
+    * `per_warp`: one warp per (output, segment) where the reduced dimension has stride 1:
+      its lanes read neighbouring values, and a tree in shared memory combines them.
+
+    When the outputs alone cannot keep the GPU busy (a full `sum()`), each row is split into
+    segments whose partial results a second pass (the same launcher) folds into `out`.
     """
     f, cacheable = _device(fn)
 
-    @cuda.jit(cache=cacheable)
-    def kernel(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any, reduce_dim: int, out_size: int,
+    @_jit(cache=cacheable)
+    def per_thread(
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_shape: Any,
+        a_strides: Any,
+        reduce_dim: int,
+        out_size: int,
+        segments: int,
+        length: int,
+        into_out: bool,
     ) -> None:
-        partial = cuda.shared.array(THREADS, numba.float64)
         index = cuda.local.array(MAX_DIMS, numba.int64)
-        t = cuda.threadIdx.x
-        threads = cuda.blockDim.x  # a power of two, at most THREADS
         n = a_shape[reduce_dim]
         step = a_strides[reduce_dim]
-        for o in range(cuda.blockIdx.x, out_size, cuda.gridDim.x):
-            _to_index(o, out_shape, index)  # index[reduce_dim] == 0: the slice's first element
+        for e in range(cuda.grid(1), out_size * segments, cuda.gridsize(1)):
+            o = e % out_size
+            lo = (e // out_size) * length
+            hi = min(n, lo + length)
+            _to_index(o, out_shape, index)  # index[reduce_dim] == 0: the row's first element
             start = _index_to_position(index, a_strides)
-            if t < n:
-                acc = a[start + t * step]
-                for j in range(t + threads, n, threads):
-                    acc = f(acc, a[start + j * step])
-                partial[t] = acc
+            acc = a[start + lo * step]
+            for j in range(lo + 1, hi):
+                acc = f(acc, a[start + j * step])
+            if into_out:
+                position = _index_to_position(index, out_strides)
+                out[position] = f(out[position], acc)
+            else:  # partial results, (segment, output) row-major
+                out[e] = acc
+
+    @_jit(cache=cacheable)
+    def per_warp(
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_shape: Any,
+        a_strides: Any,
+        reduce_dim: int,
+        out_size: int,
+        segments: int,
+        length: int,
+        into_out: bool,
+    ) -> None:
+        partial = cuda.shared.array((REDUCE_WARPS, WARP), numba.float64)
+        index = cuda.local.array(MAX_DIMS, numba.int64)
+        lane = cuda.threadIdx.x % WARP
+        row = cuda.threadIdx.x // WARP
+        n = a_shape[reduce_dim]
+        warps = out_size * segments
+        # every thread of a block runs the same rounds: the barriers below are uniform
+        for first in range(cuda.blockIdx.x * REDUCE_WARPS, warps, cuda.gridDim.x * REDUCE_WARPS):
+            w = first + row
+            active = 0
+            if w < warps:
+                o = w % out_size
+                lo = (w // out_size) * length
+                hi = min(n, lo + length)
+                _to_index(o, out_shape, index)
+                start = _index_to_position(index, a_strides) + lo  # stride 1 along the row
+                active = min(hi - lo, WARP)
+                if lane < hi - lo:
+                    acc = a[start + lane]
+                    for j in range(lane + WARP, hi - lo, WARP):
+                        acc = f(acc, a[start + j])
+                    partial[row, lane] = acc
             cuda.syncthreads()
-            # tree: halve the threads holding a partial result until one holds the total
-            active = min(n, threads)
-            half = threads // 2
+            # tree: halve the lanes holding a partial result until one holds the total
+            half = WARP // 2
             while half > 0:
-                if t < half and t + half < active:
-                    partial[t] = f(partial[t], partial[t + half])
+                if lane < half and lane + half < active:
+                    partial[row, lane] = f(partial[row, lane], partial[row, lane + half])
                 cuda.syncthreads()
                 active = min(active, half)
                 half //= 2
-            if t == 0:
-                position = _index_to_position(index, out_strides)
-                out[position] = f(out[position], partial[0])
-            cuda.syncthreads()  # `partial` is reused for the next output
+            if lane == 0 and w < warps:
+                if into_out:
+                    position = _index_to_position(index, out_strides)
+                    out[position] = f(out[position], partial[row, 0])
+                else:
+                    out[w] = partial[row, 0]
+            cuda.syncthreads()  # `partial` is reused for the next outputs
+
+    def fold(
+        out: Storage,
+        shape: tuple[int, ...],
+        strides: tuple[int, ...],
+        a: Storage,
+        a_shape: tuple[int, ...],
+        a_strides: tuple[int, ...],
+        dim: int,
+    ) -> None:
+        out_size, n = math.prod(shape), a_shape[dim]
+        warp = a_strides[dim] == 1 and n > SHORT_ROW
+        lanes = WARP if warp else 1
+        # split rows only while the outputs alone leave the GPU idle, into long pieces
+        segments = max(1, min(-(-PARALLEL_THREADS // (out_size * lanes)), n // (SEGMENT * lanes)))
+        length = -(-n // segments)
+        segments = -(-n // length)  # no empty piece
+        target = _device_array(out_size * segments) if segments > 1 else out
+        args = (target, shape, strides, a, a_shape, a_strides, dim)
+        args += (out_size, segments, length, segments == 1)
+        if warp:
+            blocks = min(-(-out_size * segments // REDUCE_WARPS), MAX_BLOCKS)
+            _launch(per_warp, blocks, REDUCE_BLOCK)(*args)
+        else:
+            _launch(per_thread, *_grid(out_size * segments))(*args)
+        if segments > 1:  # fold the (segment, output) partial results into `out`
+            p_shape = shape[:dim] + (segments,) + shape[dim + 1 :]
+            p_strides = list(_row_major(shape))
+            p_strides[dim] = out_size
+            fold(out, shape, strides, target, p_shape, tuple(p_strides), dim)
 
     def run(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        a: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        reduce_dim: int,
     ) -> None:
-        shape = _ints(out_shape)
-        a_shape_ = _ints(a_shape)
-        out_size, n = math.prod(shape), a_shape_[reduce_dim]
-        if out_size == 0 or n == 0:  # nothing to fold: `out` keeps the start value
+        shape, a_shape_ = _ints(out_shape), _ints(a_shape)
+        if math.prod(shape) == 0 or a_shape_[reduce_dim] == 0:  # `out` keeps the start value
             return
         (a,) = _on_gpu(out, a)
-        threads = min(THREADS, 1 << (n - 1).bit_length())  # a power of two, for the tree
-        blocks = min(out_size, MAX_BLOCKS)
-        _launch(kernel, blocks, threads)(
-            out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim, out_size
-        )
+        fold(out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim)
 
-    run.kernels = (kernel,)  # type: ignore[attr-defined]
+    run.kernels = (per_thread, per_warp)  # type: ignore[attr-defined]
     return run
 
 
@@ -445,23 +659,9 @@ GPU_TILES = MatMulTiles(tm=4, tn=4)  # 64 x 64 output tiles, 256 threads, 16 KiB
 # tiles keep tests quick, and small matrices still span several tiles and their edges.
 SIMULATOR_TILES = MatMulTiles(tm=2, tn=2, tx=4, ty=4, bk=4)
 MATMUL_TILES = SIMULATOR_TILES if SIMULATED else GPU_TILES
-
-
-@cuda.jit(device=True)
-def _stage(
-    tile: Any, src: Storage, start: int, row_stride: int, col_stride: int,
-    rows_left: int, cols_left: int, t: int, threads: int,
-) -> None:
-    """Copy a tile of `src` (from position `start`) into shared `tile`, zeros past the edges.
-
-    The block's `threads` threads share the copy; consecutive threads take consecutive
-    columns, so a row-major source is read in coalesced runs.
-    """
-    tile_rows, tile_cols = tile.shape
-    for e in range(t, tile_rows * tile_cols, threads):
-        r, c = e // tile_cols, e % tile_cols
-        inside = r < rows_left and c < cols_left
-        tile[r, c] = src[start + r * row_stride + c * col_stride] if inside else 0.0
+# Two blocks of 256 threads per SM (65,536 registers): unbounded, the 4 x 4 tile took 204
+# registers per thread, one block per SM. tests/test_cuda_compile.py checks it spills nothing.
+MATMUL_MAX_REGISTERS = 128
 
 
 @functools.cache
@@ -469,16 +669,33 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
     r"""A batched matmul kernel $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ with `tiles`' blocking.
 
     Launched on a grid `(column tiles, row tiles, batch)`, each of whose blocks has
-    `(tiles.tx, tiles.ty)` threads; rows and batch beyond the grid limits are looped over.
+    `(tiles.tx, tiles.ty)` threads, from batch entry `n0` and row tile `tile0` (beyond the
+    grid limits, the launcher launches again: loops here would cost registers).
+    Tiles of A and B are staged in shared memory by all threads, consecutive threads on
+    consecutive columns (coalesced for row-major operands); every size the staging divides
+    by is a constant of the compiled kernel (a shift, not a 64-bit division), and tiles
+    wholly inside the operands skip the edge checks.
     """
     tm, tn, tx, ty, bk = tiles.tm, tiles.tn, tiles.tx, tiles.ty, tiles.bk
     rows_tile, cols_tile, threads = tiles.rows, tiles.cols, tx * ty
+    a_loads = -(-rows_tile * bk // threads)  # values of the A tile each thread stages
+    b_loads = -(-bk * cols_tile // threads)
+    a_exact = a_loads * threads == rows_tile * bk  # every thread stages a_loads values
+    b_exact = b_loads * threads == bk * cols_tile
 
-    @cuda.jit(cache=True)
+    @_jit(**({} if SIMULATED else {"max_registers": MATMUL_MAX_REGISTERS}))
     def kernel(
-        out: Storage, out_shape: Any, out_strides: Any,
-        a: Storage, a_shape: Any, a_strides: Any,
-        b: Storage, b_shape: Any, b_strides: Any,
+        out: Storage,
+        out_shape: Any,
+        out_strides: Any,
+        a: Storage,
+        a_shape: Any,
+        a_strides: Any,
+        b: Storage,
+        b_shape: Any,
+        b_strides: Any,
+        n0: int,
+        tile0: int,
     ) -> None:
         a_tile = cuda.shared.array((rows_tile, bk), numba.float64)
         b_tile = cuda.shared.array((bk, cols_tile), numba.float64)
@@ -494,44 +711,66 @@ def matmul_kernel(tiles: MatMulTiles = MATMUL_TILES) -> Callable[..., None]:
         row = cuda.threadIdx.y
         t = row * tx + col
         col0 = cuda.blockIdx.x * cols_tile
-        for n in range(cuda.blockIdx.z, batch, cuda.gridDim.z):
-            for row0 in range(cuda.blockIdx.y * rows_tile, rows, cuda.gridDim.y * rows_tile):
-                for r in range(tm):
+        n = n0 + cuda.blockIdx.z
+        row0 = (tile0 + cuda.blockIdx.y) * rows_tile
+        if n < batch and row0 < rows:
+            interior = row0 + rows_tile <= rows and col0 + cols_tile <= cols
+            for r in range(tm):
+                for c in range(tn):
+                    acc[r, c] = 0.0
+            for k0 in range(0, inner, bk):
+                inside_all = interior and k0 + bk <= inner
+                a_start = n * a_batch + row0 * a_strides[1] + k0 * a_strides[2]
+                for q in range(a_loads):
+                    e = t + q * threads
+                    r, c = e // bk, e % bk
+                    if a_exact or e < rows_tile * bk:
+                        inside = inside_all or (row0 + r < rows and k0 + c < inner)
+                        a_tile[r, c] = (
+                            a[a_start + r * a_strides[1] + c * a_strides[2]] if inside else 0.0
+                        )
+                b_start = n * b_batch + k0 * b_strides[1] + col0 * b_strides[2]
+                for q in range(b_loads):
+                    e = t + q * threads
+                    r, c = e // cols_tile, e % cols_tile
+                    if b_exact or e < bk * cols_tile:
+                        inside = inside_all or (k0 + r < inner and col0 + c < cols)
+                        b_tile[r, c] = (
+                            b[b_start + r * b_strides[1] + c * b_strides[2]] if inside else 0.0
+                        )
+                cuda.syncthreads()
+                # each value read from shared memory feeds tm (or tn) multiply-adds
+                for k in range(bk):
+                    for r in range(tm):
+                        a_reg[r] = a_tile[row + r * ty, k]
                     for c in range(tn):
-                        acc[r, c] = 0.0
-                for k0 in range(0, inner, bk):
-                    a_start = n * a_batch + row0 * a_strides[1] + k0 * a_strides[2]
-                    _stage(a_tile, a, a_start, a_strides[1], a_strides[2],
-                           rows - row0, inner - k0, t, threads)
-                    b_start = n * b_batch + k0 * b_strides[1] + col0 * b_strides[2]
-                    _stage(b_tile, b, b_start, b_strides[1], b_strides[2],
-                           inner - k0, cols - col0, t, threads)
-                    cuda.syncthreads()
-                    # each value read from shared memory feeds tm (or tn) multiply-adds
-                    for k in range(bk):
-                        for r in range(tm):
-                            a_reg[r] = a_tile[row + r * ty, k]
+                        b_reg[c] = b_tile[k, col + c * tx]
+                    for r in range(tm):
                         for c in range(tn):
-                            b_reg[c] = b_tile[k, col + c * tx]
-                        for r in range(tm):
-                            for c in range(tn):
-                                acc[r, c] += a_reg[r] * b_reg[c]
-                    cuda.syncthreads()  # before the next tiles overwrite these
-                for r in range(tm):
-                    i = row0 + row + r * ty
-                    for c in range(tn):
-                        j = col0 + col + c * tx
-                        if i < rows and j < cols:
-                            position = n * out_strides[0] + i * out_strides[1]
-                            out[position + j * out_strides[2]] = acc[r, c]
+                            acc[r, c] += a_reg[r] * b_reg[c]
+                cuda.syncthreads()  # before the next tiles overwrite these
+            out_start = n * out_strides[0] + (row0 + row) * out_strides[1]
+            for r in range(tm):
+                i = row0 + row + r * ty
+                for c in range(tn):
+                    j = col0 + col + c * tx
+                    if i < rows and j < cols:
+                        position = out_start + r * ty * out_strides[1]
+                        out[position + j * out_strides[2]] = acc[r, c]
 
     return kernel
 
 
 def tensor_matrix_multiply(
-    out: Storage, out_shape: Shape, out_strides: Strides,
-    a: Storage, a_shape: Shape, a_strides: Strides,
-    b: Storage, b_shape: Shape, b_strides: Strides,
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    a: Storage,
+    a_shape: Shape,
+    a_strides: Strides,
+    b: Storage,
+    b_shape: Shape,
+    b_strides: Strides,
     tiles: MatMulTiles = MATMUL_TILES,
 ) -> None:
     r"""The CUDA batched matmul: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$ (3-D operands)."""
@@ -540,111 +779,110 @@ def tensor_matrix_multiply(
     if batch * rows * cols == 0:  # (an empty inner dimension still writes zeros)
         return
     a, b = _on_gpu(out, a, b)
-    grid = (
-        -(-cols // tiles.cols),
-        min(-(-rows // tiles.rows), MAX_BLOCKS),
-        min(batch, MAX_BLOCKS),
+    kernel = matmul_kernel(tiles)
+    layouts = (
+        out,
+        shape,
+        _ints(out_strides),
+        a,
+        _ints(a_shape),
+        _ints(a_strides),
+        b,
+        _ints(b_shape),
+        _ints(b_strides),
     )
-    _launch(matmul_kernel(tiles), grid, (tiles.tx, tiles.ty))(
-        out, shape, _ints(out_strides),
-        a, _ints(a_shape), _ints(a_strides),
-        b, _ints(b_shape), _ints(b_strides),
-    )
+    row_tiles = -(-rows // tiles.rows)
+    for n0 in range(0, batch, MAX_BLOCKS):  # one launch unless a grid limit is passed
+        for tile0 in range(0, row_tiles, MAX_BLOCKS):
+            grid = (
+                -(-cols // tiles.cols),
+                min(row_tiles - tile0, MAX_BLOCKS),
+                min(batch - n0, MAX_BLOCKS),
+            )
+            _launch(kernel, grid, (tiles.tx, tiles.ty))(*layouts, n0, tile0)
 
 
-# ---- The course's two practice exercises ---------------------------------------------------------
+# ---- convolution ---------------------------------------------------------------------------------
 
 
-@cuda.jit(cache=True)
-def _block_sums(out: Storage, a: Storage, size: int, stride: int) -> None:
-    """out[block] = the sum of that block's PRACTICE_BLOCK values of `a` (a shared-memory tree)."""
-    cache = cuda.shared.array(PRACTICE_BLOCK, numba.float64)
-    t = cuda.threadIdx.x
-    i = cuda.blockIdx.x * PRACTICE_BLOCK + t
-    cache[t] = a[i * stride] if i < size else 0.0
-    cuda.syncthreads()
-    half = PRACTICE_BLOCK // 2
-    while half > 0:
-        if t < half:
-            cache[t] += cache[t + half]
-        cuda.syncthreads()
-        half //= 2
-    if t == 0:
-        out[cuda.blockIdx.x] = cache[0]
-
-
-@cuda.jit(cache=True)
-def _block_matmul(
-    out: Storage, a: Storage, a_strides: Any, b: Storage, b_strides: Any, size: int
+@_jit()
+def _conv_kernel(
+    out: Storage,
+    out_shape: Any,
+    out_strides: Any,
+    a: Storage,
+    a_shape: Any,
+    a_strides: Any,
+    w: Storage,
+    w_shape: Any,
+    w_strides: Any,
+    sign: int,
+    size: int,
 ) -> None:
-    """out = a @ b for square `size x size` matrices in one block; thread (j, i) makes out[i, j]."""
-    a_tile = cuda.shared.array((PRACTICE_BLOCK, PRACTICE_BLOCK), numba.float64)
-    b_tile = cuda.shared.array((PRACTICE_BLOCK, PRACTICE_BLOCK), numba.float64)
-    i = cuda.threadIdx.y
-    j = cuda.threadIdx.x
-    a_tile[i, j] = a[i * a_strides[0] + j * a_strides[1]]  # each global value read once
-    b_tile[i, j] = b[i * b_strides[0] + j * b_strides[1]]
-    cuda.syncthreads()
-    acc = 0.0
-    for k in range(size):
-        acc += a_tile[i, k] * b_tile[k, j]
-    out[i * size + j] = acc
+    r"""$out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y + s i,x + s j} \, w_{o,c,i,j}$, $s$ = `sign`.
 
-
-def _device_storage(t: Tensor) -> Storage:
-    """A tensor's storage on the GPU (copied there once when it is on a CPU backend)."""
-    storage = t._tensor._storage
-    return storage if _on_device(storage) else _to_storage(storage)
-
-
-def sum_practice(a: Tensor) -> TensorData:
-    """Sums of a 1-D tensor's values in blocks of 32 (the course's shared-memory exercise).
-
-    Args:
-        a: a 1-D tensor, on any backend.
-
-    Returns:
-        A host `TensorData` whose `_storage[i]` is the sum of values `32 i .. 32 i + 31`.
-
-    Raises:
-        IndexingError: when `a` is not 1-D.
+    One thread per output element, neighbouring threads on neighbouring columns `x` (so
+    reads of `a` along a row coalesce); positions outside `a` read as 0.
     """
-    if a.dims != 1:
-        raise IndexingError(f"sum_practice needs a 1-D tensor, got shape {a.shape}")
-    (size,) = a.shape
-    blocks = max(1, -(-size // PRACTICE_BLOCK))
-    out = _zeros(blocks)
-    if size:
-        storage, stride = _device_storage(a), a._tensor.strides[0]
-        _launch(_block_sums, blocks, PRACTICE_BLOCK)(out, storage, size, stride)
-    return TensorData(_to_host(out), (blocks,))
+    out_ch, out_h, out_w = out_shape[1], out_shape[2], out_shape[3]
+    in_ch, height, width = a_shape[1], a_shape[2], a_shape[3]
+    kh, kw = w_shape[2], w_shape[3]
+    for e in range(cuda.grid(1), size, cuda.gridsize(1)):
+        x = e % out_w
+        rest = e // out_w
+        y = rest % out_h
+        rest //= out_h
+        o = rest % out_ch
+        n = rest // out_ch
+        acc = 0.0
+        for c in range(in_ch):
+            a_image = n * a_strides[0] + c * a_strides[1]
+            w_image = o * w_strides[0] + c * w_strides[1]
+            for i in range(kh):
+                yy = y + sign * i
+                if 0 <= yy < height:
+                    for j in range(kw):
+                        xx = x + sign * j
+                        if 0 <= xx < width:
+                            acc += (
+                                a[a_image + yy * a_strides[2] + xx * a_strides[3]]
+                                * w[w_image + i * w_strides[2] + j * w_strides[3]]
+                            )
+        out[n * out_strides[0] + o * out_strides[1] + y * out_strides[2] + x * out_strides[3]] = acc
 
 
-def mm_practice(a: Tensor, b: Tensor) -> TensorData:
-    """`a @ b` for two square matrices of one size, at most 32, in a single block (the
-    course's shared-memory exercise).
-
-    Args:
-        a: a `(size, size)` tensor, on any backend.
-        b: a `(size, size)` tensor.
-
-    Returns:
-        A host `TensorData` of shape `(size, size)` holding the row-major product.
-
-    Raises:
-        IndexingError: naming the shapes, unless both are square, equal and at most 32.
-    """
-    size = a.shape[0] if a.dims == 2 else -1
-    if a.shape != (size, size) or b.shape != a.shape or not 1 <= size <= PRACTICE_BLOCK:
-        raise IndexingError(
-            f"mm_practice needs two square matrices of one size from 1 to {PRACTICE_BLOCK}, "
-            f"got {a.shape} @ {b.shape}"
-        )
-    out = _zeros(size * size)
-    _launch(_block_matmul, 1, (size, size))(
-        out, _device_storage(a), a._tensor.strides, _device_storage(b), b._tensor.strides, size
+def tensor_conv(
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    a: Storage,
+    a_shape: Shape,
+    a_strides: Strides,
+    w: Storage,
+    w_shape: Shape,
+    w_strides: Strides,
+    reverse: bool,
+) -> None:
+    r"""The CUDA convolution (`CudaOps.conv_kernel`), 4-D operands of any layout:
+    $out_{n,o,y,x} = \sum_{c,i,j} a_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`)."""
+    shape = _ints(out_shape)
+    size = math.prod(shape)
+    if size == 0:
+        return
+    a, w = _on_gpu(out, a, w)
+    _launch(_conv_kernel, *_grid(size))(
+        out,
+        shape,
+        _ints(out_strides),
+        a,
+        _ints(a_shape),
+        _ints(a_strides),
+        w,
+        _ints(w_shape),
+        _ints(w_strides),
+        -1 if reverse else 1,
+        size,
     )
-    return TensorData(_to_host(out), (size, size))
 
 
 # ---- The backend ---------------------------------------------------------------------------------
@@ -654,7 +892,7 @@ class CudaOps(TensorOps):
     """CUDA kernels over device storage; the glue (shapes, allocation, broadcasting) is
     `TensorOps`'."""
 
-    cuda = True
+    device = "cuda"
     zeros_storage = staticmethod(_zeros)
     output_storage = staticmethod(_device_array)  # kernels write every element: no memset
     full_storage = staticmethod(_full)
@@ -665,6 +903,7 @@ class CudaOps(TensorOps):
     zip_kernel = staticmethod(tensor_zip)
     reduce_kernel = staticmethod(tensor_reduce)
     matrix_multiply_kernel = staticmethod(tensor_matrix_multiply)
+    conv_kernel = staticmethod(tensor_conv)
 
 
 CudaBackend = TensorBackend(CudaOps)

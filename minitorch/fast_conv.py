@@ -1,228 +1,73 @@
-r"""Convolutions: `conv1d` / `Conv1dFun` and `conv2d` / `Conv2dFun`.
+r"""The fast backend's convolution: one parallel numba kernel, `conv_kernel`, and the slot
+`FastOps.conv_kernel` that feeds it (`convolve`).
 
-The forward pass, in two dimensions (one dimension is the same with height 1):
-
-$out_{b,o,y,x} = \sum_{c,i,j} in_{b,c,y+i,x+j} \, w_{o,c,i,j}$, positions past the end read as 0,
-
-so the output has the input's height and width. Its backward passes are convolutions too:
-
-* $\partial L/\partial in_{b,c,p,q} = \sum_{o,i,j} g_{b,o,p-i,q-j} \, w_{o,c,i,j}$: the gradient
-  convolved with the weights, channels swapped, reading *backwards* ("reversed");
-* $\partial L/\partial w_{o,c,i,j} = \sum_{b,y,x} in_{b,c,y+i,x+j} \, g_{b,o,y,x}$: the input
-  (batch and channels swapped) convolved with the gradient as its kernel, output size `kh x kw`.
-
-So one routine, `_convolve(input, weight, out_size, reverse)`, serves all three. It has two
-implementations: a parallel numba kernel for the fast backend, and, for every other backend,
-a composition of existing tensor operations (shift matrices and one matrix product) that
-stays on the tensors' own backend.
+The autodiff Functions and the math they compute live in `minitorch.conv`; this module keeps
+the kernel, and the names the course imports from here (`Conv1dFun`, `Conv2dFun`, `conv1d`,
+`conv2d`), which resolve to `minitorch.conv`'s.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numba
 import numpy as np
 from numba import prange
 
-from .autodiff import Context, no_grad
-from .fast_ops import FastOps, Kernel
-from .tensor import Tensor
-from .tensor_data import TensorData
-from .tensor_functions import Function
+from .fast_ops import Kernel
 
-__all__ = ["Conv1dFun", "Conv2dFun", "conv1d", "conv2d", "conv_kernel"]
+_COURSE_NAMES = ("Conv1dFun", "Conv2dFun", "conv1d", "conv2d")
+
+__all__ = ["convolve", "conv_kernel", *_COURSE_NAMES]
 
 
-class _Conv(Function):
-    """Forward and backward shared by the 1-D and 2-D convolutions (see the module doc)."""
+def __getattr__(name: str) -> Any:
+    # `conv` imports this module's kernel: its names resolve lazily, on first use
+    if name in _COURSE_NAMES:
+        from . import conv
 
-    spatial_dims = 0  # 1 or 2: set by the subclasses
-
-    @classmethod
-    def apply(cls, *inputs: Tensor, **params: object) -> Tensor:
-        _check(cls.__name__, cls.spatial_dims, *inputs)
-        return super().apply(*inputs, **params)
-
-    @staticmethod
-    def forward(ctx: Context, input: Tensor, weight: Tensor) -> Tensor:
-        ctx.save_for_backward(input, weight)
-        return _convolve(input, weight, input.shape[2:], reverse=False)
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        input, weight = ctx.saved_values
-        return Convolve.gradients(input, weight, grad_output, reverse=False)
-
-
-class Convolve(Function):
-    r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if
-    `reverse`) to an output of `out_size`: `_convolve` as a differentiable function.
-
-    The gradients of a convolution are convolutions of this family, and so are theirs: the
-    backward passes of `conv1d` / `conv2d` are recorded with it, so they can be
-    differentiated again (`create_graph=True`).
-    """
-
-    @staticmethod
-    def forward(
-        ctx: Context, input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-    ) -> Tensor:
-        ctx.save_for_backward(input, weight, reverse)
-        return _convolve(input, weight, out_size, reverse)
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
-        input, weight, reverse = ctx.saved_values
-        return Convolve.gradients(input, weight, grad_output, reverse)
-
-    @staticmethod
-    def gradients(
-        input: Tensor, weight: Tensor, grad_output: Tensor, reverse: bool
-    ) -> tuple[Tensor, Tensor]:
-        r"""The gradients of `_convolve(input, weight, .., reverse)` for `grad_output`.
-
-        * input: $\sum_{o,i,j} g_{n,o,p \mp i,q \mp j} w_{o,c,i,j}$, the gradient convolved
-          with the weights (channels swapped) in the other direction;
-        * weight, forward: $\sum_{n,y,x} in_{n,c,y+i,x+j} \, g_{n,o,y,x}$, the input (batch
-          and channels swapped) convolved with the gradient as its kernel;
-        * weight, reversed: $\sum_{n,t,u} g_{n,o,i+t,j+u} \, in_{n,c,t,u}$ (with $t = y - i$),
-          the gradient convolved with the input as its kernel.
-
-        A constant's gradient is dropped by chain_rule: its convolution is skipped (the
-        input of a first layer usually is one) for a placeholder of the right shape.
-        """
-        if input.requires_grad():
-            grad_input = Convolve.apply(
-                grad_output, _swap(weight), out_size=input.shape[2:], reverse=not reverse
-            )
-        else:
-            grad_input = input.zeros()
-        if not weight.requires_grad():
-            grad_weight = weight.zeros()
-        elif reverse:
-            grad_weight = Convolve.apply(
-                _swap(grad_output), _swap(input), out_size=weight.shape[2:], reverse=False
-            )
-        else:
-            grad_weight = _swap(
-                Convolve.apply(
-                    _swap(input), _swap(grad_output), out_size=weight.shape[2:], reverse=False
-                )
-            )
-        return grad_input, grad_weight
-
-
-class Conv1dFun(_Conv):
-    r"""$out_{b,o,x} = \sum_{c,j} in_{b,c,x+j} \, w_{o,c,j}$: `(B, C, W)` with `(O, C, K)` gives
-    `(B, O, W)`; positions past the end read as 0."""
-
-    spatial_dims = 1
-
-
-class Conv2dFun(_Conv):
-    r"""$out_{b,o,y,x} = \sum_{c,i,j} in_{b,c,y+i,x+j} \, w_{o,c,i,j}$: `(B, C, H, W)` with
-    `(O, C, KH, KW)` gives `(B, O, H, W)`; positions past the end read as 0."""
-
-    spatial_dims = 2
-
-
-def conv1d(input: Tensor, weight: Tensor) -> Tensor:
-    """1-D convolution of `(batch, in_channels, width)` with `(out_channels, in_channels, k)`.
-
-    Returns:
-        `(batch, out_channels, width)` (see `Conv1dFun`).
-
-    Raises:
-        ValueError: naming both shapes, when the channels differ or the kernel is wider
-            than the input.
-    """
-    return Conv1dFun.apply(input, weight)
-
-
-def conv2d(input: Tensor, weight: Tensor) -> Tensor:
-    """2-D convolution of `(batch, in_channels, h, w)` with `(out_channels, in_channels, kh, kw)`.
-
-    Returns:
-        `(batch, out_channels, h, w)` (see `Conv2dFun`).
-
-    Raises:
-        ValueError: naming both shapes, when the channels differ or the kernel is larger
-            than the input.
-    """
-    return Conv2dFun.apply(input, weight)
-
-
-def _check(name: str, spatial: int, input: Tensor, weight: Tensor) -> None:
-    """Fail early, naming both shapes, on input the convolution cannot take."""
-    shapes = f"input {input.shape} and weight {weight.shape}"
-    if input.dims != spatial + 2 or weight.dims != spatial + 2:
-        raise ValueError(f"{name} needs {spatial + 2}-D input and weight, got {shapes}")
-    if input.shape[1] != weight.shape[1]:
-        raise ValueError(
-            f"{name}: the input has {input.shape[1]} channels but the weight expects "
-            f"{weight.shape[1]} ({shapes})"
-        )
-    if any(k > n for k, n in zip(weight.shape[2:], input.shape[2:])):
-        raise ValueError(f"{name}: the kernel is larger than the input ({shapes})")
-
-
-def _swap(t: Tensor) -> Tensor:
-    """Swap the first two dimensions (batch and channels, or out and in channels): a view."""
-    return t.permute(1, 0, *range(2, t.dims))
-
-
-def _convolve(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    r"""$out_{n,o,y,x} = \sum_{c,i,j} in_{n,c,y \pm i,x \pm j} \, w_{o,c,i,j}$ ($-$ if `reverse`).
-
-    Positions outside the input read as 0. 1-D operands are treated as 2-D of height 1.
-
-    Args:
-        input: `(N, C, W)` or `(N, C, H, W)`.
-        weight: `(O, C, K)` or `(O, C, KH, KW)`.
-        out_size: the output's `(W,)` or `(H, W)`.
-        reverse: read the input at $y - i$ instead of $y + i$.
-
-    Returns:
-        A constant tensor of shape `(N, O, *out_size)` on the input's backend.
-    """
-    with no_grad():
-        if input.dims == 3:
-            out = _convolve(_unsqueeze(input), _unsqueeze(weight), (1, *out_size), reverse)
-            return out.view(out.shape[0], out.shape[1], out.shape[3])
-        if issubclass(input.backend.ops, FastOps):
-            return _convolve_kernel(input, weight, out_size, reverse)
-        return _convolve_composed(input, weight, out_size, reverse)
-
-
-def _unsqueeze(t: Tensor) -> Tensor:
-    """`(N, C, W) -> (N, C, 1, W)`: a view of the same storage, whatever its strides (the
-    sentiment model convolves a permuted tensor, three times: no copy each time)."""
-    data = t._tensor
-    (n, c, w), (sn, sc, sw) = data.shape, data.strides
-    return t._new(TensorData(data._storage, (n, c, 1, w), (sn, sc, 0, sw)))
+        return getattr(conv, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- Fast backend: one parallel numba kernel ---------------------------------------------------
 
 
-def _convolve_kernel(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    """`_convolve` by `conv_kernel`, into a fresh contiguous output.
+def convolve(
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    w_strides: np.ndarray,
+    reverse: bool,
+) -> None:
+    """The fast backend's convolution kernel (`FastOps.conv_kernel`): `conv_kernel` on
+    operands given the layout its loops want. `out` is contiguous and holds zeros.
 
-    The weights' layout picks the kernel's loop order (see `conv_kernel`): with many output
+    The weights' layout picks the kernel's loop order (see `_conv`): with many output
     channels (the sentiment model's 100 filters) they are stored with the output channel
     last; otherwise input and weights get unit-stride rows.
     """
-    out = input.zeros((input.shape[0], weight.shape[0], *out_size))
-    if weight.shape[0] >= CHANNELS_INNERMOST:
-        # (O, C, KH, KW) stored as (C, KH, KW, O): a view with stride 1 along O
-        weight = weight.permute(1, 2, 3, 0).contiguous().permute(3, 0, 1, 2)
+    if w_shape[0] >= CHANNELS_INNERMOST:
+        # (O, C, KH, KW) stored as (C, KH, KW, O): a layout with stride 1 along O
+        packed = np.ascontiguousarray(_view(w, w_shape, w_strides).transpose(1, 2, 3, 0))
+        w = packed.reshape(-1)
+        w_strides = (np.array(packed.strides) // packed.itemsize)[[3, 0, 1, 2]]
     else:
-        input, weight = _rows(input), _rows(weight)
-    conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)
-    return out
+        a, a_strides = _rows(a, a_shape, a_strides)
+        w, w_strides = _rows(w, w_shape, w_strides)
+    conv_kernel(out, out_shape, out_strides, a, a_shape, a_strides, w, w_shape, w_strides, reverse)
+
+
+def _view(storage: np.ndarray, shape: np.ndarray, strides: np.ndarray) -> np.ndarray:
+    """`storage` read through `shape` and `strides` (a view)."""
+    return np.lib.stride_tricks.as_strided(
+        storage, tuple(shape.tolist()), tuple((strides * storage.itemsize).tolist())
+    )
 
 
 # From this many output channels the innermost loop runs over them: long enough to
@@ -230,9 +75,14 @@ def _convolve_kernel(
 CHANNELS_INNERMOST = 16
 
 
-def _rows(t: Tensor) -> Tensor:
-    """`t` with unit stride along its last dimension (copied only when it has not)."""
-    return t if t._tensor.strides[-1] == 1 or t.shape[-1] == 1 else t.contiguous()
+def _rows(
+    storage: np.ndarray, shape: np.ndarray, strides: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Storage and strides with unit stride along the last dimension (copied only when not)."""
+    if strides[-1] == 1 or shape[-1] == 1:
+        return storage, strides
+    packed = np.ascontiguousarray(_view(storage, shape, strides))
+    return packed.reshape(-1), np.array(packed.strides) // packed.itemsize
 
 
 @numba.njit(inline="always", cache=True)
@@ -244,9 +94,15 @@ def _inside(shift: int, sign: int, count: int, size: int) -> tuple[int, int]:
 
 
 def _conv(
-    out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-    w: np.ndarray, w_shape: np.ndarray, w_strides: np.ndarray,
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    w_strides: np.ndarray,
     reverse: bool,
 ) -> None:
     r"""The source of `conv_kernel`, over raw storage:
@@ -290,26 +146,39 @@ def _one_row(
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
     n = job // out_h
     y = job % out_h
-    acc = np.empty(out_ch)  # one output position, every channel
+    acc = np.empty(out_ch, out.dtype)  # one output position, every channel
     for x in range(out_w):
         acc[:] = 0.0
-        for c in range(in_ch):
-            for i in range(kh):
-                yy = y + sign * i
-                if yy < 0 or yy >= height:
-                    continue
-                # kernel columns j whose x ± j lies inside the row
-                if sign < 0:
-                    j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
-                else:
-                    j_lo, j_hi = 0, min(kw, width - x)
-                for j in range(j_lo, j_hi):
-                    v = a[n * a_strides[0] + c * a_strides[1] + yy * a_strides[2]
-                          + (x + sign * j) * a_strides[3]]
-                    start = c * w_strides[1] + i * w_strides[2] + j * w_strides[3]
-                    w_slice = w[start : start + out_ch]
+        for i in range(kh):
+            yy = y + sign * i
+            if yy < 0 or yy >= height:
+                continue
+            # kernel columns j whose x ± j lies inside the row
+            if sign < 0:
+                j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
+            else:
+                j_lo, j_hi = 0, min(kw, width - x)
+            for j in range(j_lo, j_hi):
+                p = n * a_strides[0] + yy * a_strides[2] + (x + sign * j) * a_strides[3]
+                q = i * w_strides[2] + j * w_strides[3]
+                c = 0
+                while c + 4 <= in_ch:  # four input channels per pass over acc
+                    v0, v1 = a[p + c * a_strides[1]], a[p + (c + 1) * a_strides[1]]
+                    v2, v3 = a[p + (c + 2) * a_strides[1]], a[p + (c + 3) * a_strides[1]]
+                    s = q + c * w_strides[1]
+                    w0, w1 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
+                    s += 2 * w_strides[1]
+                    w2, w3 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
+                    for o in range(out_ch):
+                        acc[o] += v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o]
+                    c += 4
+                while c < in_ch:
+                    v = a[p + c * a_strides[1]]
+                    s = q + c * w_strides[1]
+                    w_slice = w[s : s + out_ch]
                     for o in range(out_ch):
                         acc[o] += v * w_slice[o]
+                    c += 1
         position = n * out_strides[0] + y * out_strides[2] + x * out_strides[3]
         for o in range(out_ch):
             out[position + o * out_strides[1]] = acc[o]
@@ -329,27 +198,69 @@ def _one_image(
     o = job % out_ch
     out_image = n * out_strides[0] + o * out_strides[1]
     if sign < 0 or kw <= out_w:
-        # out[y, x_lo:x_hi] += w[i, j] * a[y ± i, x_lo ± j : x_hi ± j]
+        # Each input image is copied, zero-padded, into `padded`, whose rows are `wide`
+        # long; then every weight (i, j) is one long contiguous loop over the whole image,
+        # acc[y * wide + x] += w[i, j] * padded[(y ± i) * wide + x ± j], instead of a short
+        # loop per row. Columns x >= out_w of `acc` collect wrapped-around values and are
+        # dropped. Reversed, the padding goes before the image (top and left).
+        wide = out_w + kw - 1
+        length = out_h * wide
+        top = 0 if sign > 0 else kh - 1
+        left = 0 if sign > 0 else kw - 1
+        padded = np.zeros((out_h + kh - 1) * wide + kw - 1, out.dtype)
+        acc = np.zeros(length, out.dtype)
         for c in range(in_ch):
             a_image = n * a_strides[0] + c * a_strides[1]
             w_image = o * w_strides[0] + c * w_strides[1]
+            # padded[r, s] = a[r - top, s - left]; what lies outside `a` is never written
+            # and stays 0
+            cols = min(width, wide - left)
+            for r in range(max(0, top), min(out_h + kh - 1, height + top)):
+                a_row = a_image + (r - top) * a_strides[2]
+                row = padded[r * wide + left : r * wide + left + cols]
+                if a_strides[3] == 1:
+                    row[:] = a[a_row : a_row + cols]
+                else:
+                    for x in range(cols):
+                        row[x] = a[a_row + x * a_strides[3]]
             for i in range(kh):
-                y_lo, y_hi = _inside(i, sign, out_h, height)
-                for j in range(kw):
-                    x_lo, x_hi = _inside(j, sign, out_w, width)
-                    wv = w[w_image + i * w_strides[2] + j * w_strides[3]]
-                    for y in range(y_lo, y_hi):
-                        o_row = out_image + y * out_strides[2]
-                        a_row = a_image + (y + sign * i) * a_strides[2] + sign * j
-                        out_slice = out[o_row + x_lo : o_row + x_hi]
-                        a_slice = a[a_row + x_lo : a_row + x_hi]
-                        for x in range(out_slice.shape[0]):
-                            out_slice[x] += wv * a_slice[x]
+                # along a kernel row, reversed or not, the shift steps by -1 or +1 with j
+                if sign > 0:
+                    first, step = i * wide, 1
+                else:
+                    first, step = (kh - 1 - i) * wide + kw - 1, -1
+                w_row = w_image + i * w_strides[2]
+                j = 0
+                while j + 3 <= kw:  # three weights per pass: a third of the traffic to acc
+                    w0 = w[w_row + j * w_strides[3]]
+                    w1 = w[w_row + (j + 1) * w_strides[3]]
+                    w2 = w[w_row + (j + 2) * w_strides[3]]
+                    s0 = padded[first + step * j : first + step * j + length]
+                    s1 = padded[first + step * (j + 1) : first + step * (j + 1) + length]
+                    s2 = padded[first + step * (j + 2) : first + step * (j + 2) + length]
+                    for p in range(length):
+                        acc[p] += w0 * s0[p] + w1 * s1[p] + w2 * s2[p]
+                    j += 3
+                while j < kw:
+                    wv = w[w_row + j * w_strides[3]]
+                    src = padded[first + step * j : first + step * j + length]
+                    for p in range(length):
+                        acc[p] += wv * src[p]
+                    j += 1
+        for y in range(out_h):
+            o_row = out_image + y * out_strides[2]
+            for x in range(out_w):
+                out[o_row + x * out_strides[3]] = acc[y * wide + x]
         return
     # out[y, x] = sum over c, i of the dot product of a row of w and a row of a (forward
     # direction only: the reversed input gradient never has a wide kernel)
     for y in range(out_h):
-        for x in range(out_w):
+        x = 0
+        while x < out_w:
+            if x + 3 <= out_w:  # three neighbouring outputs share each load of `w`
+                x = _three_dots(x, y, n, o, sizes, out, out_image, out_strides, a, a_strides,
+                                w, w_strides)
+                continue
             j_hi = min(kw, width - x)
             acc = 0.0
             for c in range(in_ch):
@@ -361,52 +272,60 @@ def _one_image(
                     for j in range(j_hi):
                         acc += a_slice[j] * w_slice[j]
             out[out_image + y * out_strides[2] + x] = acc
+            x += 1
 
 
-def _conv_work(out: np.ndarray, out_shape: np.ndarray, out_strides: np.ndarray,
-               a: np.ndarray, a_shape: np.ndarray, a_strides: np.ndarray,
-               w: np.ndarray, w_shape: np.ndarray, *_: object) -> int:
+@numba.njit(inline="always", fastmath={"reassoc"})
+def _three_dots(
+    x: int, y: int, n: int, o: int, sizes: tuple[int, ...], out: np.ndarray, out_image: int,
+    out_strides: np.ndarray, a: np.ndarray, a_strides: np.ndarray, w: np.ndarray,
+    w_strides: np.ndarray,
+) -> int:
+    """Outputs (y, x), (y, x + 1), (y, x + 2) of the wide-kernel case, in one pass over the
+    rows of `w`; returns x + 3. Each sum has only its own terms (a[.., x + k + j] inside the
+    row), as one output at a time would."""
+    _, _, _, in_ch, height, width, kh, kw = sizes
+    acc0, acc1, acc2 = 0.0, 0.0, 0.0
+    hi0, hi1, hi2 = min(kw, width - x), min(kw, width - x - 1), min(kw, width - x - 2)
+    for c in range(in_ch):
+        for i in range(min(kh, height - y)):
+            a_row = n * a_strides[0] + c * a_strides[1] + (y + i) * a_strides[2] + x
+            w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
+            a0 = a[a_row : a_row + hi0]
+            a1 = a[a_row + 1 : a_row + 1 + hi1]
+            a2 = a[a_row + 2 : a_row + 2 + hi2]
+            ws = w[w_row : w_row + hi0]
+            for j in range(hi2):
+                wj = ws[j]
+                acc0 += a0[j] * wj
+                acc1 += a1[j] * wj
+                acc2 += a2[j] * wj
+            for j in range(hi2, hi1):
+                acc0 += a0[j] * ws[j]
+                acc1 += a1[j] * ws[j]
+            for j in range(hi1, hi0):
+                acc0 += a0[j] * ws[j]
+    position = out_image + y * out_strides[2] + x
+    out[position] = acc0
+    out[position + out_strides[3]] = acc1
+    out[position + 2 * out_strides[3]] = acc2
+    return x + 3
+
+
+def _conv_work(
+    out: np.ndarray,
+    out_shape: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_shape: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_shape: np.ndarray,
+    *_: object,
+) -> int:
     # multiply-adds, at about 1/4 of an elementwise op each: the rows are short (an image's
     # width), so they vectorise less well than matmul's; parallel from about 1M of them
     return out.size * int(a_shape[1] * w_shape[2] * w_shape[3]) // 4
 
 
 conv_kernel = Kernel(_conv, _conv_work, cache=True)
-
-
-# ---- Every other backend: shift matrices and a matrix product ----------------------------------
-
-
-def _convolve_composed(
-    input: Tensor, weight: Tensor, out_size: tuple[int, ...], reverse: bool
-) -> Tensor:
-    """`_convolve` from existing tensor operations, on the input's own backend.
-
-    Unfolds the input into every (row, column) window with one constant 0/1 "shift" matrix
-    per spatial dimension, then contracts windows with weights in one matrix product.
-    """
-    n, c, height, width = input.shape
-    o, _, kh, kw = weight.shape
-    out_h, out_w = out_size
-    x = _unfold_last(input, width, out_w, kw, reverse)  # (N, C, H, out_w, KW)
-    x = x.permute(0, 1, 3, 4, 2)  # (N, C, out_w, KW, H)
-    x = _unfold_last(x, height, out_h, kh, reverse)  # (N, C, out_w, KW, out_h, KH)
-    x = x.permute(0, 4, 2, 1, 5, 3).contiguous()  # (N, out_h, out_w, C, KH, KW)
-    windows = x.view(n * out_h * out_w, c * kh * kw)
-    kernels = weight.contiguous().view(o, c * kh * kw).permute(1, 0)  # (C*KH*KW, O)
-    out = (windows @ kernels).view(n, out_h, out_w, o)
-    return out.permute(0, 3, 1, 2).contiguous()  # (N, O, out_h, out_w)
-
-
-def _unfold_last(x: Tensor, size: int, out: int, k: int, reverse: bool) -> Tensor:
-    """`(..., size) -> (..., out, k)`, entry `[.., t, j]` reading `[.., t ± j]` (0 outside)."""
-    sign = -1 if reverse else 1
-    shift = np.zeros((size, out, k))
-    for t in range(out):
-        for j in range(k):
-            if 0 <= t + sign * j < size:
-                shift[t + sign * j, t, j] = 1.0
-    lead = x.shape[:-1]
-    rows = x.contiguous().view(int(np.prod(lead)), size)
-    unfolded = rows @ Tensor.make(shift.ravel(), (size, out * k), backend=x.backend)
-    return unfolded.view(*lead, out, k)

@@ -126,7 +126,9 @@ class Kernel:
 
     Args:
         py_func: the kernel's Python source.
-        work: from the kernel's arguments, about how many elements it touches.
+        work: from the kernel's arguments, about how many elements it touches; None for
+            the size of the output (the first argument), checked without a function call
+            (elementwise kernels: a Python call is a tenth of a small operation's cost).
         cache: whether numba may cache the compiled code on disk.
         **options: further numba options (e.g. `fastmath`).
     """
@@ -136,7 +138,11 @@ class Kernel:
     serial_only = False
 
     def __init__(
-        self, py_func: Callable[..., None], work: Callable[..., int], cache: bool, **options: Any
+        self,
+        py_func: Callable[..., None],
+        work: Callable[..., int] | None,
+        cache: bool,
+        **options: Any,
     ) -> None:
         options = dict(error_model="numpy", cache=cache, **options)
         self.py_func = py_func
@@ -154,7 +160,8 @@ class Kernel:
         self.serial = njit(**options)(serial)
 
     def __call__(self, *args: Any) -> None:
-        if self.serial_only or self.work(*args) < PARALLEL_WORK:
+        work = self.work
+        if self.serial_only or (args[0].size if work is None else work(*args)) < PARALLEL_WORK:
             return self.serial(*args)
         return self.parallel(*args)
 
@@ -177,15 +184,13 @@ class Kernel:
         return kernel.parallel_diagnostics(signature, level)
 
 
-def _elementwise_work(out: np.ndarray, *_: Any) -> int:
-    return out.size
-
-
 def _reduce_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: np.ndarray, *_: Any) -> int:
     return a.size
 
 
-def _matmul_work(out: np.ndarray, out_shape: Any, out_strides: Any, a: Any, a_shape: Any, *_: Any) -> int:
+def _matmul_work(
+    out: np.ndarray, out_shape: Any, out_strides: Any, a: Any, a_shape: Any, *_: Any
+) -> int:
     # One multiply-add of the vectorised inner loop costs about 1/32 of an elementwise op.
     return out.size * int(a_shape[2]) // 32
 
@@ -301,7 +306,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
                         out[o + k * out_step] = f(in_storage[p + k * in_step])
                 _next(out_index, out_shape, len(out_shape) - 1)
 
-    return Kernel(_map, _elementwise_work, cache)
+    return Kernel(_map, None, cache)
 
 
 def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
@@ -363,10 +368,11 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                         row[k] = f(x, ys[k])
                 else:
                     for k in range(n):
-                        out[o + k * out_step] = f(a_storage[p + k * a_step], b_storage[q + k * b_step])
+                        x, y = a_storage[p + k * a_step], b_storage[q + k * b_step]
+                        out[o + k * out_step] = f(x, y)
                 _next(out_index, out_shape, len(out_shape) - 1)
 
-    return Kernel(_zip, _elementwise_work, cache)
+    return Kernel(_zip, None, cache)
 
 
 def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
@@ -411,7 +417,7 @@ NC = 256  # columns per block: a row of the accumulator tile is 4 KiB
 @njit(cache=True)
 def _pack(storage, shape, strides):  # type: ignore[no-untyped-def]
     """A row-major copy of a 3-D operand, so its rows are contiguous (O(size): serial)."""
-    packed = np.empty(shape[0] * shape[1] * shape[2])
+    packed = np.empty(shape[0] * shape[1] * shape[2], storage.dtype)
     rows, cols = shape[1], shape[2]
     for nr in range(shape[0] * rows):
         n, r = nr // rows, nr % rows
@@ -502,7 +508,7 @@ def _matrix_multiply(  # type: ignore[no-untyped-def]
         mr = min(MC, rows - i0)
         a_base = n * a_step + i0 * a_row
         b_base = n * b_step
-        tile = np.empty((min(MC, rows), min(NC, cols)))
+        tile = np.empty((min(MC, rows), min(NC, cols)), out.dtype)
         for j0 in range(0, cols, NC):
             nc = min(NC, cols - j0)
             tile[:mr, :nc] = 0.0
@@ -530,6 +536,13 @@ class FastOps(TensorOps):
     zip_kernel = staticmethod(tensor_zip)
     reduce_kernel = staticmethod(tensor_reduce)
     matrix_multiply_kernel = staticmethod(tensor_matrix_multiply)
+
+    @staticmethod
+    def conv_kernel(*args: Any) -> None:
+        """`fast_conv.convolve` (imported here, on use: that module builds on this one)."""
+        from .fast_conv import convolve
+
+        convolve(*args)
 
 
 FastBackend = TensorBackend(FastOps)

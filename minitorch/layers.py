@@ -16,6 +16,7 @@ from .fast_conv import conv1d, conv2d
 from .module import Module
 from .nn import numpy_generator
 from .tensor import Tensor
+from .tensor_data import DTypeLike, as_dtype, float64
 from .tensor_ops import SimpleBackend, TensorBackend
 
 __all__ = ["Linear", "Conv1d", "Conv2d"]
@@ -32,6 +33,7 @@ class Linear(Module):
         backend: the kernels the parameters compute with.
         rng: where the initial values come from (default: Python's `random`, so
             `random.seed` repeats them).
+        dtype: the parameters' dtype, `float64` or `float32`.
     """
 
     def __init__(
@@ -40,10 +42,11 @@ class Linear(Module):
         out_size: int,
         backend: TensorBackend = SimpleBackend,
         rng: random.Random | None = None,
+        dtype: DTypeLike = float64,
     ) -> None:
         super().__init__()
         self.in_size, self.out_size = in_size, out_size
-        _init(self, (in_size, out_size), (out_size,), in_size, backend, rng)
+        _init(self, (in_size, out_size), (out_size,), in_size, backend, rng, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return x @ self.weights.value + self.bias.value  # (batch, in) @ (in, out) + (out,)
@@ -64,12 +67,13 @@ class _ConvLayer(Module):
         kernel: tuple[int, ...],
         backend: TensorBackend,
         rng: random.Random | None,
+        dtype: DTypeLike,
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels, self.kernel = in_channels, out_channels, kernel
         weights = (out_channels, in_channels, *kernel)
         bias = (out_channels,) + (1,) * len(kernel)  # broadcasts over every position
-        _init(self, weights, bias, in_channels * math.prod(kernel), backend, rng)
+        _init(self, weights, bias, in_channels * math.prod(kernel), backend, rng, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return type(self).conv(x, self.weights.value) + self.bias.value
@@ -93,6 +97,7 @@ class Conv1d(_ConvLayer):
         kernel_width: the filter's width.
         backend: the kernels the parameters compute with.
         rng: where the initial values come from (default: Python's `random`).
+        dtype: the parameters' dtype, `float64` or `float32`.
     """
 
     conv = staticmethod(conv1d)
@@ -104,8 +109,9 @@ class Conv1d(_ConvLayer):
         kernel_width: int,
         backend: TensorBackend = SimpleBackend,
         rng: random.Random | None = None,
+        dtype: DTypeLike = float64,
     ) -> None:
-        super().__init__(in_channels, out_channels, (kernel_width,), backend, rng)
+        super().__init__(in_channels, out_channels, (kernel_width,), backend, rng, dtype)
 
 
 class Conv2d(_ConvLayer):
@@ -121,6 +127,7 @@ class Conv2d(_ConvLayer):
         kw: the filter's width.
         backend: the kernels the parameters compute with.
         rng: where the initial values come from (default: Python's `random`).
+        dtype: the parameters' dtype, `float64` or `float32`.
     """
 
     conv = staticmethod(conv2d)
@@ -133,8 +140,9 @@ class Conv2d(_ConvLayer):
         kw: int,
         backend: TensorBackend = SimpleBackend,
         rng: random.Random | None = None,
+        dtype: DTypeLike = float64,
     ) -> None:
-        super().__init__(in_channels, out_channels, (kh, kw), backend, rng)
+        super().__init__(in_channels, out_channels, (kh, kw), backend, rng, dtype)
 
 
 def _init(
@@ -144,6 +152,7 @@ def _init(
     fan_in: int,
     backend: TensorBackend,
     rng: random.Random | None,
+    dtype: DTypeLike = float64,
 ) -> None:
     r"""Give `layer` parameters `weights` and `bias` of these shapes, uniform in
     $[-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}}]$."""
@@ -154,5 +163,5 @@ def _init(
     bound = 1.0 / math.sqrt(fan_in)
     generator = numpy_generator(rng)
     for name, shape in (("weights", weights), ("bias", bias)):
-        values = generator.uniform(-bound, bound, math.prod(shape))
+        values = generator.uniform(-bound, bound, math.prod(shape)).astype(as_dtype(dtype))
         layer.add_parameter(name, Tensor.make(values, shape, backend=backend))

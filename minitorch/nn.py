@@ -94,10 +94,10 @@ def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
     batch, channel, new_h, kh, new_w, kw = _blocks(input, kernel).shape
     backend = input.backend
     # (B, C, H, W) -> (B*C*H*W/kw, kw) @ (kw, 1): the mean of each row segment
-    by_kw = Tensor.make(np.full(kw, 1.0 / kw), (kw, 1), backend=backend)
+    by_kw = Tensor.make(np.full(kw, 1.0 / kw, input.dtype), (kw, 1), backend=backend)
     rows = input.contiguous().view(batch * channel * new_h * kh * new_w, kw) @ by_kw
     # (1, 1, kh) @ (B*C*H/kh, kh, W/kw): the mean of those over each tile's kh rows
-    by_kh = Tensor.make(np.full(kh, 1.0 / kh), (1, 1, kh), backend=backend)
+    by_kh = Tensor.make(np.full(kh, 1.0 / kh, input.dtype), (1, 1, kh), backend=backend)
     tiles = by_kh @ rows.view(batch * channel * new_h, kh, new_w)
     return tiles.view(batch, channel, new_h, new_w)
 
@@ -155,7 +155,8 @@ def argmax(input: Tensor, dim: int) -> Tensor:
         order = [d for d in range(input.dims) if d != dim] + [dim]
         moved = winners.permute(*order).contiguous()  # (..., n), dim moved last
         n = input.shape[dim]
-        upper = np.triu(np.ones((n, n)))  # upper[i, j] = 1 for i <= j: a running sum
+        # upper[i, j] = 1 for i <= j: a running sum
+        upper = np.triu(np.ones((n, n), input.dtype))
         running = moved.view(moved.size // n, n) @ Tensor.make(
             upper.ravel(), (n, n), backend=input.backend
         )
@@ -212,7 +213,8 @@ def dropout(
     if rate == 1.0:
         return input * 0.0
     keep = numpy_generator(rng).random(input.size) >= rate
-    mask = Tensor.make(keep / (1.0 - rate), input.shape, backend=input.backend)
+    scale = (keep / (1.0 - rate)).astype(input.dtype)
+    mask = Tensor.make(scale, input.shape, backend=input.backend)
     return input * mask
 
 

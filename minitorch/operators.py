@@ -127,8 +127,9 @@ def relu_back(x: float, d: float) -> float:
     r"""$d \times f'(x)$ for $f(x) = \text{ReLU}(x)$: $0$ if $x \le 0$ else $d$.
 
     At NaN the gradient passes (`x <= 0` is false), as PyTorch's `threshold_backward` does.
+    Written with `<` and `==` only, so that it also runs on Scalars (second derivatives).
     """
-    return 0.0 if x <= 0.0 else d
+    return 0.0 if (x < 0.0 or x == 0.0) else d
 
 
 def sigmoid_back(x: float, d: float) -> float:

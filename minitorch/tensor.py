@@ -18,12 +18,17 @@ import numpy as np
 
 from .autodiff import Context, Named, backpropagate, is_grad_enabled, next_unique_id, no_grad
 from .tensor_data import (
+    DType,
+    DTypeLike,
     Storage,
     TensorData,
     UserIndex,
     UserShape,
     UserStrides,
     dim_index,
+    as_dtype,
+    float32,
+    float64,
     shape_broadcast,
 )
 from .tensor_functions import (
@@ -31,6 +36,7 @@ from .tensor_functions import (
     LT,
     Add,
     All,
+    Cast,
     Copy,
     Exp,
     History,
@@ -44,9 +50,10 @@ from .tensor_functions import (
     ReLU,
     Sigmoid,
     Sum,
+    ToBackend,
     View,
 )
-from .tensor_ops import SimpleBackend, TensorBackend, copy_to_backend
+from .tensor_ops import SimpleBackend, TensorBackend
 
 __all__ = ["Tensor", "TensorLike", "grad_check"]
 
@@ -89,8 +96,9 @@ class Tensor(Named):
         strides: UserStrides | None = None,
         backend: TensorBackend | None = None,
     ) -> Tensor:
-        """A constant tensor over `storage` read with `shape` (and `strides`)."""
-        if backend is not None and backend.cuda:  # host values go to the device once, here
+        """A constant tensor over `storage` read with `shape` (and `strides`); its dtype is
+        the storage's (float32 or float64; anything else becomes float64)."""
+        if backend is not None and backend.device != "host":  # host values go over once, here
             storage = backend.ops.to_storage(storage)
         return Tensor(TensorData(storage, shape, strides), backend=backend)
 
@@ -99,17 +107,23 @@ class Tensor(Named):
         return Tensor(data, backend=self.backend)
 
     def _ensure_tensor(self, b: TensorLike) -> Tensor:
-        """`b` as a tensor: numbers become constant tensors of shape (1,)."""
+        """`b` as a tensor: numbers become constant tensors of shape (1,), in this tensor's
+        dtype (as in PyTorch, a Python number does not promote `x * 2.0`), and a tensor on
+        another device (host or GPU) moves to this one's (`ToBackend`: gradients go back)."""
         if isinstance(b, Tensor):
-            return b
+            if b.backend.device == self.backend.device:
+                return b
+            return ToBackend.apply(b, backend=self.backend)
         if isinstance(b, (int, float, np.integer, np.floating)):
-            return Tensor.make(np.array([float(b)]), (1,), backend=self.backend)
+            return Tensor.make(np.array([b], self.dtype), (1,), backend=self.backend)
         raise TypeError(f"cannot combine a Tensor with {type(b).__name__} {b!r}")
 
     def zeros(self, shape: UserShape | None = None) -> Tensor:
-        """A constant tensor of zeros (of this tensor's shape by default), same backend."""
+        """A constant tensor of zeros (of this tensor's shape by default), same backend and
+        dtype."""
         shape = self._tensor.shape if shape is None else tuple(shape)
-        storage = self.backend.ops.zeros_storage(math.prod(shape))  # the backend's own memory
+        # the backend's own memory
+        storage = self.backend.ops.zeros_storage(math.prod(shape), self.dtype)
         return Tensor(TensorData(storage, shape), backend=self.backend)
 
     def detach(self) -> Tensor:
@@ -125,6 +139,31 @@ class Tensor(Named):
     @property
     def size(self) -> int:
         return self._tensor.size
+
+    @property
+    def dtype(self) -> DType:
+        """`minitorch.float64` (the default) or `minitorch.float32`."""
+        return self._tensor._storage.dtype
+
+    def to(self, dtype: DTypeLike) -> Tensor:
+        """This tensor in `dtype` (itself if it has it already); differentiable, and the
+        gradient comes back in this tensor's dtype.
+
+        Raises:
+            TypeError: for a dtype other than float32 and float64.
+        """
+        dtype = as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        """This tensor in float32 (see `to`)."""
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        """This tensor in float64 (see `to`)."""
+        return self.to(float64)
 
     @property
     def dims(self) -> int:
@@ -191,7 +230,7 @@ class Tensor(Named):
         return Mul.apply(self._ensure_tensor(b), Inv.apply(self))
 
     def __matmul__(self, b: Tensor) -> Tensor:
-        return MatMul.apply(self, b)
+        return MatMul.apply(self, self._ensure_tensor(b))
 
     def __neg__(self) -> Tensor:
         return Neg.apply(self)
@@ -320,10 +359,11 @@ class Tensor(Named):
 
         A gradient shaped like a broadcast of this tensor is summed over the broadcast
         dimensions; a smaller one (e.g. from a reduction) is first spread over the common
-        shape. One from the other device (GPU or host) is first copied to this one's.
+        shape. (One from the other device has been moved here by `_ensure_tensor`.) One of
+        another dtype is cast to this one's: gradients have their tensor's dtype.
         """
-        if other.backend.cuda != self.backend.cuda:
-            other = copy_to_backend(other, self.backend)
+        if other._tensor._storage.dtype != self._tensor._storage.dtype:
+            other = Cast.apply(other, dtype=self.dtype)
         if other.shape == self.shape:
             return other
         if is_grad_enabled() and other.requires_grad():
@@ -376,7 +416,7 @@ class Tensor(Named):
                     f"backward() on a tensor of shape {self.shape} needs a grad_output: "
                     "only single-element tensors default to 1.0"
                 )
-            grad_output = Tensor.make(np.ones(1), self.shape, backend=self.backend)
+            grad_output = Tensor.make(np.ones(1, self.dtype), self.shape, backend=self.backend)
         grad = self._ensure_tensor(grad_output)
         if shape_broadcast(grad.shape, self.shape) != self.shape:
             raise ValueError(
@@ -439,6 +479,9 @@ def grad_check(
 
     Backpropagates from `f(*vals).sum()` and compares each input's `.grad` at one random
     index with $\frac{F(x + \epsilon e_i) - F(x - \epsilon e_i)}{2\epsilon}$, $F$ = `f(..).sum()`.
+    The check runs in float64 whatever the inputs' dtype (float32 inputs are checked
+    through float64 copies; float32 parameters inside `f` then promote to float64 too):
+    a difference over `epsilon` = 1e-6 means nothing in float32.
 
     Args:
         f: a function of tensors returning a tensor.
@@ -451,6 +494,7 @@ def grad_check(
         AssertionError: naming the function, argument, index and both values.
     """
     rng = random.Random(10) if rng is None else rng
+    vals = tuple(x if x.dtype == float64 else x.detach().double() for x in vals)
     for x in vals:
         x.requires_grad_(True)
         x.zero_grad_()

@@ -1,22 +1,29 @@
-"""Making tensors: from nested lists or numpy arrays, of zeros, or of random values."""
+"""Making tensors: from nested lists or numpy arrays, of zeros or ones, or of random values.
+
+Every constructor takes a `dtype`, `float64` (the default) or `float32`.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import random
 from typing import Any, Sequence
 
 import numpy as np
 
 from .tensor import Tensor
-from .tensor_data import UserShape
+from .tensor_data import DType, DTypeLike, UserShape, as_dtype, float64
 from .tensor_ops import SimpleBackend, TensorBackend
 
-__all__ = ["tensor", "zeros", "rand"]
+__all__ = ["tensor", "zeros", "ones", "rand"]
 
 
 def tensor(
-    data: Any, backend: TensorBackend = SimpleBackend, requires_grad: bool = False
+    data: Any,
+    backend: TensorBackend = SimpleBackend,
+    requires_grad: bool = False,
+    dtype: DTypeLike = float64,
 ) -> Tensor:
     """A tensor holding a copy of `data`.
 
@@ -25,28 +32,31 @@ def tensor(
             (which gives shape `(1,)`).
         backend: the kernels to compute with.
         requires_grad: make it a leaf that collects `.grad`.
+        dtype: `float64` or `float32` (a numpy array's own dtype is not kept: pass it).
 
     Returns:
-        A float64 tensor of the data's shape.
+        A tensor of the data's shape.
 
     Raises:
         ValueError: for a ragged nested list, naming where it breaks.
+        TypeError: for a dtype other than float32 and float64.
     """
+    dtype = as_dtype(dtype)
     if isinstance(data, np.ndarray):
-        values = np.array(data, dtype=np.float64).ravel()
+        values = np.array(data, dtype=dtype).ravel()
         shape: tuple[int, ...] = data.shape if data.ndim > 0 else (1,)
     elif isinstance(data, (list, tuple)):
         try:  # numpy walks the lists in C: the common case, a few microseconds
-            array = np.array(data, dtype=np.float64)
+            array = np.array(data, dtype=dtype)
         except (ValueError, TypeError):
             array = None
         if array is not None:
             values, shape = array.ravel(), array.shape
         else:  # ragged, or not numbers: walk it ourselves to say where it breaks
             flat, shape = _flatten(data)
-            values = np.array(flat, dtype=np.float64)
+            values = np.array(flat, dtype=dtype)
     else:
-        values, shape = np.array([float(data)]), (1,)
+        values, shape = np.array([float(data)], dtype), (1,)
     return Tensor.make(values, shape, backend=backend).requires_grad_(requires_grad)
 
 
@@ -88,16 +98,85 @@ def _flatten(data: Sequence[Any]) -> tuple[list[float], tuple[int, ...]]:
     return flat, tuple(shape)
 
 
-def zeros(shape: UserShape, backend: TensorBackend = SimpleBackend) -> Tensor:
-    """A constant tensor of zeros."""
-    size = math.prod(shape)
-    return Tensor.make(backend.ops.zeros_storage(size), tuple(shape), backend=backend)
+def zeros(
+    shape: UserShape, backend: TensorBackend = SimpleBackend, dtype: DTypeLike = float64
+) -> Tensor:
+    """A constant tensor of zeros.
+
+    Raises:
+        ValueError, MemoryError: for a shape that cannot be allocated (see `_size`).
+    """
+    dtype = as_dtype(dtype)
+    size = _size(shape, dtype)
+    return Tensor.make(backend.ops.zeros_storage(size, dtype), tuple(shape), backend=backend)
+
+
+def ones(
+    shape: UserShape, backend: TensorBackend = SimpleBackend, dtype: DTypeLike = float64
+) -> Tensor:
+    """A constant tensor of ones.
+
+    Raises:
+        ValueError, MemoryError: for a shape that cannot be allocated (see `_size`).
+    """
+    dtype = as_dtype(dtype)
+    size = _size(shape, dtype)
+    storage = backend.ops.full_storage(size, 1.0, dtype)
+    return Tensor.make(storage, tuple(shape), backend=backend)
 
 
 def rand(
-    shape: UserShape, backend: TensorBackend = SimpleBackend, requires_grad: bool = False
+    shape: UserShape,
+    backend: TensorBackend = SimpleBackend,
+    requires_grad: bool = False,
+    dtype: DTypeLike = float64,
 ) -> Tensor:
-    """A tensor of uniform values in [0, 1) from Python's `random` (seed it to repeat)."""
-    size = math.prod(shape)
-    values = np.array([random.random() for _ in range(size)])
+    """A tensor of uniform values in [0, 1).
+
+    numpy draws them, from a generator seeded by one draw of Python's `random`: seeding
+    `random` repeats them.
+
+    Raises:
+        ValueError, MemoryError: for a shape that cannot be allocated (see `_size`).
+    """
+    dtype = as_dtype(dtype)
+    size = _size(shape, dtype)
+    values = np.random.default_rng(random.getrandbits(64)).random(size, dtype)
     return Tensor.make(values, tuple(shape), backend=backend).requires_grad_(requires_grad)
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _size(shape: UserShape, dtype: DType) -> int:
+    """The number of elements of `shape`, refused at once where it cannot be allocated.
+
+    Raises:
+        ValueError: naming the shape, for a size that is negative, not an integer, or past
+            what an int64 counts.
+        MemoryError: naming the shape and both sizes, when its storage would need more
+            bytes than this machine's memory.
+    """
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"shape {tuple(shape)!r} needs non-negative integer sizes")
+    size = math.prod(int(n) for n in shape)
+    if size > _INT64_MAX:
+        raise ValueError(
+            f"shape {tuple(shape)} has {size} elements, more than an int64 index can reach"
+        )
+    need = size * dtype.itemsize
+    have = _memory_bytes()
+    if have is not None and need > have:
+        raise MemoryError(
+            f"shape {tuple(shape)} in {dtype} needs {need / 2**30:.1f} GiB, more than this "
+            f"machine's {have / 2**30:.1f} GiB of memory"
+        )
+    return size
+
+
+def _memory_bytes() -> int | None:
+    """Physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .autodiff import Context, _grad_enabled
-from .tensor_data import IndexingError, TensorData
+from .tensor_data import DType, IndexingError, TensorData
+from .tensor_ops import TensorBackend, copy_to_backend
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -30,6 +31,7 @@ __all__ = [
     "LT",
     "Add",
     "All",
+    "Cast",
     "Copy",
     "Exp",
     "Function",
@@ -47,6 +49,7 @@ __all__ = [
     "ReLUBack",
     "Sigmoid",
     "Sum",
+    "ToBackend",
     "View",
 ]
 
@@ -385,6 +388,23 @@ class Copy(Function):
         return grad_output
 
 
+class Cast(Function):
+    """The same values in another dtype: $f(a) = a$, stored as `dtype`.
+
+    Backward passes the gradient on as it is: `Tensor.expand` brings every gradient to its
+    input's dtype, in one place.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, dtype: DType) -> Tensor:
+        out = a._new(TensorData(a.backend.ops.output_storage(a.size, dtype), a.shape))
+        return a.backend.id_map(a, out)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        return grad_output
+
+
 def _transpose(a: Tensor) -> Tensor:
     """Swap the last two dimensions (a view)."""
     order = list(range(a.dims))
@@ -407,3 +427,21 @@ class MatMul(Function):
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.saved_values
         return grad_output @ _transpose(b), _transpose(a) @ grad_output
+
+
+class ToBackend(Function):
+    r"""$f(a) = a$, its values moved to `backend`'s device (host or GPU), layout kept.
+
+    The one place values cross devices: an operand from the other device meets its partner
+    through it (`Tensor._ensure_tensor`), and the gradient goes back the same way.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Tensor, backend: TensorBackend) -> Tensor:
+        ctx.save_for_backward(a.backend)
+        return copy_to_backend(a, backend)
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
+        (home,) = ctx.saved_values
+        return ToBackend.apply(grad_output, backend=home)

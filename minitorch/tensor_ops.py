@@ -23,12 +23,14 @@ import numpy as np
 
 from . import operators
 from .tensor_data import (
+    DType,
     IndexingError,
     Shape,
     Storage,
     Strides,
     TensorData,
     dim_index,
+    float64,
     shape_broadcast,
 )
 
@@ -80,26 +82,29 @@ MatMulKernel = ZipKernel  # the same nine arguments, all 3-D
 class TensorOps:
     """The glue shared by every backend. Subclasses provide the kernels only."""
 
-    cuda: bool = False  # True when storage lives in GPU memory (then the hooks below differ)
+    # Where storage lives: "host" (numpy arrays) or "cuda" (GPU memory; then the hooks below
+    # differ). Operands on different devices meet through `ToBackend` at the Tensor level.
+    device: str = "host"
 
     # Storage hooks: how this backend allocates storage and moves values between it and the
-    # host. The CPU backends keep numpy arrays, so these are numpy's own functions or near
-    # enough (nothing extra on their hot path). A device backend replaces all five.
-    zeros_storage = staticmethod(np.zeros)  # size -> storage of zeros
-    output_storage = staticmethod(np.zeros)  # size -> storage a kernel overwrites (need not be 0)
-    to_host = staticmethod(np.array)  # storage -> a new host numpy array
+    # host. Allocators take a dtype (`float64` or `float32`) after the size. The CPU backends
+    # keep numpy arrays, so these are numpy's own functions or near enough (nothing extra on
+    # their hot path). A device backend replaces all five.
+    zeros_storage = staticmethod(np.zeros)  # (size, dtype) -> storage of zeros
+    output_storage = staticmethod(np.empty)  # (size, dtype) -> storage a kernel overwrites
+    to_host = staticmethod(np.array)  # storage -> a new host numpy array, same dtype
 
     @staticmethod
-    def full_storage(size: int, value: float) -> Storage:
+    def full_storage(size: int, value: float, dtype: DType = float64) -> Storage:
         """Storage holding `value` everywhere (quicker than np.full at the sizes reduce makes)."""
-        storage = np.zeros(size)
+        storage = np.empty(size, dtype)
         storage[:] = value
         return storage
 
     @staticmethod
     def to_storage(values: Any) -> Storage:
-        """Host float64 values as this backend's storage (`Tensor.make` calls it on device
-        backends only)."""
+        """Host values (a float64 or float32 array keeps its dtype) as this backend's storage
+        (`Tensor.make` calls it on device backends only)."""
         return values
 
     @staticmethod
@@ -118,6 +123,12 @@ class TensorOps:
     def matrix_multiply_kernel(*args: Any) -> None:
         raise NotImplementedError("a backend must provide matrix_multiply_kernel")
 
+    # Optional: a convolution kernel over 4-D operands, called as
+    # `conv_kernel(*out.tuple(), *input.tuple(), *weight.tuple(), reverse)` into a contiguous
+    # `out` of zeros (see `minitorch.conv._convolve` for the math). None: `conv` composes
+    # convolution from matrix products on this backend.
+    conv_kernel: Callable[..., None] | None = None
+
     @classmethod
     def map(cls, fn: Callable[[float], float]) -> Callable[..., Tensor]:
         """Lift `fn` to tensors: `map(fn)(a, out=None)` applies it to every element.
@@ -130,7 +141,7 @@ class TensorOps:
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
             x = a._tensor
             if out is None:
-                out = _output(cls, a, x.shape)
+                out = _output(cls, a, x.shape, x._storage.dtype)
             elif shape_broadcast(x.shape, out.shape) != out.shape:
                 raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
             o = out._tensor
@@ -146,11 +157,9 @@ class TensorOps:
         kernel = cls.zip_kernel(fn)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
-            if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
-                b = copy_to_backend(b, a.backend)
             x, y = a._tensor, b._tensor
             shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
-            out = _output(cls, a, shape)
+            out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
             o = out._tensor
             kernel(
                 o._storage, o._shape, o._strides,
@@ -172,7 +181,8 @@ class TensorOps:
         def apply(a: Tensor, dim: int) -> Tensor:
             dim = dim_index(dim, a.shape)
             out_shape = a.shape[:dim] + (1,) + a.shape[dim + 1 :]
-            out = a._new(TensorData(cls.full_storage(math.prod(out_shape), start), out_shape))
+            storage = cls.full_storage(math.prod(out_shape), start, a._tensor._storage.dtype)
+            out = a._new(TensorData(storage, out_shape))
             kernel(*out._tensor.tuple(), *a._tensor.tuple(), dim)
             return out
 
@@ -189,8 +199,6 @@ class TensorOps:
         Raises:
             IndexingError: naming both shapes, when they cannot be multiplied.
         """
-        if a.backend.cuda != b.backend.cuda:  # host and GPU: b is copied to a's side
-            b = copy_to_backend(b, a.backend)
         if a.dims not in (2, 3) or b.dims not in (2, 3):
             raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
         a3, b3 = _batched(a._tensor), _batched(b._tensor)
@@ -202,16 +210,22 @@ class TensorOps:
         if a3.shape[0] != b3.shape[0] and 1 not in (a3.shape[0], b3.shape[0]):
             raise IndexingError(f"matmul: batch sizes of {a.shape} @ {b.shape} do not broadcast")
         batch = max(a3.shape[0], b3.shape[0])
-        out = _output(cls, a, (batch, a3.shape[1], b3.shape[2]))
+        dtype = _promote(a3._storage.dtype, b3._storage.dtype)
+        out = _output(cls, a, (batch, a3.shape[1], b3.shape[2]), dtype)
         cls.matrix_multiply_kernel(*out._tensor.tuple(), *a3.tuple(), *b3.tuple())
         if a.dims == 2 and b.dims == 2:
             out = out._new(TensorData(out._tensor._storage, out.shape[1:]))  # (1, i, j) -> (i, j)
         return out
 
 
-def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...]) -> Tensor:
+def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...], dtype: DType) -> Tensor:
     """A new row-major tensor on `like`'s backend, for a kernel that writes every element."""
-    return like._new(TensorData(ops.output_storage(math.prod(shape)), shape))
+    return like._new(TensorData(ops.output_storage(math.prod(shape), dtype), shape))
+
+
+def _promote(a: DType, b: DType) -> DType:
+    """The dtype of a result computed from both: float64 unless both are float32."""
+    return a if a == b else float64
 
 
 def copy_to_backend(t: Tensor, backend: TensorBackend) -> Tensor:
@@ -242,7 +256,8 @@ class TensorBackend:
 
     def __init__(self, ops: type[TensorOps]) -> None:
         self.ops = ops
-        self.cuda = ops.cuda
+        self.device = ops.device
+        self.cuda = ops.device == "cuda"  # the course's flag
 
         self.neg_map = ops.map(operators.neg)
         self.sigmoid_map = ops.map(operators.sigmoid)
@@ -290,7 +305,7 @@ def _view(storage: Storage, shape: Shape, strides: Strides) -> np.ndarray:
     """`storage` seen through `shape` and `strides` (a view: writes go to storage)."""
     return np.ndarray(
         tuple(shape.tolist()),
-        np.float64,
+        storage.dtype,
         storage,
         0,
         tuple(s * storage.itemsize for s in strides.tolist()),
@@ -309,7 +324,7 @@ def _values(storage: Storage, shape: Shape, strides: Strides, out_shape: Shape) 
 def _write(out: Storage, out_shape: Shape, out_strides: Strides, values: list[Any]) -> None:
     """Write row-major `values` into `out` through its shape and strides."""
     target = _view(out, out_shape, out_strides)
-    target[...] = np.array(values, dtype=np.float64).reshape(target.shape)
+    target[...] = np.array(values, dtype=out.dtype).reshape(target.shape)
 
 
 def tensor_map(fn: Callable[[float], float]) -> MapKernel:
@@ -354,7 +369,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         rows = a.reshape(-1, a.shape[-1]).tolist()
         starts = target.reshape(-1).tolist()
         folded = [functools.reduce(fn, row, start) for row, start in zip(rows, starts)]
-        target[...] = np.array(folded, dtype=np.float64).reshape(target.shape)
+        target[...] = np.array(folded, dtype=out.dtype).reshape(target.shape)
 
     return _reduce
 

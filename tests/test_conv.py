@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
-from minitorch.fast_conv import _convolve_composed, _convolve_kernel
+from minitorch.conv import _convolve, _convolve_composed
 from tests.backends import CPU_BACKENDS, on, strided
 
 SETTINGS = settings(max_examples=8, deadline=None)
@@ -20,17 +20,20 @@ def conv_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     spatial = x.ndim - 2
     pad = [(0, 0), (0, 0)] + [(0, k - 1) for k in w.shape[2:]]
     padded = np.pad(x, pad)
-    windows = np.lib.stride_tricks.sliding_window_view(padded, w.shape[2:], axis=tuple(
-        range(2, 2 + spatial)
-    ))  # (B, C, *P, *K)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        padded, w.shape[2:], axis=tuple(range(2, 2 + spatial))
+    )  # (B, C, *P, *K)
     letters = "hw"[2 - spatial :]
     kernel = "ij"[2 - spatial :]
     return np.einsum(f"bc{letters}{kernel},oc{kernel}->bo{letters}", windows, w)
 
 
+FEW_CHANNELS = st.integers(1, 3)
+
+
 @st.composite
 def conv_cases(
-    draw: st.DrawFn, spatial: int, channels: st.SearchStrategy[int] = st.integers(1, 3)
+    draw: st.DrawFn, spatial: int, channels: st.SearchStrategy[int] = FEW_CHANNELS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random input and weight: batch, channels, sizes and kernel sizes all drawn."""
     b, c, o = draw(st.integers(1, 2)), draw(channels), draw(channels)
@@ -99,7 +102,7 @@ def test_numba_kernel_agrees_with_the_composed_path(reverse, data):
     out_size = (data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
     xt = strided(minitorch.FastBackend, x)  # a layout without unit stride along rows too
     wt = strided(minitorch.FastBackend, w)
-    fast = _convolve_kernel(xt, wt, out_size, reverse).to_numpy()
+    fast = _convolve(xt, wt, out_size, reverse).to_numpy()  # the backend's kernel
     composed = _convolve_composed(xt, wt, out_size, reverse).to_numpy()
     np.testing.assert_allclose(fast, composed, atol=1e-10)
 
@@ -150,3 +153,25 @@ def test_many_channel_convolutions_agree_across_backends(x_shape, w_shape):
     np.testing.assert_allclose(results[0][0], conv_reference(x, w), atol=1e-10)
     for simple, fast in zip(*results):
         np.testing.assert_allclose(fast, simple, atol=1e-10)
+
+
+def test_a_backend_supplies_its_convolution_through_the_kernel_slot():
+    """Forward, then the input gradient (reversed), then the weight gradient: each one call
+    of the backend's `conv_kernel`; a backend without one (SimpleOps) composes instead."""
+    calls = []
+
+    class Spy(minitorch.FastOps):
+        @staticmethod
+        def conv_kernel(*args):
+            calls.append(args[-1])
+            minitorch.FastOps.conv_kernel(*args)
+
+    assert minitorch.SimpleOps.conv_kernel is None
+    rng = np.random.default_rng(7)
+    x, w = rng.normal(size=(2, 3, 5, 4)), rng.normal(size=(2, 3, 2, 3))
+    backend = minitorch.TensorBackend(Spy)
+    image, weight = on(backend, x).requires_grad_(True), on(backend, w).requires_grad_(True)
+    out = minitorch.conv2d(image, weight)
+    np.testing.assert_allclose(out.to_numpy(), conv_reference(x, w), atol=1e-12)
+    out.sum().backward()
+    assert calls == [False, True, False]

@@ -11,6 +11,7 @@ import minitorch
 from minitorch import IndexingError, SimpleBackend, Tensor, TensorData, grad_check, operators
 from minitorch.cli import main
 from minitorch.optim import SGD
+from minitorch.tensor_functions import ToBackend
 from minitorch.tensor_models import TensorMLP
 
 from .cuda_support import CudaBackend, count_transfers, cuda_ops, on_cuda, on_device
@@ -62,15 +63,85 @@ def test_reduce_folds_any_dimension_of_any_layout(data):
     )
 
 
-def test_reduce_folds_more_values_than_threads_and_keeps_the_start_value(monkeypatch):
-    monkeypatch.setattr(cuda_ops, "THREADS", 8)  # blocks of 8 threads: each folds several values
-    values = np.random.default_rng(0).normal(size=(2, 30))
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((2, 300), 1), ((300, 3), 0), ((5000,), 0), ((3, 2, 40), 1), ((7, 5), 1), ((1,), 0)],
+)
+def test_reduce_folds_rows_of_any_length_and_keeps_the_start_value(shape, dim):
+    values = np.random.default_rng(0).normal(size=shape)
     x = cuda_tensor(values)
-    np.testing.assert_allclose(CudaBackend.add_reduce(x, 1).to_numpy(), values.sum(1)[:, None])
+    np.testing.assert_allclose(
+        CudaBackend.add_reduce(x, dim).to_numpy(), values.sum(dim, keepdims=True), rtol=1e-12
+    )
     fold = cuda_ops.CudaOps.reduce(operators.add, 5.0)
-    np.testing.assert_allclose(fold(x, 1).to_numpy(), values.sum(1)[:, None] + 5.0)
-    top = cuda_ops.CudaOps.reduce(operators.max, -1e9)(x, 0)
-    np.testing.assert_array_equal(top.to_numpy(), values.max(0)[None])
+    np.testing.assert_allclose(fold(x, dim).to_numpy(), values.sum(dim, keepdims=True) + 5.0)
+    top = cuda_ops.CudaOps.reduce(operators.max, -1e9)(x, dim)
+    np.testing.assert_array_equal(top.to_numpy(), values.max(dim, keepdims=True))
+
+
+def launches(monkeypatch) -> list[tuple[str, object]]:
+    """Record (kernel name, grid) of every launch from now on."""
+    seen = []
+    launch = cuda_ops._launch
+
+    def spy(kernel, grid, block):
+        if kernel is not cuda_ops._fill:  # the start value (a memset on a GPU)
+            seen.append((kernel.py_func.__name__, grid))
+        return launch(kernel, grid, block)
+
+    monkeypatch.setattr(cuda_ops, "_launch", spy)
+    return seen
+
+
+def test_long_rows_of_any_layout_are_walked_a_block_per_row(monkeypatch):
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(4).normal(size=(130, 2))
+    flipped = cuda_tensor(values).permute(1, 0)  # (2, 130), strides (1, 2)
+    copy = flipped.contiguous()
+    row = cuda_tensor(values[:, 0])
+    total = flipped + row  # a zip broadcasting a row over a strided operand
+    np.testing.assert_array_equal(copy.to_numpy(), values.T)
+    np.testing.assert_array_equal(total.to_numpy(), values.T + values[:, 0])
+    assert [grid for name, grid in seen if name == "strided"] == [2, 2]  # a block per row
+
+
+def test_a_zero_dim_tensor_reaches_the_kernels_as_one_dimension(monkeypatch):
+    """An empty shape tuple compiles on the simulator but not for a GPU."""
+    seen = []
+    launch = cuda_ops._launch
+
+    def spy(kernel, grid, block):
+        run = launch(kernel, grid, block)
+
+        def checked(*args):
+            seen.append(args)
+            return run(*args)
+
+        return checked
+
+    monkeypatch.setattr(cuda_ops, "_launch", spy)
+    scalar = cuda_tensor([3.0]).view()
+    assert scalar.shape == ()
+    out = cuda_tensor([[1.0, 2.0], [3.0, 4.0]]) * scalar
+    np.testing.assert_array_equal(out.to_numpy(), [[3.0, 6.0], [9.0, 12.0]])
+    assert CudaBackend.neg_map(scalar).to_numpy() == -3.0
+    assert seen and all(arg != () for args in seen for arg in args if isinstance(arg, tuple))
+
+
+def test_a_long_row_is_split_across_warps_then_folded_by_a_second_pass(monkeypatch):
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(2).normal(size=5000)
+    total = CudaBackend.add_reduce(cuda_tensor(values), 0)
+    assert [name for name, _ in seen] == ["per_warp", "per_thread"]
+    assert total.to_numpy()[0] == pytest.approx(values.sum(), rel=1e-12)
+
+
+def test_reducing_a_non_contiguous_dimension_gives_each_thread_an_output(monkeypatch):
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(3).normal(size=(40, 6))
+    out = CudaBackend.add_reduce(cuda_tensor(values), 0)  # neighbouring outputs: stride 1
+    assert [name for name, _ in seen] == ["per_thread"]
+    np.testing.assert_allclose(out.to_numpy(), values.sum(0, keepdims=True), rtol=1e-12)
 
 
 def test_matmul_of_batched_broadcast_and_transposed_operands_spans_several_tiles():
@@ -203,6 +274,32 @@ def test_mixed_operands_compute_on_the_first_ones_device_with_one_copy():
     np.testing.assert_array_equal((cpu @ gpu).to_numpy(), values @ values)
 
 
+def test_backends_say_their_device_and_keep_the_course_flag():
+    assert (CudaBackend.device, CudaBackend.cuda) == ("cuda", True)
+    assert (SimpleBackend.device, SimpleBackend.cuda) == ("host", False)
+    assert minitorch.FastBackend.device == "host"
+
+
+@pytest.mark.parametrize("first_on_gpu", [True, False])
+def test_an_operand_from_the_other_device_moves_by_one_autodiff_operation(first_on_gpu):
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    gpu = cuda_tensor(values).requires_grad_(True)
+    cpu = minitorch.tensor(values.T.copy(), requires_grad=True)
+    first, second = (gpu, cpu) if first_on_gpu else (cpu, gpu)
+    out = first @ second
+    moved = out.history.inputs[1]
+    assert moved.history.last_fn is ToBackend and moved.history.inputs == (second,)
+    assert on_device(moved) == first_on_gpu == on_device(out)
+    out.sum().backward()
+    assert on_device(gpu.grad) and not on_device(cpu.grad)
+    ones = np.ones((2, 2))
+    a, b = (values, values.T) if first_on_gpu else (values.T, values)
+    grads = (ones @ b.T, a.T @ ones)
+    gpu_grad, cpu_grad = grads if first_on_gpu else grads[::-1]
+    np.testing.assert_allclose(gpu.grad.to_numpy(), gpu_grad)
+    np.testing.assert_allclose(cpu.grad.to_numpy(), cpu_grad)
+
+
 def test_the_course_scripts_compare_gpu_outputs_with_cpu_labels():
     """run_fast_tensor.py: `((out.detach() > 0.5) == y2).sum()` with y2 on the default backend."""
     out = cuda_tensor([0.9, 0.2, 0.7])
@@ -299,8 +396,25 @@ def test_the_course_scripts_gpu_backend_works_here():
 
 
 def test_train_runs_on_the_cuda_backend(tmp_path, capsys):
-    rc = main(["train", "--backend", "cuda", "--dataset", "Simple", "--hidden", "2", "--epochs",
-               "2", "--points", "4", "--out", str(tmp_path), "--quiet", "--no-plots"])
+    rc = main(
+        [
+            "train",
+            "--backend",
+            "cuda",
+            "--dataset",
+            "Simple",
+            "--hidden",
+            "2",
+            "--epochs",
+            "2",
+            "--points",
+            "4",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-plots",
+        ]
+    )
     assert rc == 0 and (tmp_path / "metrics.json").exists()
 
 

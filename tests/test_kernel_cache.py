@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from minitorch import fast_ops, kernel_cache
+from minitorch import fast_ops, kernel_cache, operators
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_FILES = ("*.nbi", "*.nbc")
@@ -63,7 +63,7 @@ def test_every_cached_kernel_of_the_package_is_routed_to_the_cache_folder():
         dispatcher = getattr(fast_ops, name)
         locator = dispatcher._cache._impl.locator
         assert isinstance(locator, kernel_cache.UserCacheLocator), name
-    kernel = fast_ops.tensor_map(fast_ops.operators.neg)
+    kernel = fast_ops.tensor_map(operators.neg)
     for variant in (kernel.serial, kernel.parallel):
         assert isinstance(variant._cache._impl.locator, kernel_cache.UserCacheLocator)
 

@@ -145,6 +145,8 @@ def derivative(fn: Callable[[Any], Any], order: int = 1) -> Callable[[float], fl
     def nth_derivative(x: float) -> float:
         s = Scalar(x)
         out = fn(s)
+        if not math.isfinite(float(out)):  # undefined at x (log(-1) is nan): so is f'
+            return math.nan
         for k in range(order):
             if not isinstance(out, Scalar) or out.is_constant():
                 return 0.0  # no dependence on x left

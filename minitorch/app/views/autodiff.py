@@ -28,6 +28,31 @@ def _about_the_input(message: str) -> str:
     return f"{name}({value}) is undefined" + (f": {name} needs its input {needs}" if needs else "")
 
 
+_NEEDS = {"log": "> 0"}  # what an operator's input must be for a finite value
+
+
+def _first_undefined(out) -> str:
+    """The first operation (in the order computed) whose value is NaN or infinite although its
+    inputs are finite, as "log(-3.0) is undefined: log needs its input > 0"."""
+    seen, stack, nodes = set(), [out], []
+    while stack:
+        var = stack.pop()
+        if not isinstance(var, minitorch.Scalar) or var.unique_id in seen:
+            continue
+        seen.add(var.unique_id)
+        if var.history is not None and var.history.last_fn is not None:
+            nodes.append(var)
+            stack.extend(var.history.inputs or ())
+    for var in sorted(nodes, key=lambda v: v.unique_id):
+        inputs = [float(getattr(i, "data", i)) for i in var.history.inputs or ()]
+        if not math.isfinite(var.data) and all(math.isfinite(v) for v in inputs):
+            name = var.history.last_fn.__name__.lower()
+            args = ", ".join(f"{v:g}" if abs(v) >= 1e6 else repr(float(v)) for v in inputs)
+            needs = f": {name} needs its input {_NEEDS[name]}" if name in _NEEDS else ""
+            return f"{name}({args}) is undefined{needs}"
+    return f"the value is {out.data} (outside the domain, or overflowing)"
+
+
 def _label(var) -> str:
     return (
         var.name
@@ -64,7 +89,7 @@ try:
     out = expression(x, y)
     out.backward()
     if not math.isfinite(out.data):  # IEEE arithmetic: log(-1) is nan, 1/0 is inf
-        raise ArithmeticError(f"the value is {out.data} (outside the domain, or overflowing)")
+        raise ArithmeticError(_first_undefined(out))
 except (ValueError, ArithmeticError) as err:
     st.error(f"Cannot compute f({x_value:g}, {y_value:g}): {_about_the_input(str(err))}")
     st.stop()
