@@ -26,7 +26,7 @@ from minitorch.layers import Linear
 from minitorch.module import Module
 from minitorch.optim import SGD
 from minitorch.tasks import registry
-from minitorch.tasks.common import check_common, task_backend
+from minitorch.tasks.common import cast_parameters, check_common, task_backend, task_dtype
 from minitorch.tasks.loop import (
     Batch,
     Batches,
@@ -144,7 +144,7 @@ class NoisyResult:
 def train_noisy(config: NoisyConfig, callback=None, stop=None, run=None) -> NoisyResult:
     backend = task_backend(config.backend)
     random.seed(config.seed)
-    model = NoisyModel(backend)
+    model = cast_parameters(NoisyModel(backend), task_dtype(config.dtype))
     state = LoopState.start(
         make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
     )
@@ -334,10 +334,14 @@ def test_every_epoch_is_saved_with_the_training_state(noisy, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(noisy, tmp_path):
-    assert train(tmp_path / "whole", "--epochs", "5") == 0
-    assert train(tmp_path / "parts", "--epochs", "2") == 0
-    assert train(tmp_path / "parts", "--epochs", "5", "--resume") == 0
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(noisy, tmp_path, dtype):
+    assert train(tmp_path / "whole", "--epochs", "5", "--dtype", dtype) == 0
+    assert train(tmp_path / "parts", "--epochs", "2", "--dtype", dtype) == 0
+    assert train(tmp_path / "parts", "--epochs", "5", "--resume", "--dtype", dtype) == 0
+    moment = weights(tmp_path / "parts" / TRAINING_FILE)["optimizer.0.m"]
+    if dtype == "float32":  # the moments were float32 all along
+        assert np.array_equal(moment, moment.astype(np.float32))
     assert_same_weights(
         tmp_path / "parts" / "model.safetensors", tmp_path / "whole" / "model.safetensors"
     )

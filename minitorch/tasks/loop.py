@@ -300,11 +300,7 @@ def _moment_like(value: Any, like: Any) -> Any:
                 f"a saved optimizer moment has shape {value.shape}, its parameter "
                 f"{tuple(like.shape)}"
             )
-        moment = tensor(value, backend=like.backend)
-        dtype = getattr(like, "dtype", None)  # a float32 parameter keeps float32 moments
-        if dtype is not None and getattr(moment, "dtype", dtype) != dtype:
-            moment = moment.to(dtype)
-        return moment
+        return tensor(value, backend=like.backend, dtype=like.dtype)  # float32 stays float32
     from ..scalar import Scalar
 
     return Scalar(float(value))
@@ -607,7 +603,7 @@ def load_snapshot(model: Any, snapshot: dict[str, np.ndarray]) -> Any:
                     f"snapshot {name}: shape {values.shape} does not match the model's "
                     f"{tuple(p.value.shape)}"
                 )
-            p.update(tensor(values, backend=p.value.backend))
+            p.update(tensor(values, backend=p.value.backend, dtype=p.value.dtype))
         else:
             p.update(Scalar(float(values[0])))
     return model
