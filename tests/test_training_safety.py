@@ -638,3 +638,40 @@ def test_mnist_with_sgd_at_1e300_stops_on_its_parameters(mnist_folder, tmp_path,
     assert rc == 3 and "diverged at epoch 1" in err and "Traceback" not in err
     assert strict(tmp_path / "metrics.json")["stop_reason"] == "diverged"
     assert not (tmp_path / "model.safetensors").exists()  # no epoch ended finite
+
+
+def test_an_iteration_schedule_resumes_mid_epoch_from_its_checkpoint():
+    """A language model's schedule checkpoints every `eval_every` steps, inside an epoch."""
+    import copy
+
+    from minitorch.tasks.loop import load_snapshot, parameter_snapshot
+
+    def fresh() -> tuple[_Noisy, LoopState]:
+        random.seed(0)
+        model = NoisyModel(SimpleBackend)
+        state = LoopState.start(make_optimizer("adam", model.parameters(), 0.05), 0)
+        return _Noisy(NoisyConfig(), model, SimpleBackend), state
+
+    schedule = Schedule(iterations=11, eval_every=4)
+    task, state = fresh()
+    saved = []
+    fit(
+        task,
+        schedule,
+        state,
+        checkpoint=lambda s: saved.append(
+            (copy.deepcopy(s.state_dict()), parameter_snapshot(task.model))
+        ),
+    )
+    whole = parameter_snapshot(task.model)
+    record, parameters = saved[0]  # after step 4: epoch 2, one step into it
+    assert (record["epoch"], record["step_in_epoch"], record["iteration"]) == (1, 1, 4)
+
+    task, state = fresh()
+    random.random()  # the generators move on before the state is put back
+    load_snapshot(task.model, parameters)
+    state.load_state_dict(record)
+    fit(task, schedule, state)
+    assert state.iteration == 11
+    for name, values in parameter_snapshot(task.model).items():
+        np.testing.assert_allclose(values, whole[name], rtol=0, atol=1e-9)
