@@ -675,3 +675,16 @@ def test_an_iteration_schedule_resumes_mid_epoch_from_its_checkpoint():
     assert state.iteration == 11
     for name, values in parameter_snapshot(task.model).items():
         np.testing.assert_allclose(values, whole[name], rtol=0, atol=1e-9)
+
+
+def test_a_killed_writer_leaves_no_temporary_metrics_behind(tmp_path):
+    """`kill -9` mid-write leaves `.metrics.json.PID.*.tmp`; the next write removes it."""
+    from minitorch.files import write_json_atomic
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".metrics.json.{dead.pid}.abc123.tmp"
+    stale.write_text("half a file")
+    write_json_atomic(tmp_path / "metrics.json", {"a": 1})
+    assert not stale.exists() and strict(tmp_path / "metrics.json") == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
