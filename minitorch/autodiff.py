@@ -33,7 +33,8 @@ def central_difference(
 ) -> float:
     r"""Approximate $\partial f / \partial x_{arg}$ at `vals`.
 
-    $f'_i(x) \approx \frac{f(\ldots, x_i + \epsilon, \ldots) - f(\ldots, x_i - \epsilon, \ldots)}{2\epsilon}$
+    $f'_i(x) \approx
+    \frac{f(\ldots, x_i + \epsilon, \ldots) - f(\ldots, x_i - \epsilon, \ldots)}{2\epsilon}$
 
     Args:
         f: a function of `len(vals)` arguments returning a number.

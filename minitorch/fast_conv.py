@@ -139,8 +139,15 @@ def _conv(
 
 @numba.njit(cache=True)
 def _one_row(
-    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+    job: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
 ) -> None:
     """Output row `(n, y)`, output channels innermost (`w` has unit stride along them)."""
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
@@ -188,8 +195,15 @@ def _one_row(
 # by rounding only).
 @numba.njit(cache=True, fastmath={"reassoc"})
 def _one_image(
-    job: int, sign: int, sizes: tuple[int, ...], out: np.ndarray, out_strides: np.ndarray,
-    a: np.ndarray, a_strides: np.ndarray, w: np.ndarray, w_strides: np.ndarray,
+    job: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
 ) -> None:
     """Output image `(n, o)`: whole rows innermost for a narrow kernel, else dot products
     of kernel rows (`a` has unit-stride rows; so has `w` for the dot products)."""
@@ -258,8 +272,9 @@ def _one_image(
         x = 0
         while x < out_w:
             if x + 3 <= out_w:  # three neighbouring outputs share each load of `w`
-                x = _three_dots(x, y, n, o, sizes, out, out_image, out_strides, a, a_strides,
-                                w, w_strides)
+                x = _three_dots(
+                    x, y, n, o, sizes, out, out_image, out_strides, a, a_strides, w, w_strides
+                )
                 continue
             j_hi = min(kw, width - x)
             acc = 0.0
@@ -277,8 +292,17 @@ def _one_image(
 
 @numba.njit(inline="always", fastmath={"reassoc"})
 def _three_dots(
-    x: int, y: int, n: int, o: int, sizes: tuple[int, ...], out: np.ndarray, out_image: int,
-    out_strides: np.ndarray, a: np.ndarray, a_strides: np.ndarray, w: np.ndarray,
+    x: int,
+    y: int,
+    n: int,
+    o: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_image: int,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
     w_strides: np.ndarray,
 ) -> int:
     """Outputs (y, x), (y, x + 1), (y, x + 2) of the wide-kernel case, in one pass over the

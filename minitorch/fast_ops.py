@@ -20,8 +20,9 @@ the pickled closure, and a compiled function pickles with a random per-process i
 library's own scalar functions (`minitorch.operators`) we give the
 compiled function an id derived from its module, name and bytecode instead, so the pickle is
 the same in every process and `cache=True` works: a second process loads every kernel from
-the per-user kernel cache (`kernel_cache`; never the package folder). Functions from elsewhere (a user's lambda) compile per process, uncached, so a
-stale cache can never run code that has since changed.
+the per-user kernel cache (`kernel_cache`; never the package folder). Functions from
+elsewhere (a user's lambda) compile per process, uncached, so a stale cache can never run
+code that has since changed.
 
 Arithmetic follows IEEE rules, as numpy and PyTorch do: `log(0) = -inf`, `log(-1) = nan`,
 `1/0 = inf`, `exp(1000) = inf`, NaN propagates through `max`. The scalar functions in
@@ -152,7 +153,10 @@ class Kernel:
         # A copy under its own name: numba's cache tells functions apart by qualified name,
         # not by compile options, so the two variants must not share one.
         serial = types.FunctionType(
-            py_func.__code__, py_func.__globals__, py_func.__name__, py_func.__defaults__,
+            py_func.__code__,
+            py_func.__globals__,
+            py_func.__name__,
+            py_func.__defaults__,
             py_func.__closure__,
         )
         serial.__qualname__ = py_func.__qualname__ + "_serial"
@@ -321,9 +325,15 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
     f, cache = _compile(fn)
 
     def _zip(  # type: ignore[no-untyped-def]
-        out, out_shape, out_strides,
-        a_storage, a_shape, a_strides,
-        b_storage, b_shape, b_strides,
+        out,
+        out_shape,
+        out_strides,
+        a_storage,
+        a_shape,
+        a_strides,
+        b_storage,
+        b_shape,
+        b_strides,
     ):
         size = _size(out_shape)
         if (
@@ -483,9 +493,15 @@ def _block(tile, i, nr, nc, kc, a, p, a_row, a_col, b, r, b_row):  # type: ignor
 
 
 def _matrix_multiply(  # type: ignore[no-untyped-def]
-    out, out_shape, out_strides,
-    a_storage, a_shape, a_strides,
-    b_storage, b_shape, b_strides,
+    out,
+    out_shape,
+    out_strides,
+    a_storage,
+    a_shape,
+    a_strides,
+    b_storage,
+    b_shape,
+    b_strides,
 ):
     r"""The batched matmul kernel: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$.
 
@@ -517,8 +533,20 @@ def _matrix_multiply(  # type: ignore[no-untyped-def]
                 i = 0
                 while i < mr:
                     nr = min(4, mr - i)  # rows that share every load of B
-                    _block(tile, i, nr, nc, kc, a_storage, a_base + i * a_row + k0 * a_col,
-                           a_row, a_col, b_storage, b_base + k0 * b_row + j0, b_row)
+                    _block(
+                        tile,
+                        i,
+                        nr,
+                        nc,
+                        kc,
+                        a_storage,
+                        a_base + i * a_row + k0 * a_col,
+                        a_row,
+                        a_col,
+                        b_storage,
+                        b_base + k0 * b_row + j0,
+                        b_row,
+                    )
                     i += nr
             o_base = n * out_strides[0] + i0 * out_strides[1] + j0 * out_strides[2]
             for i in range(mr):

@@ -12,6 +12,9 @@ central difference measures.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -30,6 +33,7 @@ __all__ = [
     "softmax",
     "logsoftmax",
     "dropout",
+    "batch_offset",
     "numpy_generator",
 ]
 
@@ -196,12 +200,16 @@ def dropout(
     evaluation needs no rescaling: pass `ignore=True` (the course's scripts pass
     `self.mode == "eval"`) and the input comes back unchanged. `rate=1` gives zeros.
 
+    Dimension 0 counts samples. A sample's mask depends only on one 64-bit draw from `rng`
+    per call and on the sample's index in the batch (plus `batch_offset`), never on how many
+    samples the call sees: a batch split across processes gets the masks it gets whole.
+
     Args:
         input: any tensor.
         rate: the probability of dropping a value, in [0, 1].
         ignore: return `input` as it is (evaluation mode).
-        rng: where the mask comes from (default: Python's `random`, so `random.seed` repeats
-            a run).
+        rng: where the mask's key comes from (default: Python's `random`, so `random.seed`
+            repeats a run).
 
     Raises:
         ValueError: for a rate outside [0, 1].
@@ -212,10 +220,48 @@ def dropout(
         return input
     if rate == 1.0:
         return input * 0.0
-    keep = numpy_generator(rng).random(input.size) >= rate
+    key = (random if rng is None else rng).getrandbits(64)
+    per_sample = input.size // input.shape[0] if input.shape[0] else 0  # (`max` is ours here)
+    first = _first_sample.get() * per_sample
+    keep = _uniforms(key, first, input.size) >= rate
     scale = (keep / (1.0 - rate)).astype(input.dtype)
     mask = Tensor.make(scale, input.shape, backend=input.backend)
     return input * mask
+
+
+# Index of the first sample of the batches `dropout` sees (nonzero in a data-parallel shard).
+_first_sample: ContextVar[int] = ContextVar("first_sample", default=0)
+
+
+@contextmanager
+def batch_offset(first: int) -> Iterator[None]:
+    """Inside this block, dropout treats its input's sample 0 as sample `first` of the batch.
+
+    A data-parallel process that computes samples `first..` of a global batch uses it, so
+    that each sample gets the mask it would get in the whole batch on one process.
+    """
+    if first < 0:
+        raise ValueError(f"batch_offset needs a non-negative first sample, got {first!r}")
+    token = _first_sample.set(int(first))
+    try:
+        yield
+    finally:
+        _first_sample.reset(token)
+
+
+def _uniforms(key: int, first: int, n: int) -> np.ndarray:
+    """Values `first..first+n-1` of the SplitMix64 stream seeded by `key`, in [0, 1).
+
+    A counter-based generator: value `i` is a hash of `key` and `i` alone, so any slice of
+    the stream is drawn without drawing what comes before it (vectorised, uint64 arithmetic
+    wraps modulo 2^64 as the algorithm wants).
+    """
+    i = np.arange(first + 1, first + n + 1, dtype=np.uint64)
+    z = np.uint64(key) + i * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53  # the top 53 bits
 
 
 def numpy_generator(rng: random.Random | None = None) -> np.random.Generator:

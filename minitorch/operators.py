@@ -17,9 +17,31 @@ import math
 from typing import Callable, Iterable
 
 __all__ = [
-    "mul", "id", "add", "neg", "lt", "eq", "max", "is_close", "sigmoid", "relu",
-    "log", "exp", "inv", "sqrt", "log_back", "inv_back", "relu_back", "sigmoid_back",
-    "map", "zipWith", "reduce", "negList", "addLists", "sum", "prod",
+    "mul",
+    "id",
+    "add",
+    "neg",
+    "lt",
+    "eq",
+    "max",
+    "is_close",
+    "sigmoid",
+    "relu",
+    "log",
+    "exp",
+    "inv",
+    "sqrt",
+    "log_back",
+    "inv_back",
+    "relu_back",
+    "sigmoid_back",
+    "map",
+    "zipWith",
+    "reduce",
+    "negList",
+    "addLists",
+    "sum",
+    "prod",
 ]
 
 EPS = 1e-6
@@ -164,9 +186,7 @@ def zipWith(  # noqa: N802 - the course's name
     return apply
 
 
-def reduce(
-    fn: Callable[[float, float], float], start: float
-) -> Callable[[Iterable[float]], float]:
+def reduce(fn: Callable[[float, float], float], start: float) -> Callable[[Iterable[float]], float]:
     """Lift `fn` to a left fold over an iterable: `fn(...fn(fn(start, x0), x1)..., xn)`."""
 
     def apply(ls: Iterable[float]) -> float:

@@ -281,7 +281,7 @@ def derivative_check(f: Callable[..., Scalar], *scalars: Scalar) -> None:
                 )
 
 
-from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid
+from .scalar_functions import EQ, LT, Add, Exp, Inv, Log, Mul, Neg, ReLU, Sigmoid  # noqa: E402
 
 # The arithmetic operators run on every node: bind their `apply` once.
 _add, _mul, _neg, _inv = Add.apply, Mul.apply, Neg.apply, Inv.apply

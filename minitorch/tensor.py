@@ -60,7 +60,6 @@ __all__ = ["Tensor", "TensorLike", "grad_check"]
 TensorLike = Union[float, int, "Tensor"]
 
 
-
 class Tensor(Named):
     """A multidimensional array of floats in the computation graph.
 

@@ -123,9 +123,7 @@ def to_index(ordinal: int, shape: Shape, out_index: OutIndex) -> None:
         rest = rest // shape[i]
 
 
-def broadcast_index(
-    big_index: Index, big_shape: Shape, shape: Shape, out_index: OutIndex
-) -> None:
+def broadcast_index(big_index: Index, big_shape: Shape, shape: Shape, out_index: OutIndex) -> None:
     """Map an index of the broadcast shape `big_shape` to the index it reads in `shape`.
 
     Numpy's rule, read backwards: `shape` is aligned with the trailing dimensions of
@@ -191,8 +189,7 @@ def dim_index(dim: object, shape: UserShape) -> int:
     n = len(shape)
     if not -n <= dim < n:
         raise IndexingError(
-            f"dimension {dim} is out of range for shape {tuple(shape)} "
-            f"(expected {-n} to {n - 1})"
+            f"dimension {dim} is out of range for shape {tuple(shape)} (expected {-n} to {n - 1})"
         )
     return int(dim) % n
 
@@ -239,8 +236,14 @@ def _layout(shape: UserShape, strides: UserStrides | None) -> _Layout:
     row_major = strides_from_shape(shape)
     contiguous = all(n == 1 or s == e for n, s, e in zip(shape, strides, row_major))
     return (
-        shape, strides, math.prod(shape), len(shape),
-        np.array(shape, dtype=np.int32), np.array(strides, dtype=np.int32), last, contiguous,
+        shape,
+        strides,
+        math.prod(shape),
+        len(shape),
+        np.array(shape, dtype=np.int32),
+        np.array(strides, dtype=np.int32),
+        last,
+        contiguous,
     )
 
 
@@ -277,8 +280,16 @@ class TensorData:
             hashable = type(shape) is tuple and type(strides) in (tuple, type(None))
             if len(_LAYOUTS) < _MAX_LAYOUTS and hashable:
                 _LAYOUTS[(shape, strides)] = layout
-        (self.shape, self.strides, self.size, self.dims, self._shape, self._strides, last,
-         self._contiguous) = layout
+        (
+            self.shape,
+            self.strides,
+            self.size,
+            self.dims,
+            self._shape,
+            self._strides,
+            last,
+            self._contiguous,
+        ) = layout
         if self.size > 0 and last >= len(self._storage):
             raise IndexingError(
                 f"shape {self.shape} with strides {self.strides} reads position {last}, "
@@ -383,4 +394,3 @@ def _format(data: TensorData, prefix: tuple[int, ...], indent: int) -> str:
     sep = "," + "\n" * (data.dims - depth - 1) + " " * (indent + depth)
     parts = (_format(data, prefix + (i,), indent) for i in range(data.shape[depth]))
     return "[" + sep.join(parts) + "]"
-

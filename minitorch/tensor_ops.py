@@ -56,23 +56,41 @@ __all__ = [
 
 class MapKernel(Protocol):
     def __call__(
-        self, out: Storage, out_shape: Shape, out_strides: Strides,
-        in_storage: Storage, in_shape: Shape, in_strides: Strides,
+        self,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        in_storage: Storage,
+        in_shape: Shape,
+        in_strides: Strides,
     ) -> None: ...
 
 
 class ZipKernel(Protocol):
     def __call__(
-        self, out: Storage, out_shape: Shape, out_strides: Strides,
-        a_storage: Storage, a_shape: Shape, a_strides: Strides,
-        b_storage: Storage, b_shape: Shape, b_strides: Strides,
+        self,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a_storage: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        b_storage: Storage,
+        b_shape: Shape,
+        b_strides: Strides,
     ) -> None: ...
 
 
 class ReduceKernel(Protocol):
     def __call__(
-        self, out: Storage, out_shape: Shape, out_strides: Strides,
-        a_storage: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
+        self,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a_storage: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        reduce_dim: int,
     ) -> None: ...
 
 
@@ -162,9 +180,15 @@ class TensorOps:
             out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
             o = out._tensor
             kernel(
-                o._storage, o._shape, o._strides,
-                x._storage, x._shape, x._strides,
-                y._storage, y._shape, y._strides,
+                o._storage,
+                o._shape,
+                o._strides,
+                x._storage,
+                x._shape,
+                x._strides,
+                y._storage,
+                y._shape,
+                y._strides,
             )
             return out
 
@@ -331,8 +355,12 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
     """The pure-Python map kernel: `out[i] = fn(in[broadcast(i)])`."""
 
     def _map(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        in_storage: Storage, in_shape: Shape, in_strides: Strides,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        in_storage: Storage,
+        in_shape: Shape,
+        in_strides: Strides,
     ) -> None:
         values = _values(in_storage, in_shape, in_strides, out_shape)
         _write(out, out_shape, out_strides, list(map(fn, values)))
@@ -344,9 +372,15 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
     """The pure-Python zip kernel: `out[i] = fn(a[broadcast(i)], b[broadcast(i)])`."""
 
     def _zip(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        a_storage: Storage, a_shape: Shape, a_strides: Strides,
-        b_storage: Storage, b_shape: Shape, b_strides: Strides,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a_storage: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        b_storage: Storage,
+        b_shape: Shape,
+        b_strides: Strides,
     ) -> None:
         a = _values(a_storage, a_shape, a_strides, out_shape)
         b = _values(b_storage, b_shape, b_strides, out_shape)
@@ -359,8 +393,13 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
     """The pure-Python reduce kernel: fold `fn` along `reduce_dim`, starting from `out`."""
 
     def _reduce(
-        out: Storage, out_shape: Shape, out_strides: Strides,
-        a_storage: Storage, a_shape: Shape, a_strides: Strides, reduce_dim: int,
+        out: Storage,
+        out_shape: Shape,
+        out_strides: Strides,
+        a_storage: Storage,
+        a_shape: Shape,
+        a_strides: Strides,
+        reduce_dim: int,
     ) -> None:
         a = np.moveaxis(_view(a_storage, a_shape, a_strides), reduce_dim, -1)  # (..., n)
         target = np.moveaxis(_view(out, out_shape, out_strides), reduce_dim, -1)  # (..., 1)
@@ -375,9 +414,15 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
 
 
 def tensor_matrix_multiply(
-    out: Storage, out_shape: Shape, out_strides: Strides,
-    a_storage: Storage, a_shape: Shape, a_strides: Strides,
-    b_storage: Storage, b_shape: Shape, b_strides: Strides,
+    out: Storage,
+    out_shape: Shape,
+    out_strides: Strides,
+    a_storage: Storage,
+    a_shape: Shape,
+    a_strides: Strides,
+    b_storage: Storage,
+    b_shape: Shape,
+    b_strides: Strides,
 ) -> None:
     r"""The pure-Python batched matmul kernel: $out_{n,i,j} = \sum_k a_{n,i,k} b_{n,k,j}$."""
     batch, rows, cols = (int(n) for n in out_shape)

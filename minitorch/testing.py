@@ -112,9 +112,7 @@ class MathTest:
     def complex(a: float) -> float:
         return (
             operators.log(
-                operators.sigmoid(
-                    operators.relu(operators.relu(a * 10 + 7) * 6 + 5) * 10
-                )
+                operators.sigmoid(operators.relu(operators.relu(a * 10 + 7) * 6 + 5) * 10)
             )
             / 50
         )

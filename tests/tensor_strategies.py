@@ -44,7 +44,8 @@ def shapes(draw: st.DrawFn, max_dims: int = 4, max_size: int = 3) -> tuple[int, 
 
 @st.composite
 def tensor_data(
-    draw: st.DrawFn, numbers: st.SearchStrategy[float] = small_floats,
+    draw: st.DrawFn,
+    numbers: st.SearchStrategy[float] = small_floats,
     shape: Sequence[int] | None = None,
 ) -> TensorData:
     """A TensorData of `shape` whose storage is laid out in a random dimension order."""
@@ -63,7 +64,8 @@ def tensor_data(
 
 @st.composite
 def tensors(
-    draw: st.DrawFn, numbers: st.SearchStrategy[float] = small_floats,
+    draw: st.DrawFn,
+    numbers: st.SearchStrategy[float] = small_floats,
     shape: Sequence[int] | None = None,
 ) -> minitorch.Tensor:
     """A tensor with a random shape (or `shape`), values and layout."""

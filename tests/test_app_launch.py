@@ -47,7 +47,15 @@ def test_missing_streamlit_is_one_line_saying_what_to_install(monkeypatch, capsy
 def test_importing_the_app_package_does_not_import_streamlit():
     import subprocess
 
-    code = "import minitorch.app, minitorch.app.launch, minitorch.app.expr, sys; print('streamlit' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=str(APP_PATH.parents[2]))
+    code = (
+        "import minitorch.app, minitorch.app.launch, minitorch.app.expr, sys; "
+        "print('streamlit' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(APP_PATH.parents[2]),
+    )
     assert out.stdout.strip() == "False"

@@ -96,7 +96,13 @@ def test_topological_sort_puts_each_node_before_its_parents() -> None:
         for p in v.parents:
             if not p.is_constant():
                 assert pos[v.unique_id] < pos[p.unique_id]
-    assert {v.unique_id for v in order} == {x.unique_id, y.unique_id, a.unique_id, b.unique_id, out.unique_id}
+    assert {v.unique_id for v in order} == {
+        x.unique_id,
+        y.unique_id,
+        a.unique_id,
+        b.unique_id,
+        out.unique_id,
+    }
 
 
 def test_topological_sort_skips_constants() -> None:

@@ -50,9 +50,7 @@ def test_scalar_parameters_round_trip(tmp_path):
     saved, fresh = ScalarMLP(3, seed=1), ScalarMLP(3, seed=2)
     minitorch.save(saved, path)
     assert minitorch.load(fresh, path) == {}
-    assert [p.value.data for p in fresh.parameters()] == [
-        p.value.data for p in saved.parameters()
-    ]
+    assert [p.value.data for p in fresh.parameters()] == [p.value.data for p in saved.parameters()]
 
 
 def test_loading_another_architecture_names_the_parameter_and_changes_nothing(tmp_path):

@@ -30,7 +30,7 @@ def strided(shape: tuple[int, ...], rng: np.random.Generator, backend=FastBacken
     return stored.permute(*np.argsort(order).tolist())
 
 
-# ---- Fast and simple agree ------------------------------------------------------------------------
+# ---- Fast and simple agree -------------------------------------------------------------------
 
 
 @settings(max_examples=25)
@@ -40,8 +40,10 @@ def test_fast_and_simple_agree_on_random_strided_inputs(data):
     b = data.draw(tensors(shape=a.shape))
     for fn in (lambda x, y: (x * y + x).sigmoid(), lambda x, y: (x - y).relu() / (y * y + 1.0)):
         np.testing.assert_allclose(
-            fn(*on(FastBackend, a, b)).to_numpy(), fn(*on(SimpleBackend, a, b)).to_numpy(),
-            rtol=1e-12, atol=1e-12,
+            fn(*on(FastBackend, a, b)).to_numpy(),
+            fn(*on(SimpleBackend, a, b)).to_numpy(),
+            rtol=1e-12,
+            atol=1e-12,
         )
 
 
@@ -51,10 +53,15 @@ def test_fast_and_simple_agree_on_reductions_over_every_dimension(data):
     t = data.draw(tensors())
     for dim in range(t.dims):
         np.testing.assert_allclose(
-            on(FastBackend, t).sum(dim).to_numpy(), on(SimpleBackend, t).sum(dim).to_numpy(),
-            rtol=1e-12, atol=1e-12,
+            on(FastBackend, t).sum(dim).to_numpy(),
+            on(SimpleBackend, t).sum(dim).to_numpy(),
+            rtol=1e-12,
+            atol=1e-12,
         )
-        assert on(FastBackend, t).all(dim).to_numpy().tolist() == on(SimpleBackend, t).all(dim).to_numpy().tolist()
+        assert (
+            on(FastBackend, t).all(dim).to_numpy().tolist()
+            == on(SimpleBackend, t).all(dim).to_numpy().tolist()
+        )
 
 
 @pytest.mark.parametrize(
@@ -101,7 +108,8 @@ def test_large_matmul_with_transposed_operands_runs_in_parallel_and_matches_nump
     assert work >= fast_ops.PARALLEL_WORK
     np.testing.assert_allclose((a @ b).to_numpy(), a.to_numpy() @ b.to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(
-        (a @ b.permute(1, 0).contiguous().permute(1, 0)).to_numpy(), a.to_numpy() @ b.to_numpy(),
+        (a @ b.permute(1, 0).contiguous().permute(1, 0)).to_numpy(),
+        a.to_numpy() @ b.to_numpy(),
         rtol=1e-10,
     )
     assert fast_ops.tensor_matrix_multiply.parallel.signatures
@@ -116,12 +124,22 @@ def test_matmul_blocks_cover_sizes_that_are_not_multiples_of_the_block():
 
 def test_elementwise_ops_broadcast_along_any_dimension_including_the_last():
     rng = np.random.default_rng(4)
-    for shape_a, shape_b in [((4, 5, 6), (5, 1)), ((4, 5, 6), (6,)), ((4, 1, 6), (5, 1)),
-                             ((3, 1), (1, 7)), ((2, 3), (1,)), ((0, 3), (3,)), ((3, 0), (1,))]:
+    for shape_a, shape_b in [
+        ((4, 5, 6), (5, 1)),
+        ((4, 5, 6), (6,)),
+        ((4, 1, 6), (5, 1)),
+        ((3, 1), (1, 7)),
+        ((2, 3), (1,)),
+        ((0, 3), (3,)),
+        ((3, 0), (1,)),
+    ]:
         a, b = strided(shape_a, rng), strided(shape_b, rng)
-        np.testing.assert_allclose((a * b - b).to_numpy(), a.to_numpy() * b.to_numpy() - b.to_numpy())
-        out = FastBackend.exp_map(b, minitorch.zeros(np.broadcast_shapes(shape_a, shape_b),
-                                                     backend=FastBackend))
+        np.testing.assert_allclose(
+            (a * b - b).to_numpy(), a.to_numpy() * b.to_numpy() - b.to_numpy()
+        )
+        out = FastBackend.exp_map(
+            b, minitorch.zeros(np.broadcast_shapes(shape_a, shape_b), backend=FastBackend)
+        )
         np.testing.assert_allclose(out.to_numpy(), np.broadcast_to(np.exp(b.to_numpy()), out.shape))
 
 
@@ -187,7 +205,8 @@ PROBE = textwrap.dedent(
         minitorch.FastBackend.exp_map, minitorch.FastBackend.mul_zip,
         minitorch.FastBackend.add_reduce))
     print("cache hits", hits)
-    for build, n in ((fast_ops.tensor_map, 1), (fast_ops.tensor_zip, 2), (fast_ops.tensor_reduce, 2)):
+    builders = ((fast_ops.tensor_map, 1), (fast_ops.tensor_zip, 2), (fast_ops.tensor_reduce, 2))
+    for build, n in builders:
         kernel = build(njit()(operators.id if n == 1 else operators.add))
         out, x = minitorch.zeros((1,)), minitorch.zeros((10,))
         args = (*out.tuple(), *x.tuple(), 0) if build is fast_ops.tensor_reduce else (
@@ -204,7 +223,11 @@ PROBE = textwrap.dedent(
 def _run(code: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-3000:]

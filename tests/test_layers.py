@@ -90,9 +90,9 @@ def course_classes(BACKEND):  # noqa: N803 - the scripts' global
 
         def forward(self, x):
             batch, in_size = x.shape
-            return (
-                x.view(batch, in_size) @ self.weights.value.view(in_size, self.out_size)
-            ).view(batch, self.out_size) + self.bias.value
+            return (x.view(batch, in_size) @ self.weights.value.view(in_size, self.out_size)).view(
+                batch, self.out_size
+            ) + self.bias.value
 
     class Conv1d(minitorch.Module):
         def __init__(self, in_channels, out_channels, kernel_width):
@@ -146,8 +146,9 @@ def kim_cnn(BACKEND, feature_map_size, filter_sizes=(3, 4, 5)):  # noqa: N803
     Linear, Conv1d, _ = course_classes(BACKEND)
 
     class CNNSentimentKim(minitorch.Module):
-        def __init__(self, feature_map_size=100, embedding_size=50, filter_sizes=[3, 4, 5],
-                     dropout=0.25):
+        def __init__(
+            self, feature_map_size=100, embedding_size=50, filter_sizes=[3, 4, 5], dropout=0.25
+        ):
             super().__init__()
             self.feature_map_size = feature_map_size
             self.conv1 = Conv1d(embedding_size, feature_map_size, filter_sizes[0])

@@ -46,7 +46,8 @@ SEED_CELLS = [
     """draw_boxes(["", "", ""], [1, 1], lr=False)""",
     """class TimesFive(ScalarFunction):\n    @staticmethod\n"""
     """    def forward(ctx, x: float) -> float:\n        return x * 5\n\n    @staticmethod\n"""
-    """    def backward(ctx, d: float) -> float:\n        f_prime = 5\n        return f_prime * d""",
+    """    def backward(ctx, d: float) -> float:\n        f_prime = 5\n"""
+    """        return f_prime * d""",
     """draw_boxes([("", ""), ""], [1], lr=False)""",
     """class AddTimes2(ScalarFunction):\n    @staticmethod\n"""
     """    def forward(ctx, x: float, y: float) -> float:\n        return x + 2 * y\n\n"""

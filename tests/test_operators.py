@@ -6,8 +6,30 @@ from hypothesis import strategies as st
 
 from minitorch import operators
 from minitorch.operators import (
-    add, addLists, eq, exp, id, inv, inv_back, is_close, log, log_back, lt, map, max, mul, neg,
-    negList, prod, reduce, relu, relu_back, sigmoid, sigmoid_back, sum, zipWith,
+    add,
+    addLists,
+    eq,
+    exp,
+    id,
+    inv,
+    inv_back,
+    is_close,
+    log,
+    log_back,
+    lt,
+    map,
+    max,
+    mul,
+    neg,
+    negList,
+    prod,
+    reduce,
+    relu,
+    relu_back,
+    sigmoid,
+    sigmoid_back,
+    sum,
+    zipWith,
 )
 
 from .strategies import small_floats
@@ -61,10 +83,16 @@ def test_backward_helpers_match_central_differences(x: float, d: float) -> None:
     if abs(x) > 1e-3:
         assert relu_back(x, d) == (d if x > 0 else 0.0)
     if x > 1e-2:
-        assert log_back(x, d) == pytest.approx(d * (math.log(x + eps) - math.log(x - eps)) / (2 * eps), rel=1e-4, abs=1e-4)
+        assert log_back(x, d) == pytest.approx(
+            d * (math.log(x + eps) - math.log(x - eps)) / (2 * eps), rel=1e-4, abs=1e-4
+        )
     if abs(x) > 1e-1:
-        assert inv_back(x, d) == pytest.approx(d * (1 / (x + eps) - 1 / (x - eps)) / (2 * eps), rel=1e-4, abs=1e-4)
-    assert sigmoid_back(x, d) == pytest.approx(d * (sigmoid(x + eps) - sigmoid(x - eps)) / (2 * eps), rel=1e-4, abs=1e-6)
+        assert inv_back(x, d) == pytest.approx(
+            d * (1 / (x + eps) - 1 / (x - eps)) / (2 * eps), rel=1e-4, abs=1e-4
+        )
+    assert sigmoid_back(x, d) == pytest.approx(
+        d * (sigmoid(x + eps) - sigmoid(x - eps)) / (2 * eps), rel=1e-4, abs=1e-6
+    )
 
 
 def test_edges_of_the_domains_follow_ieee_rules() -> None:
@@ -96,7 +124,29 @@ def test_zipwith_refuses_lists_of_different_lengths() -> None:
 
 
 def test_operators_declares_its_api() -> None:
-    for name in ["mul", "id", "add", "neg", "lt", "eq", "max", "is_close", "sigmoid", "relu",
-                 "log", "exp", "inv", "log_back", "inv_back", "relu_back", "map", "zipWith",
-                 "reduce", "negList", "addLists", "sum", "prod"]:
+    for name in [
+        "mul",
+        "id",
+        "add",
+        "neg",
+        "lt",
+        "eq",
+        "max",
+        "is_close",
+        "sigmoid",
+        "relu",
+        "log",
+        "exp",
+        "inv",
+        "log_back",
+        "inv_back",
+        "relu_back",
+        "map",
+        "zipWith",
+        "reduce",
+        "negList",
+        "addLists",
+        "sum",
+        "prod",
+    ]:
         assert name in operators.__all__

@@ -93,12 +93,17 @@ def test_sgd_momentum_on_scalar_parameters():
     assert values == pytest.approx([0.8, 0.54, 0.302])
 
 
-@pytest.mark.parametrize("make_optim", [
-    lambda ps: minitorch.SGD(ps, lr=0.05, momentum=0.9),
-    lambda ps: minitorch.Adam(ps, lr=0.05),
-], ids=["sgd-momentum", "adam"])
+@pytest.mark.parametrize(
+    "make_optim",
+    [
+        lambda ps: minitorch.SGD(ps, lr=0.05, momentum=0.9),
+        lambda ps: minitorch.Adam(ps, lr=0.05),
+    ],
+    ids=["sgd-momentum", "adam"],
+)
 def test_the_course_loop_without_zero_grad_takes_the_same_steps(make_optim):
     """The course's scripts call step() and never zero_grad(): no gradient may leak."""
+
     def run(zero_grad):
         random.seed(3)
         model = minitorch.Linear(3, 2, rng=random.Random(4))

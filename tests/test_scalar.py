@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 
 import minitorch
-from minitorch import Context, MathTest, MathTestVariable, Scalar, ScalarFunction, derivative_check, operators
+from minitorch import (
+    Context,
+    MathTest,
+    MathTestVariable,
+    Scalar,
+    ScalarFunction,
+    derivative_check,
+    operators,
+)
 
 from .strategies import small_floats
 
@@ -36,8 +44,10 @@ def _smooth_at(fn, *xs: float) -> bool:
     """Skip points next to a kink or jump, where central differences disagree with backward."""
     eps = 1e-3
     for i in range(len(xs)):
-        up = list(xs); up[i] += eps
-        down = list(xs); down[i] -= eps
+        up = list(xs)
+        up[i] += eps
+        down = list(xs)
+        down[i] -= eps
         mid = fn(*xs)
         if abs((fn(*up) - mid) - (mid - fn(*down))) > 1e-4 * max(1.0, abs(mid)):
             return False
@@ -71,7 +81,9 @@ class WrongExp(ScalarFunction):
 
 
 def test_derivative_check_catches_a_wrong_backward() -> None:
-    with pytest.raises(AssertionError, match=r"argument 0.*backward gave 1\.0.*central difference gave 7\.389"):
+    with pytest.raises(
+        AssertionError, match=r"argument 0.*backward gave 1\.0.*central difference gave 7\.389"
+    ):
         derivative_check(lambda x: WrongExp.apply(x), Scalar(2.0))
 
 

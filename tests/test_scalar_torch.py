@@ -38,4 +38,6 @@ def test_one_arg_gradients_match_torch(name, fn, variable_fn, x: float) -> None:
 @given(small_floats, small_floats)
 @pytest.mark.parametrize("name, fn, variable_fn", two_arg)
 def test_two_arg_gradients_match_torch(name, fn, variable_fn, x: float, y: float) -> None:
-    assert _ours(variable_fn, x, y) == pytest.approx(_torch_grads(variable_fn, x, y), rel=1e-9, abs=1e-12)
+    assert _ours(variable_fn, x, y) == pytest.approx(
+        _torch_grads(variable_fn, x, y), rel=1e-9, abs=1e-12
+    )

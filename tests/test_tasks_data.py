@@ -202,9 +202,20 @@ def test_padding_gives_every_sentence_a_zero_tail_and_the_widest_filter(tmp_path
 
 def test_punctuation_is_split_from_words_as_sst2_and_glove_have_it():
     assert tokenize("I loved it!") == ["i", "loved", "it", "!"]
-    assert tokenize("Don't, it's well-made...") == ["do", "n't", ",", "it", "'s", "well-made", "..."]
+    assert tokenize("Don't, it's well-made...") == [
+        "do",
+        "n't",
+        ",",
+        "it",
+        "'s",
+        "well-made",
+        "...",
+    ]
     # SST-2's own text is tokenised already: it comes back unchanged
-    assert tokenize("a gripping , beautifully acted film") == "a gripping , beautifully acted film".split()
+    assert (
+        tokenize("a gripping , beautifully acted film")
+        == "a gripping , beautifully acted film".split()
+    )
     assert tokenize("does n't work") == ["does", "n't", "work"]
 
 

@@ -353,8 +353,13 @@ def test_graphs_hold_no_reference_cycles_so_they_free_at_once(backend):
     import weakref
 
     x = minitorch.rand((3, 4), backend=backend, requires_grad=True)
-    fns = [lambda t: t.sigmoid(), lambda t: t.exp(), lambda t: minitorch.max(t, 1),
-           lambda t: minitorch.logsoftmax(t, 1), lambda t: (t @ t.permute(1, 0)).relu()]
+    fns = [
+        lambda t: t.sigmoid(),
+        lambda t: t.exp(),
+        lambda t: minitorch.max(t, 1),
+        lambda t: minitorch.logsoftmax(t, 1),
+        lambda t: (t @ t.permute(1, 0)).relu(),
+    ]
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -115,7 +115,9 @@ def test_matrix_multiply_matches_numpy_in_2d_and_batched_3d(backend, batched_a, 
     ],
 )
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_matrix_multiply_of_mismatched_shapes_raises_naming_them(backend, shape_a, shape_b, message):
+def test_matrix_multiply_of_mismatched_shapes_raises_naming_them(
+    backend, shape_a, shape_b, message
+):
     a, b = minitorch.zeros(shape_a, backend=backend), minitorch.zeros(shape_b, backend=backend)
     with pytest.raises(IndexingError, match=message):
         backend.matrix_multiply(a, b)
@@ -136,9 +138,24 @@ def test_kernels_write_through_a_non_contiguous_output(backend, shape):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backend_builds_every_named_operation(backend):
     names = [
-        "neg_map", "sigmoid_map", "relu_map", "log_map", "exp_map", "id_map", "inv_map",
-        "add_zip", "mul_zip", "lt_zip", "eq_zip", "is_close_zip", "relu_back_zip",
-        "log_back_zip", "inv_back_zip", "add_reduce", "mul_reduce", "matrix_multiply",
+        "neg_map",
+        "sigmoid_map",
+        "relu_map",
+        "log_map",
+        "exp_map",
+        "id_map",
+        "inv_map",
+        "add_zip",
+        "mul_zip",
+        "lt_zip",
+        "eq_zip",
+        "is_close_zip",
+        "relu_back_zip",
+        "log_back_zip",
+        "inv_back_zip",
+        "add_reduce",
+        "mul_reduce",
+        "matrix_multiply",
     ]
     assert all(callable(getattr(backend, name)) for name in names)
     assert backend.cuda is False

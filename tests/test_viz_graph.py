@@ -186,4 +186,3 @@ def test_tensors_are_labelled_by_shape():
     assert lines[f"v{a.unique_id}"] == ("shape (2, 3)", "grad shape (2, 3)")
     assert lines[f"f{out.unique_id}"] == ("MatMul",)
     assert lines[f"v{out.unique_id}"] == ("shape (2, 4)",)
-

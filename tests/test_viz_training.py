@@ -14,9 +14,7 @@ from matplotlib.figure import Figure
 from minitorch.viz import plot_decision_boundary, plot_loss
 from minitorch.viz.training import GRID
 
-XOR = SimpleNamespace(
-    N=4, X=[(0.1, 0.1), (0.9, 0.9), (0.1, 0.9), (0.9, 0.1)], y=[0, 0, 1, 1]
-)
+XOR = SimpleNamespace(N=4, X=[(0.1, 0.1), (0.9, 0.9), (0.1, 0.9), (0.9, 0.1)], y=[0, 0, 1, 1])
 
 
 def xor_model(points):

@@ -277,15 +277,21 @@ def run_train(args: argparse.Namespace) -> int:
     config = config_from(task.config, args)
     out = args.out if args.out is not None else default_out(task.name)
     set_threads(args.threads)
+    from ..distributed import world
+
+    main_rank = world().main  # under MPI, rank 0 alone writes and prints
     prepare_out(out)
-    run = open_run(task.name, config, out, args.resume)
-    progress = Progress(task.name, args.quiet)
+    run = open_run(task.name, config, out, args.resume)  # every rank resumes the same run
+    run.writes = main_rank
+    progress = Progress(task.name, args.quiet or not main_rank)
     stop = threading.Event()
     try:
         with stopping_on_signals(stop):
             result = task.train(config, progress, stop, run)
     finally:
         progress.close()
+    if not main_rank:
+        return 0
     state = result.state
     finished = state.stop_reason is None
     if finished and _tensor_parameters(result.model):  # Scalars have no file format
@@ -293,7 +299,8 @@ def run_train(args: argparse.Namespace) -> int:
 
         save_checkpoint(result.model, out / "model.safetensors", result.checkpoint_options())
     write_json_atomic(
-        out / "metrics.json", {**result.metrics(), "peak_memory_mb": _peak_memory_mb()}
+        out / "metrics.json",
+        {**result.metrics(), "ranks": world().size, "peak_memory_mb": _peak_memory_mb()},
     )
     kept = (
         f"epoch {run.saved_epoch}'s checkpoint is kept in {out}/"

@@ -441,6 +441,9 @@ def fit(
         `state`, advanced; `state.divergence` says where, if the loss or a parameter stopped
         being finite (training stops there: nothing non-finite is evaluated or saved).
     """
+    from ..distributed import distribute
+
+    task = distribute(task)  # under MPI: this rank's shard of every batch; else task itself
     if warm_up and state.iteration == 0:
         _warm_up(task, state, seed, callback)
     total_steps = schedule.iterations

@@ -79,6 +79,7 @@ class Run:
     task: str
     saved: dict[str, Any] | None = None  # the training file's JSON record, when resuming
     saved_epoch: int | None = None  # the epoch whose checkpoint is in `out` (None: none yet)
+    writes: bool = True  # False on every MPI rank but 0: they resume, rank 0 alone saves
 
     @property
     def training_file(self) -> Path:
@@ -173,6 +174,8 @@ def resume_or_start(
     tensors = all(hasattr(p.value, "to_numpy") for p in model.parameters())
 
     def checkpoint(state: LoopState) -> None:
+        if not run.writes:
+            return
         if tensors:  # the scalar engine's Scalars have no eval checkpoint
             save_checkpoint(model, run.model_file, options)
         _save_training(run, saved_config, model, state)

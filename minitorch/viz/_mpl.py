@@ -24,7 +24,9 @@ _SVG_RC = {"svg.fonttype": "path", "svg.hashsalt": "minitorch"}
 _parser = MathTextParser("path")
 
 
-def new_figure(width: float, height: float, dpi: float = 100.0, layout: str | None = None) -> Figure:
+def new_figure(
+    width: float, height: float, dpi: float = 100.0, layout: str | None = None
+) -> Figure:
     """A figure of `width` x `height` inches drawn by Agg, independent of pyplot."""
     fig = Figure(figsize=(width, height), dpi=dpi, layout=layout)
     FigureCanvasAgg(fig)

@@ -56,7 +56,8 @@ def backprop(step: int) -> Drawing:
 
     Arrows point backward (from the output towards the inputs). The first `step` of them are
     highlighted and labelled with the derivative flowing along them; each node notes
-    $\partial h / \partial \text{node}$ once known (z, used twice, shows a partial sum after its first edge).
+    $\partial h / \partial \text{node}$ once known (z, used twice, shows a partial sum after
+    its first edge).
 
     Args:
         step: how many edges are done, from 0 (only the output's own derivative, 1) to
@@ -86,8 +87,16 @@ def backprop(step: int) -> Drawing:
         else:
             note = ""
         complete = name == "h" or arrived[name] == needed[name]
-        boxes[name] = Box(x, y, width, _NODE_H, label=label, shape="round",
-                          style="highlight" if complete else "neutral", note=note)
+        boxes[name] = Box(
+            x,
+            y,
+            width,
+            _NODE_H,
+            label=label,
+            shape="round",
+            style="highlight" if complete else "neutral",
+            note=note,
+        )
 
     arrows = []
     for i, (src, dst, flow) in enumerate(_EDGES):
@@ -98,8 +107,7 @@ def backprop(step: int) -> Drawing:
         if i < step:
             # Labels go on the outer side: above the upper edges, below the lower ones.
             below = min(a.y, b.y) < 0
-            arrows.append(Arrow(start, end, label=flow, style="arrow-highlight",
-                                label_below=below))
+            arrows.append(Arrow(start, end, label=flow, style="arrow-highlight", label_below=below))
         else:
             arrows.append(Arrow(start, end, style="arrow-muted"))
     title = f"backpropagation, step {step} of {BACKPROP_STEPS}"

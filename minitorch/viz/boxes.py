@@ -102,8 +102,9 @@ def _place_boxes(sizes: list[int], groups: list[tuple[str, ...]], lr: bool) -> l
         x = END + BOX_W / 2 + i * (BOX_W + GAP)
         top = (size - 1) * (h + ROW_GAP) / 2
         style = "neutral" if lr else "highlight"
-        columns.append([Box(x, top - j * (h + ROW_GAP), BOX_W, h, style=style)
-                        for j in range(size)])
+        columns.append(
+            [Box(x, top - j * (h + ROW_GAP), BOX_W, h, style=style) for j in range(size)]
+        )
     return columns
 
 
@@ -113,8 +114,9 @@ def _ports(box: Box, count: int, side: int) -> list[tuple[float, float]]:
     return [(x, box.y + box.h / 2 - box.h * (k + 1) / (count + 1)) for k in range(count)]
 
 
-def _gap_arrows(left: list[Box] | None, right: list[Box] | None, names: tuple[str, ...],
-                lr: bool) -> list[Arrow]:
+def _gap_arrows(
+    left: list[Box] | None, right: list[Box] | None, names: tuple[str, ...], lr: bool
+) -> list[Arrow]:
     """The arrows of one gap: inputs (no left column), outputs (no right column) or between."""
     k = len(names)
     # Each arrow is first built pointing right (tail, head), then flipped for the backward view.
@@ -147,6 +149,7 @@ def _gap_arrows(left: list[Box] | None, right: list[Box] | None, names: tuple[st
             label_at = "end" if lr else "start"
         start, end = (tail, head) if lr else (head, tail)
         style = "arrow" if lr else "arrow-highlight"
-        arrows.append(Arrow(start, end, label=name, label_at=label_at, style=style,
-                            label_color="#000000"))
+        arrows.append(
+            Arrow(start, end, label=name, label_at=label_at, style=style, label_color="#000000")
+        )
     return arrows

@@ -118,8 +118,15 @@ class Drawing:
         ax.set_ylim(y0, y1)
         ax.set_axis_off()
         if self.title:
-            ax.text((x0 + x1) / 2, y1 - 0.1, self.title, ha="center", va="top",
-                    fontsize=FONT_SIZE, gid="title")
+            ax.text(
+                (x0 + x1) / 2,
+                y1 - 0.1,
+                self.title,
+                ha="center",
+                va="top",
+                fontsize=FONT_SIZE,
+                gid="title",
+            )
         for i, box in enumerate(self.boxes):
             _draw_box(ax, box, i)
         for i, arrow in enumerate(self.arrows):
@@ -156,8 +163,10 @@ class Drawing:
     def __repr__(self) -> str:
         title = f" {self.title!r}," if self.title else ""
         boxes, arrows = len(self.boxes), len(self.arrows)
-        return (f"<{type(self).__name__}:{title} {boxes} box{'es' * (boxes != 1)}, "
-                f"{arrows} arrow{'s' * (arrows != 1)}>")
+        return (
+            f"<{type(self).__name__}:{title} {boxes} box{'es' * (boxes != 1)}, "
+            f"{arrows} arrow{'s' * (arrows != 1)}>"
+        )
 
     def fit(self) -> tuple[float, float, float, float]:
         """The bounding box of the content, room for labels and the margin included."""
@@ -168,8 +177,10 @@ class Drawing:
             ys += [box.y - box.h / 2, box.y + box.h / 2]
             if box.note:
                 ys.append(box.y - box.h / 2 - 0.3)
-                xs += [box.x - _text_width(box.note, NOTE_SIZE) / 2,
-                       box.x + _text_width(box.note, NOTE_SIZE) / 2]
+                xs += [
+                    box.x - _text_width(box.note, NOTE_SIZE) / 2,
+                    box.x + _text_width(box.note, NOTE_SIZE) / 2,
+                ]
         for arrow in self.arrows:
             for px, py in (arrow.start, *arrow.via, arrow.end):
                 xs.append(px)
@@ -197,7 +208,7 @@ def fit_width(svg: str, max_px: float = 760.0, min_scale: float = 0.6) -> str:
     width, height = (float(v) * 4 / 3 for v in match.groups())  # pt -> CSS px
     scale = max(min_scale, min(1.0, max_px / width))
     size = f'width="{width * scale:.0f}px" height="{height * scale:.0f}px"'
-    return svg[: match.start()] + size + svg[match.end():]
+    return svg[: match.start()] + size + svg[match.end() :]
 
 
 def _text_width(text: str, size: float) -> float:
@@ -231,29 +242,61 @@ def _label_place(arrow: Arrow) -> tuple[float, float, str, str]:
 
 def _draw_box(ax, box: Box, index: int) -> None:
     look = STYLES[box.style]
-    common = {"facecolor": look["face"], "edgecolor": look["edge"], "linewidth": look["width"],
-              "linestyle": look["dash"], "gid": f"box-{index}", "zorder": 1}
+    common = {
+        "facecolor": look["face"],
+        "edgecolor": look["edge"],
+        "linewidth": look["width"],
+        "linestyle": look["dash"],
+        "gid": f"box-{index}",
+        "zorder": 1,
+    }
     if box.shape == "ellipse":
         patch = Ellipse((box.x, box.y), box.w, box.h, **common)
     else:
         pad = 0.08 if box.shape == "round" else 0.0
-        patch = FancyBboxPatch((box.x - box.w / 2 + pad, box.y - box.h / 2 + pad),
-                               box.w - 2 * pad, box.h - 2 * pad,
-                               boxstyle=f"round,pad={pad}" if pad else "square,pad=0", **common)
+        patch = FancyBboxPatch(
+            (box.x - box.w / 2 + pad, box.y - box.h / 2 + pad),
+            box.w - 2 * pad,
+            box.h - 2 * pad,
+            boxstyle=f"round,pad={pad}" if pad else "square,pad=0",
+            **common,
+        )
     ax.add_patch(patch)
     if box.label:
-        ax.text(box.x, box.y, box.label, ha="center", va="center", fontsize=box.font_size,
-                gid=f"boxlabel-{index}", zorder=3)
+        ax.text(
+            box.x,
+            box.y,
+            box.label,
+            ha="center",
+            va="center",
+            fontsize=box.font_size,
+            gid=f"boxlabel-{index}",
+            zorder=3,
+        )
     if box.note:
-        ax.text(box.x, box.y - box.h / 2 - 0.06, box.note, ha="center", va="top",
-                fontsize=NOTE_SIZE, color=STYLES["highlight"]["edge"], gid=f"note-{index}",
-                zorder=3)
+        ax.text(
+            box.x,
+            box.y - box.h / 2 - 0.06,
+            box.note,
+            ha="center",
+            va="top",
+            fontsize=NOTE_SIZE,
+            color=STYLES["highlight"]["edge"],
+            gid=f"note-{index}",
+            zorder=3,
+        )
 
 
 def _draw_arrow(ax, arrow: Arrow, index: int) -> None:
     look = STYLES[arrow.style]
-    common = {"arrowstyle": "-|>", "mutation_scale": 16, "color": look["edge"],
-              "linewidth": look["width"], "gid": f"arrow-{index}", "zorder": 2}
+    common = {
+        "arrowstyle": "-|>",
+        "mutation_scale": 16,
+        "color": look["edge"],
+        "linewidth": look["width"],
+        "gid": f"arrow-{index}",
+        "zorder": 2,
+    }
     if arrow.via:
         points = [arrow.start, *arrow.via, arrow.end]
         path = MplPath(points, [MplPath.MOVETO] + [MplPath.LINETO] * (len(points) - 1))
@@ -263,7 +306,17 @@ def _draw_arrow(ax, arrow: Arrow, index: int) -> None:
     ax.add_patch(patch)
     if arrow.label:
         x, y, ha, va = _label_place(arrow)
-        color = arrow.label_color or ("#000000" if arrow.style != "arrow-highlight"
-                                      else STYLES["arrow-highlight"]["edge"])
-        ax.text(x, y, arrow.label, ha=ha, va=va, fontsize=FONT_SIZE, color=color,
-                gid=f"label-{index}", zorder=3)
+        color = arrow.label_color or (
+            "#000000" if arrow.style != "arrow-highlight" else STYLES["arrow-highlight"]["edge"]
+        )
+        ax.text(
+            x,
+            y,
+            arrow.label,
+            ha=ha,
+            va=va,
+            fontsize=FONT_SIZE,
+            color=color,
+            gid=f"label-{index}",
+            zorder=3,
+        )

@@ -147,8 +147,9 @@ def _collect(
             continue
         history = var.history
         kind: NodeKind = "constant" if history is None else "variable"
-        found[key] = GraphNode(key, kind, _variable_lines(var, kind, grads),
-                               highlight=var.unique_id in highlight)
+        found[key] = GraphNode(
+            key, kind, _variable_lines(var, kind, grads), highlight=var.unique_id in highlight
+        )
         if history is None or history.last_fn is None:
             continue
         call = f"f{var.unique_id}"
@@ -178,11 +179,14 @@ def _variable_lines(var: Any, kind: NodeKind, grads: Mapping[int, Any] | None) -
     if grads is not None:
         grad = grads.get(var.unique_id)
     else:
-        grad = getattr(var, "grad", None) if hasattr(var, "grad") else getattr(var, "derivative", None)
+        grad = (
+            getattr(var, "grad", None) if hasattr(var, "grad") else getattr(var, "derivative", None)
+        )
     if grad is not None and kind != "constant":
         gshape = getattr(grad, "shape", None)
-        lines.append(f"grad shape {tuple(gshape)}" if gshape is not None else
-                     f"grad {_number(grad)}")
+        lines.append(
+            f"grad shape {tuple(gshape)}" if gshape is not None else f"grad {_number(grad)}"
+        )
     return tuple(lines)
 
 
@@ -282,8 +286,16 @@ def _place(columns, by_key) -> tuple[dict[str, Box], dict[int, tuple[float, floa
                 label = "\n".join(line.replace("$", r"\$") for line in node.lines)
                 shape = "ellipse" if node.kind == "function" else "round"
                 style = "highlight" if node.highlight else node.kind
-                boxes[key] = Box(x + width / 2, y - h / 2, w, h, label=label, shape=shape,
-                                 style=style, font_size=_FONT)
+                boxes[key] = Box(
+                    x + width / 2,
+                    y - h / 2,
+                    w,
+                    h,
+                    label=label,
+                    shape=shape,
+                    style=style,
+                    font_size=_FONT,
+                )
             y -= h + _ROW_GAP
         spans[index] = (x, x + width)
         x += width + _LAYER_GAP

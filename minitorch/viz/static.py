@@ -31,7 +31,8 @@ def to_matplotlib(fig: go.Figure) -> Figure:
     kinds = {trace.type for trace in fig.data}
     if kinds - {"scatter", "surface"} or kinds == {"scatter", "surface"}:
         raise ValueError(
-            f"to_matplotlib: expected only scatter traces or only surface traces, got {sorted(kinds)}"
+            "to_matplotlib: expected only scatter traces or only surface traces, "
+            f"got {sorted(kinds)}"
         )
     if kinds == {"surface"}:
         return _surface(fig, title)
@@ -59,8 +60,9 @@ def _surface(fig: go.Figure, title: str) -> Figure:
         x, y = np.meshgrid(_floats(trace.x), _floats(trace.y))
         z = np.array([_floats(row) for row in trace.z])
         # Masked cells (undefined points) are left out instead of breaking the colour scale.
-        ax.plot_surface(x, y, np.ma.masked_invalid(z), cmap="viridis", linewidth=0,
-                        antialiased=True)
+        ax.plot_surface(
+            x, y, np.ma.masked_invalid(z), cmap="viridis", linewidth=0, antialiased=True
+        )
     ax.set_title(title, y=0.98)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

@@ -19,13 +19,21 @@ from matplotlib.ticker import MaxNLocator
 from ._mpl import new_figure
 from .training import _CLASS_COLORS
 
-__all__ = ["plot_curves", "plot_confusion", "plot_digit_grid", "plot_feature_maps", "plot_sentences"]
+__all__ = [
+    "plot_curves",
+    "plot_confusion",
+    "plot_digit_grid",
+    "plot_feature_maps",
+    "plot_sentences",
+]
 
 _TRAIN, _VAL = _CLASS_COLORS  # blue for training, red for validation
 _RIGHT, _WRONG = "#2b8a3e", "#e03131"
 _NEGATIVE, _POSITIVE = "#1c7ed6", "#f76707"  # sentiment bars: blue leans negative, orange positive
 _BLUES = LinearSegmentedColormap.from_list("minitorch_counts", ["#ffffff", "#a5d8ff", "#1864ab"])
-_MAPS = LinearSegmentedColormap.from_list("minitorch_maps", ["#ffffff", "#ffd43b", "#e8590c", "#5f0f40"])
+_MAPS = LinearSegmentedColormap.from_list(
+    "minitorch_maps", ["#ffffff", "#ffd43b", "#e8590c", "#5f0f40"]
+)
 
 
 def plot_curves(history: Mapping[str, Sequence[float]], title: str | None = None) -> Figure:
@@ -45,7 +53,9 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str | None = None
         raise ValueError(f"plot_curves: history lacks {missing}; expected the keys {list(keys)}")
     lengths = {k: len(history[k]) for k in keys}
     if len(set(lengths.values())) != 1 or not lengths["train_loss"]:
-        raise ValueError(f"plot_curves: expected one value per epoch in each list, got lengths {lengths}")
+        raise ValueError(
+            f"plot_curves: expected one value per epoch in each list, got lengths {lengths}"
+        )
     epochs = np.arange(1, lengths["train_loss"] + 1)
     marker = "o" if len(epochs) <= 30 else None
     fig = new_figure(9.6, 3.8, layout="constrained")
@@ -55,20 +65,40 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str | None = None
         for split, color, style in (("train", _TRAIN, "--"), ("val", _VAL, "-")):
             values = np.asarray(history[f"{split}_{kind}"], dtype=float) * scale
             name = "training (dropout on)" if split == "train" else "validation"
-            ax.plot(epochs, values, style, color=color, linewidth=2, marker=marker, markersize=3, label=name)
+            ax.plot(
+                epochs,
+                values,
+                style,
+                color=color,
+                linewidth=2,
+                marker=marker,
+                markersize=3,
+                label=name,
+            )
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on short runs
         ax.grid(True, alpha=0.3)
     final = 100.0 * history["val_accuracy"][-1]
     best = int(np.argmax(history["val_accuracy"]))
-    acc_ax.annotate(f"{final:.1f}%", (epochs[-1], final), textcoords="offset points", xytext=(-4, -14),
-                    ha="right", color=_VAL, fontweight="bold")
+    acc_ax.annotate(
+        f"{final:.1f}%",
+        (epochs[-1], final),
+        textcoords="offset points",
+        xytext=(-4, -14),
+        ha="right",
+        color=_VAL,
+        fontweight="bold",
+    )
     loss_ax.set_title("loss")
     loss_ax.set_ylabel("mean loss")
-    acc_ax.set_title(f"accuracy (best validation {100 * history['val_accuracy'][best]:.1f}%, epoch {best + 1})")
+    acc_ax.set_title(
+        f"accuracy (best validation {100 * history['val_accuracy'][best]:.1f}%, epoch {best + 1})"
+    )
     acc_ax.set_ylabel("% right")
     # One legend for both plots, below them: inside, it covered the final accuracy's label.
-    fig.legend(*loss_ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
+    fig.legend(
+        *loss_ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8
+    )
     if title:
         fig.suptitle(title)
     return fig
@@ -85,7 +115,9 @@ def plot_confusion(matrix: np.ndarray, classes: Sequence[str], title: str | None
     """
     m = np.asarray(matrix)
     if m.ndim != 2 or m.shape != (len(classes), len(classes)):
-        raise ValueError(f"plot_confusion: expected a {len(classes)}x{len(classes)} matrix, got shape {m.shape}")
+        raise ValueError(
+            f"plot_confusion: expected a {len(classes)}x{len(classes)} matrix, got shape {m.shape}"
+        )
     rows = m.sum(axis=1, keepdims=True)
     share = np.divide(m, rows, out=np.zeros(m.shape, dtype=float), where=rows > 0)
     n = len(classes)
@@ -98,8 +130,16 @@ def plot_confusion(matrix: np.ndarray, classes: Sequence[str], title: str | None
             if m[i, j]:
                 # mistakes in red, so the eye finds them on the pale off-diagonal cells
                 color = "white" if share[i, j] > 0.6 else ("#212529" if i == j else _WRONG)
-                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=9 if n > 5 else 13,
-                        color=color, fontweight="normal" if i == j else "bold")
+                ax.text(
+                    j,
+                    i,
+                    str(m[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=9 if n > 5 else 13,
+                    color=color,
+                    fontweight="normal" if i == j else "bold",
+                )
         ax.add_patch(_outline(i, i, _RIGHT))
     ax.set_xticks(range(n), classes)
     ax.set_yticks(range(n), classes)
@@ -140,7 +180,8 @@ def plot_digit_grid(
     if not (len(labels) == len(predicted) == len(confidence) == n) or n == 0:
         raise ValueError(
             f"plot_digit_grid: expected one label, prediction and confidence per image, got "
-            f"{n} images, {len(labels)} labels, {len(predicted)} predictions, {len(confidence)} confidences"
+            f"{n} images, {len(labels)} labels, {len(predicted)} predictions, "
+            f"{len(confidence)} confidences"
         )
     rows = -(-n // columns)
     fig = new_figure(1.05 * columns, 1.25 * rows + 0.5, layout="constrained")
@@ -154,14 +195,22 @@ def plot_digit_grid(
         right = int(labels[k]) == int(predicted[k])
         ax.imshow(images[k], cmap="gray_r")
         color = _RIGHT if right else _WRONG
-        text = f"{predicted[k]}  {100 * confidence[k]:.0f}%" if right else f"{labels[k]} → {predicted[k]}"
+        text = (
+            f"{predicted[k]}  {100 * confidence[k]:.0f}%"
+            if right
+            else f"{labels[k]} → {predicted[k]}"
+        )
         ax.set_title(text, fontsize=8, color=color, fontweight="normal" if right else "bold", pad=2)
         for spine in ax.spines.values():
             spine.set_edgecolor(color if not right else "#ced4da")
             spine.set_linewidth(2.5 if not right else 0.8)
     wrong = sum(int(a) != int(b) for a, b in zip(labels, predicted))
-    fig.suptitle(title or f"Validation digits: {n - wrong}/{n} right (green: answer and its probability; "
-                 f"red: true → predicted)", fontsize=10)
+    fig.suptitle(
+        title
+        or f"Validation digits: {n - wrong}/{n} right (green: answer and its probability; "
+        f"red: true → predicted)",
+        fontsize=10,
+    )
     return fig
 
 
@@ -209,7 +258,11 @@ def plot_feature_maps(
 
 
 def plot_sentences(
-    texts: Sequence[str], labels: Sequence[int], probs: Sequence[float], count: int = 8, title: str | None = None
+    texts: Sequence[str],
+    labels: Sequence[int],
+    probs: Sequence[float],
+    count: int = 8,
+    title: str | None = None,
 ) -> Figure:
     """The sentences the model is most sure about and those it is least sure about.
 
@@ -246,32 +299,56 @@ def plot_sentences(
     height = 0.36 * 3 * count + 2.2
     fig = new_figure(11.0, height)
     # The bars take the left fifth; each sentence is written to the right of its bar.
-    fig.subplots_adjust(left=0.045, right=0.22, top=1 - 0.75 / height, bottom=0.45 / height, hspace=0.45)
+    fig.subplots_adjust(
+        left=0.045, right=0.22, top=1 - 0.75 / height, bottom=0.45 / height, hspace=0.45
+    )
     axes = fig.subplots(3, 1, squeeze=False)[:, 0]
     for ax, (name, picks) in zip(axes, panels):
         y = np.arange(len(picks))[::-1]
         p = probs[picks]
-        ax.barh(y, p - 0.5, left=0.5, color=[_POSITIVE if v > 0.5 else _NEGATIVE for v in p], height=0.6)
+        ax.barh(
+            y, p - 0.5, left=0.5, color=[_POSITIVE if v > 0.5 else _NEGATIVE for v in p], height=0.6
+        )
         ax.axvline(0.5, color="#495057", linewidth=1)
         for yy, k in zip(y, picks):
             right = int(probs[k] > 0.5) == int(labels[k])
             sentence = textwrap.shorten(texts[k], width=90, placeholder=" …") or "(empty)"
             truth = "positive" if labels[k] else "negative"
             mark = "" if right else "✗ "
-            ax.text(1.04, yy, f"{probs[k]:.2f}   {mark}{sentence}  [{truth}]", va="center", ha="left", fontsize=8.5,
-                    color="#212529" if right else _WRONG, fontweight="normal" if right else "bold",
-                    transform=ax.get_yaxis_transform())
+            ax.text(
+                1.04,
+                yy,
+                f"{probs[k]:.2f}   {mark}{sentence}  [{truth}]",
+                va="center",
+                ha="left",
+                fontsize=8.5,
+                color="#212529" if right else _WRONG,
+                fontweight="normal" if right else "bold",
+                transform=ax.get_yaxis_transform(),
+            )
         if not len(picks):
             side = "negative" if "negative" in name else "positive" if "positive" in name else ""
-            ax.text(1.04, 0, f"none: the model calls no sentence {side}" if side else "none left",
-                    va="center", ha="left", fontsize=8.5, color="#868e96", style="italic",
-                    transform=ax.get_yaxis_transform())
+            ax.text(
+                1.04,
+                0,
+                f"none: the model calls no sentence {side}" if side else "none left",
+                va="center",
+                ha="left",
+                fontsize=8.5,
+                color="#868e96",
+                style="italic",
+                transform=ax.get_yaxis_transform(),
+            )
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.6, max(len(picks), 1) - 0.4)
         ax.set_yticks([])
         ax.set_xticks([0, 0.5, 1], ["0 neg.", "0.5", "pos. 1"], fontsize=8)
         ax.set_title(f"{name}: P(positive)", loc="left", fontsize=10)
         ax.grid(True, axis="x", alpha=0.3)
-    fig.suptitle(title or "Validation sentences: the model's P(positive), the sentence and [its true label]; "
-                 "✗ red: a wrong answer", fontsize=10)
+    fig.suptitle(
+        title
+        or "Validation sentences: the model's P(positive), the sentence and [its true label]; "
+        "✗ red: a wrong answer",
+        fontsize=10,
+    )
     return fig

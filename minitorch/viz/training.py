@@ -27,7 +27,9 @@ affordable even for the slow scalar backend)."""
 # through white (undecided), so the saturated points stay visible on top of it.
 _CLASS_COLORS = ("#1c7ed6", "#e03131")
 _PAD = 0.03
-_SHADING = LinearSegmentedColormap.from_list("minitorch_boundary", ["#74c0fc", "#ffffff", "#ffa8a8"])
+_SHADING = LinearSegmentedColormap.from_list(
+    "minitorch_boundary", ["#74c0fc", "#ffffff", "#ffa8a8"]
+)
 
 
 def plot_loss(losses: Sequence[float], title: str | None = None) -> Figure:
@@ -52,8 +54,15 @@ def plot_loss(losses: Sequence[float], title: str | None = None) -> Figure:
     ax = fig.add_subplot()
     finite = y[np.isfinite(y)]
     label = f"final loss {finite[-1]:.4g}" if finite.size else "loss"
-    ax.plot(epochs, y, color=_CLASS_COLORS[0], linewidth=2, marker="o" if len(y) <= 30 else None,
-            markersize=3, label=label)
+    ax.plot(
+        epochs,
+        y,
+        color=_CLASS_COLORS[0],
+        linewidth=2,
+        marker="o" if len(y) <= 30 else None,
+        markersize=3,
+        label=label,
+    )
     ax.set_title(title or "Training loss")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on short runs
@@ -107,8 +116,16 @@ def plot_decision_boundary(
     labels = np.array(graph.y, dtype=int)
     for cls in (0, 1):
         mine = points[labels == cls]
-        ax.scatter(mine[:, 0], mine[:, 1], s=28, c=_CLASS_COLORS[cls], edgecolors="black",
-                   linewidths=0.8, label=f"y = {cls}", zorder=3)
+        ax.scatter(
+            mine[:, 0],
+            mine[:, 1],
+            s=28,
+            c=_CLASS_COLORS[cls],
+            edgecolors="black",
+            linewidths=0.8,
+            label=f"y = {cls}",
+            zorder=3,
+        )
     fig.colorbar(shades, ax=ax, label="P(y = 1)", ticks=[0, 0.25, 0.5, 0.75, 1])
     ax.set_xlim(-_PAD, 1.0 + _PAD)
     ax.set_ylim(-_PAD, 1.0 + _PAD)

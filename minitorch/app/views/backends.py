@@ -19,16 +19,29 @@ st.markdown(
 if "fast" not in backends:
     st.info("The fast (numba) backend is not in this version of the library yet.")
 if not any(name.startswith("cuda") for name in backends):
-    st.caption("No CUDA backend here: it needs an NVIDIA GPU and numba-cuda "
-               '(pip install "minitorch[cuda]").')
+    st.caption(
+        "No CUDA backend here: it needs an NVIDIA GPU and numba-cuda "
+        '(pip install "minitorch[cuda]").'
+    )
 
 c = st.columns(3)
-chosen = c[0].multiselect("backends", list(backends), [b for b in backends if "simulator" not in b],
-                          key="backends")
-ops = c[1].multiselect("operations", list(OPERATIONS), list(OPERATIONS), key="ops",
-                       format_func=lambda name: f"{name}: {OPERATIONS[name][0]}")
-n = c[2].select_slider("n", [4, 8, 16, 32, 64, 128, 256], 32, key="n",
-                       help="the simple backend is pure Python: large n takes seconds")
+chosen = c[0].multiselect(
+    "backends", list(backends), [b for b in backends if "simulator" not in b], key="backends"
+)
+ops = c[1].multiselect(
+    "operations",
+    list(OPERATIONS),
+    list(OPERATIONS),
+    key="ops",
+    format_func=lambda name: f"{name}: {OPERATIONS[name][0]}",
+)
+n = c[2].select_slider(
+    "n",
+    [4, 8, 16, 32, 64, 128, 256],
+    32,
+    key="n",
+    help="the simple backend is pure Python: large n takes seconds",
+)
 
 if st.button("Time them", type="primary", key="run"):
     jobs = [(b, op) for op in ops for b in chosen]
@@ -46,14 +59,30 @@ if timings:
     rows = []
     for t in timings:
         ref = reference[t.operation]
-        rows.append({"operation": f"{t.operation}: {OPERATIONS[t.operation][0]}", "backend": t.backend,
-                     "n": t.n, "ms": round(t.seconds * 1e3, 3),
-                     f"speed-up over {ref.backend}": round(ref.seconds / t.seconds, 1) if t.seconds else None,
-                     "same result": bool(np.allclose(t.result, ref.result))})
+        rows.append(
+            {
+                "operation": f"{t.operation}: {OPERATIONS[t.operation][0]}",
+                "backend": t.backend,
+                "n": t.n,
+                "ms": round(t.seconds * 1e3, 3),
+                f"speed-up over {ref.backend}": round(ref.seconds / t.seconds, 1)
+                if t.seconds
+                else None,
+                "same result": bool(np.allclose(t.result, ref.result)),
+            }
+        )
     frame = pd.DataFrame(rows)
     st.dataframe(frame, hide_index=True)
     # A log scale: the backends differ by factors of 10 to 1000, and on a linear axis the fast
     # backends' bars are too short to see.
-    chart = px.bar(frame, x="operation", y="ms", color="backend", barmode="group", log_y=True,
-                   labels={"ms": "milliseconds (best run, log scale)"}, template="plotly_white")
+    chart = px.bar(
+        frame,
+        x="operation",
+        y="ms",
+        color="backend",
+        barmode="group",
+        log_y=True,
+        labels={"ms": "milliseconds (best run, log scale)"},
+        template="plotly_white",
+    )
     st.plotly_chart(chart, key="timing_chart")

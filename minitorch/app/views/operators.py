@@ -31,16 +31,24 @@ TWO_ARG = {
     "is_close": None,
 }
 # The hand-written derivatives that live beside their forward twins.
-BACK = {"log": operators.log_back, "inv": operators.inv_back, "relu": operators.relu_back,
-        "sigmoid": getattr(operators, "sigmoid_back", None)}
+BACK = {
+    "log": operators.log_back,
+    "inv": operators.inv_back,
+    "relu": operators.relu_back,
+    "sigmoid": getattr(operators, "sigmoid_back", None),
+}
 
 st.title("Operators")
-st.markdown("Each function of `minitorch.operators` on floats, with its derivative from the "
-            "library's autodiff and a central difference laid over it.")
+st.markdown(
+    "Each function of `minitorch.operators` on floats, with its derivative from the "
+    "library's autodiff and a central difference laid over it."
+)
 
 left, right = st.columns([1, 2])
 with left:
-    name = st.selectbox("operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op")
+    name = st.selectbox(
+        "operator", [*ONE_ARG, *TWO_ARG], index=list(ONE_ARG).index("sigmoid"), key="op"
+    )
     c = 0.0
     if name in TWO_ARG:
         c = st.slider("second argument y", -5.0, 5.0, 1.0, 0.1, key="y")
@@ -75,8 +83,16 @@ def at_x0(fig: go.Figure, fn) -> go.Figure:
     fig.update_xaxes(range=[lo, hi])
     y0 = sample(fn, x0)
     if y0 is not None:
-        fig.add_trace(go.Scatter(x=[x0], y=[y0], mode="markers", name=f"x = {x0:g}",
-                                 marker={"size": 11, "color": "#e03131"}, showlegend=False))
+        fig.add_trace(
+            go.Scatter(
+                x=[x0],
+                y=[y0],
+                mode="markers",
+                name=f"x = {x0:g}",
+                marker={"size": 11, "color": "#e03131"},
+                showlegend=False,
+            )
+        )
     return fig
 
 

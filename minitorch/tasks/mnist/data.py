@@ -239,7 +239,9 @@ def load_idx_folder(folder: Path, split: str = "train") -> Digits:
             f"{image_path}: expected 28x28 images, found {images.shape[1]}x{images.shape[2]}"
         )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataError(f"{label_path}: labels must be digits 0-9, found {labels.min()}..{labels.max()}")
+        raise DataError(
+            f"{label_path}: labels must be digits 0-9, found {labels.min()}..{labels.max()}"
+        )
     return Digits(as_pixels(images, image_path), labels)
 
 

@@ -108,10 +108,13 @@ def read_glue_tsv(path: Path) -> Sentences:
         raise DataError(f"{path}: the file is empty (expected a 'sentence<TAB>label' header)")
     header = first[1].rstrip("\n").rstrip("\r").split("\t")
     if "sentence" not in header or "label" not in header:
-        hint = " (GLUE's public test.tsv has no labels; evaluate on a labelled file)" if "label" not in header else ""
+        hint = (
+            " (GLUE's public test.tsv has no labels; evaluate on a labelled file)"
+            if "label" not in header
+            else ""
+        )
         raise DataError(
-            f"{path}: the header must name a 'sentence' and a 'label' column, "
-            f"found {header}{hint}"
+            f"{path}: the header must name a 'sentence' and a 'label' column, found {header}{hint}"
         )
     s_col, l_col = header.index("sentence"), header.index("label")
     for number, line in lines:
@@ -120,9 +123,14 @@ def read_glue_tsv(path: Path) -> Sentences:
             continue
         fields = line.split("\t")
         if len(fields) < len(header):
-            raise DataError(f"{path}, line {number}: expected {len(header)} tab-separated fields, found {len(fields)}")
+            raise DataError(
+                f"{path}, line {number}: expected {len(header)} tab-separated fields, "
+                f"found {len(fields)}"
+            )
         if fields[l_col] not in ("0", "1"):
-            raise DataError(f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}")
+            raise DataError(
+                f"{path}, line {number}: the label must be 0 or 1, found {fields[l_col]!r}"
+            )
         text.append(fields[s_col])
         words.append(tokenize(fields[s_col]))
         labels.append(int(fields[l_col]))
@@ -221,14 +229,18 @@ def _text_vectors(path: Path, words: set[str]) -> tuple[dict[str, int], np.ndarr
         if dim is None:
             dim = len(parts) - 1
         elif len(parts) - 1 != dim:
-            raise DataError(f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}")
+            raise DataError(
+                f"{path}, line {number}: {len(parts) - 1} values, the first line has {dim}"
+            )
         if parts[0] in words and parts[0] not in index:
             try:
                 rows.append(np.array(parts[1:], dtype=np.float64))
             except ValueError:
                 raise DataError(f"{path}, line {number}: not a word followed by numbers") from None
             if not np.isfinite(rows[-1]).all():
-                raise DataError(f"{path}, line {number}: the vector of {parts[0]!r} holds nan or inf")
+                raise DataError(
+                    f"{path}, line {number}: the vector of {parts[0]!r} holds nan or inf"
+                )
             index[parts[0]] = len(rows) - 1
     if dim is None:
         raise DataError(f"{path}: no vectors in the file")
