@@ -1,4 +1,4 @@
-"""`minitorch` on the command line: `train [TASK]`, `eval TASK` and `app`.
+"""`minitorch` on the command line: `train [TASK]`, `eval TASK`, `generate` and `app`.
 
 The task commands are generated from the task registry (`minitorch.tasks.cli`); `app` hands
 every further option to `streamlit run`.
@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train_command(commands)
     add_eval_command(commands)
+    from .tasks.shakespeare.commands import add_generate_command
+
+    add_generate_command(commands)
     commands.add_parser(
         "app",
         help="start the interactive app (Streamlit) on localhost",

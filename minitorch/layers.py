@@ -1,4 +1,4 @@
-"""Layers with parameters: `Linear`, `Conv1d`, `Conv2d`.
+"""Layers with parameters: `Linear`, `Conv1d`, `Conv2d`, `Embedding`, `LayerNorm`.
 
 Every layer starts from PyTorch's default initialisation: weights and bias uniform in
 $[-1/\\sqrt{\\text{fan\\_in}}, 1/\\sqrt{\\text{fan\\_in}}]$, where fan_in is the number of inputs
@@ -18,8 +18,9 @@ from .nn import numpy_generator
 from .tensor import Tensor
 from .tensor_data import DTypeLike, as_dtype, float64
 from .tensor_ops import SimpleBackend, TensorBackend
+from .transformer_functions import embedding, layer_norm
 
-__all__ = ["Linear", "Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "Embedding", "LayerNorm", "Linear"]
 
 
 class Linear(Module):
@@ -165,3 +166,79 @@ def _init(
     for name, shape in (("weights", weights), ("bias", bias)):
         values = generator.uniform(-bound, bound, math.prod(shape)).astype(as_dtype(dtype))
         layer.add_parameter(name, Tensor.make(values, shape, backend=backend))
+
+
+class Embedding(Module):
+    """A table of learned vectors, one per id: ids of shape `S` -> `(*S, embedding_dim)`.
+
+    Parameter `weights` of shape `(num_embeddings, embedding_dim)`, standard normal at first
+    (PyTorch's `nn.Embedding`). Lookup and its scatter-add backward: `embedding`.
+
+    Args:
+        num_embeddings: how many ids (ids lie in `[0, num_embeddings)`).
+        embedding_dim: the length of each vector.
+        backend: the kernels the parameters compute with.
+        rng: where the initial values come from (default: Python's `random`).
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        backend: TensorBackend = SimpleBackend,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        if num_embeddings < 1 or embedding_dim < 1:
+            raise ValueError(
+                f"Embedding needs positive sizes, got {num_embeddings} x {embedding_dim}"
+            )
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        values = numpy_generator(rng).standard_normal(num_embeddings * embedding_dim)
+        shape = (num_embeddings, embedding_dim)
+        self.add_parameter("weights", Tensor.make(values, shape, backend=backend))
+
+    def forward(self, ids: object) -> Tensor:
+        return embedding(self.weights.value, ids)
+
+    def __repr__(self) -> str:
+        return (
+            f"Embedding(num_embeddings={self.num_embeddings}, embedding_dim={self.embedding_dim})"
+        )
+
+
+class LayerNorm(Module):
+    r"""$y = \hat x \cdot w + b$, $\hat x$ each row normalised to mean 0 and variance 1 over the
+    last dimension (`layer_norm`); `(..., size) -> (..., size)`.
+
+    Parameters: `weights` `(size,)`, ones at first, and `bias` `(size,)`, zeros at first
+    (none when `bias=False`, as nanoGPT's models have).
+
+    Args:
+        size: the last dimension of the input.
+        bias: whether to learn a shift.
+        eps: added to the variance.
+        backend: the kernels the parameters compute with.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        bias: bool = True,
+        eps: float = 1e-5,
+        backend: TensorBackend = SimpleBackend,
+    ) -> None:
+        super().__init__()
+        if size < 1:
+            raise ValueError(f"LayerNorm needs a positive size, got {size}")
+        self.size, self.eps = size, eps
+        self.add_parameter("weights", Tensor.make([1.0] * size, (size,), backend=backend))
+        if bias:
+            self.add_parameter("bias", Tensor.make([0.0] * size, (size,), backend=backend))
+
+    def forward(self, x: Tensor) -> Tensor:
+        bias = self.bias.value if "bias" in self.__dict__["_parameters"] else None
+        return layer_norm(x, self.weights.value, bias, self.eps)
+
+    def __repr__(self) -> str:
+        return f"LayerNorm(size={self.size})"

@@ -9,12 +9,17 @@ batch's gradient into the next. Scalar and Tensor parameters share the code: bot
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from numba import njit
 
 from .autodiff import no_grad
+from .fast_ops import FastOps
 from .module import Parameter
+from .tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm", "cosine_lr"]
 
 
 class Optimizer:
@@ -124,3 +129,145 @@ def _sqrt(x: Any) -> Any:
     if isinstance(x, (int, float)):
         return math.sqrt(x)
     return x.backend.sqrt_map(x)
+
+
+ParameterGroups = Sequence[Parameter] | Sequence[Mapping[str, Any]]
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as PyTorch's `AdamW`.
+
+    Each step first shrinks the parameter, $p \leftarrow p (1 - \text{lr} \cdot \lambda)$, then
+    takes Adam's step: the decay is not part of the gradient, so Adam's scaling leaves it alone.
+
+    Parameter groups, as in PyTorch: pass a list of parameters (all decayed by
+    `weight_decay`) or a list of dicts `{"params": [...], "weight_decay": x}` (a group
+    without the key gets `weight_decay`). `for_model` makes the usual two groups.
+
+    Args:
+        parameters: what to update, as a list or as groups.
+        lr: the learning rate (> 0); a schedule may set `self.lr` between steps.
+        betas: $(\beta_1, \beta_2)$, each in [0, 1).
+        eps: $\epsilon$ (> 0).
+        weight_decay: $\lambda$ (>= 0) for groups that name none.
+    """
+
+    def __init__(
+        self,
+        parameters: ParameterGroups,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        groups = [dict(g) if isinstance(g, Mapping) else {"params": [g]} for g in parameters]
+        flat: list[Parameter] = []
+        decays: list[float] = []
+        for group in groups:
+            decay = float(group.get("weight_decay", weight_decay))
+            if not decay >= 0:
+                raise ValueError(f"AdamW needs weight_decay >= 0, got {decay!r}")
+            flat.extend(group["params"])
+            decays.extend([decay] * len(group["params"]))
+        super().__init__(flat, lr, betas, eps)
+        for state, decay in zip(self.state, decays):
+            state["weight_decay"] = decay
+
+    @classmethod
+    def for_model(cls, model: Any, **options: Any) -> AdamW:
+        """AdamW over `model`'s parameters with nanoGPT's two groups: matrices and embedding
+        tables (2 or more dimensions) decay by `options["weight_decay"]`; vectors (biases,
+        layer-norm scales) do not."""
+        params = model.parameters()
+        matrices = [p for p in params if p.value.dims >= 2]
+        vectors = [p for p in params if p.value.dims < 2]
+        decay = options.pop("weight_decay", 0.01)
+        groups = [
+            {"params": matrices, "weight_decay": decay},
+            {"params": vectors, "weight_decay": 0.0},
+        ]
+        return cls(groups, **options)
+
+    def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
+        decay = state["weight_decay"]
+        if isinstance(value, Tensor) and issubclass(value.backend.ops, FastOps):
+            return self._fused(value, grad, state, decay)
+        if decay:
+            value = value * (1.0 - self.lr * decay)
+        return super()._update(value, grad, state)
+
+    def _fused(self, value: Tensor, grad: Tensor, state: dict[str, Any], decay: float) -> Tensor:
+        """The same step as one compiled loop over the values (as PyTorch's fused AdamW):
+        the composed step is a dozen full passes and graph-free tensors per parameter, which
+        costs more than the model's own elementwise work at nanoGPT's sizes."""
+        b1, b2 = self.betas
+        t = state.get("step", 0) + 1
+        p = value.contiguous()._tensor._storage[: value.size]
+        g = grad.contiguous()._tensor._storage[: value.size]
+        if t == 1:
+            state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
+        state["step"] = t
+        out = np.empty_like(p)
+        _adamw_step(
+            out,
+            p,
+            g,
+            state["m"],
+            state["v"],
+            self.lr,
+            b1,
+            b2,
+            self.eps,
+            decay,
+            1.0 - b1**t,
+            1.0 - b2**t,
+        )
+        return Tensor.make(out, value.shape, backend=value.backend)
+
+
+@njit(cache=True)
+def _adamw_step(out, p, g, m, v, lr, b1, b2, eps, decay, correct1, correct2):  # type: ignore[no-untyped-def]
+    r"""AdamW's update of every value: $m$, $v$ in place, the new parameter into `out`."""
+    for i in range(p.size):
+        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
+        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
+        step = (m[i] / correct1) / (math.sqrt(v[i] / correct2) + eps)
+        out[i] = p[i] * (1.0 - lr * decay) - lr * step
+
+
+def clip_grad_norm(parameters: Sequence[Parameter], max_norm: float) -> float:
+    r"""Scale all gradients together so that their joint norm is at most `max_norm`.
+
+    The norm is $\sqrt{\sum_p \|g_p\|^2}$ over every parameter that has a gradient; when it
+    exceeds `max_norm`, each gradient is multiplied by `max_norm / (norm + 1e-6)` (as
+    PyTorch's `clip_grad_norm_`).
+
+    Returns:
+        The norm before clipping.
+    """
+    if not max_norm > 0:
+        raise ValueError(f"clip_grad_norm needs a positive max_norm, got {max_norm!r}")
+    with no_grad():
+        grads = [p.value.grad for p in parameters if p.value.grad is not None]
+        norm = math.sqrt(sum((g * g).sum().item() for g in grads))
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-6)
+            for p in parameters:
+                if p.value.grad is not None:
+                    p.value.grad = p.value.grad * scale
+    return norm
+
+
+def cosine_lr(step: int, lr: float, min_lr: float, warmup: int, decay_steps: int) -> float:
+    r"""The learning rate at `step` (from 0): linear warm-up, then cosine decay, then flat.
+
+    $\text{lr} \cdot (s + 1) / (w + 1)$ for $s < w$; from $w$ to `decay_steps`
+    $\text{min\_lr} + \frac{1}{2}(1 + \cos \pi r)(\text{lr} - \text{min\_lr})$ with $r$ the share of
+    the decay done; `min_lr` after (nanoGPT's `get_lr`).
+    """
+    if step < warmup:
+        return lr * (step + 1) / (warmup + 1)
+    if step >= decay_steps:
+        return min_lr
+    ratio = (step - warmup) / max(decay_steps - warmup, 1)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)

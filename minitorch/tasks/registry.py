@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "classic": ".classic",
     "mnist": ".mnist",
     "sentiment": ".sentiment",
+    "shakespeare": ".shakespeare",
 }
 
 _registered: dict[str, Task] = {}

@@ -39,5 +39,9 @@ PAGES = [
 ]
 
 # A task's page is `views/NAME.py`, titled as the task registry titles the task.
-_TASK_ICONS = {"mnist": ":material/draw:", "sentiment": ":material/sentiment_satisfied:"}
+_TASK_ICONS = {
+    "mnist": ":material/draw:",
+    "sentiment": ":material/sentiment_satisfied:",
+    "shakespeare": ":material/theater_comedy:",
+}
 PAGES += [Page(f"{name}.py", task_named(name).title, icon) for name, icon in _TASK_ICONS.items()]
