@@ -259,7 +259,9 @@ def test_a_diverged_run_exits_3_with_one_line_and_keeps_the_last_finite_epoch(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0]
     assert "diverged at epoch 3, step 2: the loss is nan" in err[0]
-    assert "try a smaller --lr (now 0.05)" in err[0] and "epoch 2's checkpoint is kept" in err[0]
+    assert (
+        "try a smaller --lr (now 0.05)" in err[0] and "the checkpoint of epoch 2 is kept" in err[0]
+    )
     metrics = strict(tmp_path / "run" / "metrics.json")
     assert metrics["stop_reason"] == "diverged" and "epoch 3, step 2" in metrics["divergence"]
     assert len(metrics["val_loss"]) == 2
@@ -359,7 +361,7 @@ def test_sigint_stops_at_a_step_keeps_the_finished_epochs_and_resumes_exactly(
     assert train(tmp_path / "run", "--epochs", "5", "--interrupt-at", "8") == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0], err
-    assert "interrupted at epoch 3" in err[0] and "epoch 2's checkpoint is kept" in err[0]
+    assert "interrupted at epoch 3" in err[0] and "the checkpoint of epoch 2 is kept" in err[0]
     assert "resume with: minitorch train noisy" in err[0] and err[0].endswith("--resume")
     assert strict(tmp_path / "run" / "metrics.json")["stop_reason"] == "interrupted"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
@@ -688,3 +690,41 @@ def test_a_killed_writer_leaves_no_temporary_metrics_behind(tmp_path):
     write_json_atomic(tmp_path / "metrics.json", {"a": 1})
     assert not stale.exists() and strict(tmp_path / "metrics.json") == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_the_shakespeare_task_resumes_from_its_last_evaluation(tmp_path, capsys):
+    """An iteration schedule, AdamW's fused flat moments and the cosine schedule carry over."""
+    from minitorch.tasks.resume import open_run
+    from minitorch.tasks.shakespeare.train import ShakespeareConfig, train_shakespeare
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question.\n" * 30)
+    tiny = ["--iters=6", "--eval-every=2", "--block=8", "--batch=2", "--layers=1", "--heads=2"]
+    tiny += ["--embed=8", "--sample-tokens=4", "--warmup=2", "--dropout=0.1", "--backend=fast"]
+
+    def train(out: Path, *extra: str) -> int:
+        argv = ["train", "shakespeare", *tiny, f"--data={corpus}", f"--out={out}", "--quiet"]
+        return main([*argv, "--no-plots", *extra])
+
+    assert train(tmp_path / "whole") == 0
+    # the same run stopped after its second evaluation's checkpoint (step 4)
+    config = ShakespeareConfig(
+        data=corpus, iters=6, eval_every=2, block=8, batch=2, layers=1, heads=2, embed=8,
+        sample_tokens=4, warmup=2, dropout=0.1, backend="fast",
+    )  # fmt: skip
+    stop = threading.Event()
+    run = open_run("shakespeare", config, tmp_path / "parts", resume=False)
+    (tmp_path / "parts").mkdir()
+    train_shakespeare(
+        config,
+        lambda r: stop.set() if isinstance(r, StepReport) and r.iteration == 5 else None,
+        stop,
+        run,
+    )
+    assert run.saved_at == "step 4"  # the second evaluation's checkpoint
+    assert train(tmp_path / "parts", "--resume") == 0
+    assert_same_weights(
+        tmp_path / "parts" / "model.safetensors", tmp_path / "whole" / "model.safetensors"
+    )
+    assert train(tmp_path / "parts", "--resume") == 2
+    assert "has taken 6 steps already; pass --iters N with N > 6" in capsys.readouterr().err

@@ -303,8 +303,8 @@ def run_train(args: argparse.Namespace) -> int:
         {**result.metrics(), "ranks": world().size, "peak_memory_mb": _peak_memory_mb()},
     )
     kept = (
-        f"epoch {run.saved_epoch}'s checkpoint is kept in {out}/"
-        if run.saved_epoch
+        f"the checkpoint of {run.saved_at} is kept in {out}/"
+        if run.saved_at
         else "no epoch had finished"
         + (" with finite parameters" if state.divergence is not None else "")
         + ", so there is no checkpoint"
@@ -316,7 +316,7 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"{name}: diverged at {state.divergence}; {hint}; {kept}", file=sys.stderr)
         return EXIT_DIVERGED
     if state.stopped:
-        then = f"; resume with: {_resume_command(args, out)}" if run.saved_epoch else ""
+        then = f"; resume with: {_resume_command(args, out)}" if run.saved_at else ""
         where = f"epoch {state.epoch + 1}, step {state.step_in_epoch + 1}"
         print(f"{name}: interrupted at {where}; {kept}{then}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -223,7 +223,7 @@ class LoopState:
 
     def state_dict(self) -> dict[str, Any]:
         """Where the run stands, as JSON-ready values and numpy arrays (the optimizer's
-        per-parameter moments; Scalar moments as 0-d arrays)."""
+        per-parameter moments, each `{"kind", "values"}`; see `_moment_array`)."""
         py_version, py_keys, py_gauss = random.getstate()
         np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
         return {
@@ -251,10 +251,10 @@ class LoopState:
         """
         moments = saved["optimizer"]
         parameters = list(getattr(self.optimizer, "parameters", []))
-        if len(moments) != len(getattr(self.optimizer, "state", [])):
+        if len(moments) != len(parameters):
             raise ValueError(
                 f"the saved optimizer state has {len(moments)} entries, the optimizer "
-                f"{len(getattr(self.optimizer, 'state', []))} parameters"
+                f"{len(parameters)} parameters"
             )
         restored = []
         for p, entry in zip(parameters, moments):
@@ -280,30 +280,36 @@ class LoopState:
 
 
 def _moment_array(value: Any) -> Any:
-    """An optimizer moment as saved: a Tensor or Scalar as a numpy array, a number as is."""
+    """An optimizer moment as saved: a Tensor, Scalar or numpy array (a fused optimizer's
+    flat state) as `{"kind", "values"}`, the values a numpy array; a number as is."""
     if hasattr(value, "to_numpy"):
-        return np.array(value.to_numpy(), copy=True)
-    if hasattr(value, "data") and not isinstance(value, np.ndarray):  # a Scalar
-        return np.array(float(value.data))
+        return {"kind": "tensor", "values": np.array(value.to_numpy(), copy=True)}
+    if isinstance(value, np.ndarray):
+        return {"kind": "array", "values": value.copy(), "dtype": str(value.dtype)}
+    if hasattr(value, "data"):  # a Scalar
+        return {"kind": "scalar", "values": np.array(float(value.data))}
     return value
 
 
 def _moment_like(value: Any, like: Any) -> Any:
-    """A saved moment back in the kind of its parameter's value `like`."""
-    if not isinstance(value, np.ndarray):
+    """A saved moment back in its kind, next to its parameter's value `like` (whose backend
+    and dtype a Tensor moment takes)."""
+    if not isinstance(value, dict) or "kind" not in value:
         return value
-    if hasattr(like, "to_numpy"):
-        from ..tensor_create import tensor
+    values = np.asarray(value["values"])
+    if value["kind"] == "array":
+        return values.astype(value["dtype"])
+    if value["kind"] == "scalar":
+        from ..scalar import Scalar
 
-        if value.shape != tuple(like.shape):
-            raise ValueError(
-                f"a saved optimizer moment has shape {value.shape}, its parameter "
-                f"{tuple(like.shape)}"
-            )
-        return tensor(value, backend=like.backend, dtype=like.dtype)  # float32 stays float32
-    from ..scalar import Scalar
+        return Scalar(float(values))
+    from ..tensor_create import tensor
 
-    return Scalar(float(value))
+    if values.shape != tuple(like.shape):
+        raise ValueError(
+            f"a saved optimizer moment has shape {values.shape}, its parameter {tuple(like.shape)}"
+        )
+    return tensor(values, backend=like.backend, dtype=like.dtype)  # float32 stays float32
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ files into `--out`, each atomically (a reader sees the old file or the whole new
 - `model.safetensors`: the parameters and the options `minitorch eval` rebuilds the model from;
 - `training.safetensors`: everything `--resume` needs: the parameters again (so the file
   stands alone), the optimizer's moments, and as JSON metadata the run's options, counters,
-  curves and every random generator's state (`LoopState.state_dict`).
+  curves and every random generator's state (`LoopState.state_dict`, and the generators the
+  model's modules hold themselves).
 
 `--resume` may change only `RESUMABLE` options: the others change the model or the data, and
 a resumed run with the same options ends with the same weights as an uninterrupted one.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ __all__ = [
 
 MODEL_FILE = "model.safetensors"
 TRAINING_FILE = "training.safetensors"
-RESUMABLE = ("epochs", "lr", "backend")  # options `--resume` may change
+RESUMABLE = ("epochs", "iters", "lr", "backend")  # options `--resume` may change
 _KEY = "minitorch.training"  # the training file's metadata entry (JSON)
 _SCHEMA = 1
 
@@ -78,7 +80,7 @@ class Run:
     out: Path
     task: str
     saved: dict[str, Any] | None = None  # the training file's JSON record, when resuming
-    saved_epoch: int | None = None  # the epoch whose checkpoint is in `out` (None: none yet)
+    saved_at: str | None = None  # "epoch 3" (or "step 400"): the checkpoint in `out`, if any
     writes: bool = True  # False on every MPI rank but 0: they resume, rank 0 alone saves
 
     @property
@@ -144,13 +146,19 @@ def open_run(task: str, config: Any, out: Path, resume: bool) -> Run:
             f"the data, so pass them as they were (only "
             f"{', '.join(flag(n) for n in RESUMABLE)} may change)"
         )
-    epochs = now.get("epochs")
+    epochs, iters, iteration = now.get("epochs"), now.get("iters"), state.get("iteration")
     if isinstance(epochs, int) and epoch >= epochs:
         raise TaskError(
             f"--resume: the run in {out} has finished {epoch} epochs already; pass "
             f"--epochs N with N > {epoch} to train on"
         )
-    return Run(Path(out), task, record, epoch)
+    if isinstance(iters, int) and isinstance(iteration, int) and iteration >= iters:
+        raise TaskError(
+            f"--resume: the run in {out} has taken {iteration} steps already; pass "
+            f"--iters N with N > {iteration} to train on"
+        )
+    at = _where(epoch, state.get("step_in_epoch"), state.get("iteration"))
+    return Run(Path(out), task, record, at)
 
 
 def resume_or_start(
@@ -179,9 +187,47 @@ def resume_or_start(
         if tensors:  # the scalar engine's Scalars have no eval checkpoint
             save_checkpoint(model, run.model_file, options)
         _save_training(run, saved_config, model, state)
-        run.saved_epoch = state.epoch
+        run.saved_at = _where(state.epoch, state.step_in_epoch, state.iteration)
 
     return checkpoint
+
+
+def _where(epoch: int, step_in_epoch: Any, iteration: Any) -> str:
+    """A checkpoint's place: after an epoch, or mid-epoch after a step (iteration schedule)."""
+    return f"step {iteration}" if step_in_epoch else f"epoch {epoch}"
+
+
+def _model_generators(model: Any) -> dict[str, Any]:
+    """The random generators a model's modules hold themselves (a GPT's dropout draws from its
+    own `random.Random`), each once, keyed by where the walk first finds it: the module's
+    position in a depth-first walk and the attribute's name."""
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+    stack, index = [model], 0
+    while stack:
+        module = stack.pop(0)
+        for name, value in vars(module).items():
+            if isinstance(value, (random.Random, np.random.Generator)) and id(value) not in seen:
+                seen.add(id(value))
+                found[f"{index}.{name}"] = value
+        stack[:0] = list(module.modules())
+        index += 1
+    return found
+
+
+def _generator_state(value: Any) -> Any:
+    if isinstance(value, random.Random):
+        version, keys, gauss = value.getstate()
+        return [version, list(keys), gauss]
+    return value.bit_generator.state
+
+
+def _set_generator_state(value: Any, saved: Any) -> None:
+    if isinstance(value, random.Random):
+        version, keys, gauss = saved
+        value.setstate((version, tuple(keys), gauss))
+    else:
+        value.bit_generator.state = saved
 
 
 def _save_training(run: Run, config: dict[str, Any], model: Any, state: LoopState) -> None:
@@ -193,9 +239,10 @@ def _save_training(run: Run, config: dict[str, Any], model: Any, state: LoopStat
     for i, entry in enumerate(saved.pop("optimizer")):
         kept = {}
         for key, value in entry.items():
-            if isinstance(value, np.ndarray):
-                arrays[f"optimizer.{i}.{key}"] = np.asarray(value, dtype=np.float64)
-                kept[key] = {"array": f"optimizer.{i}.{key}"}
+            if isinstance(value, dict) and "values" in value:  # a moment's array
+                name = f"optimizer.{i}.{key}"
+                arrays[name] = np.asarray(value["values"], dtype=np.float64)  # exact for float32
+                kept[key] = {**{k: v for k, v in value.items() if k != "values"}, "array": name}
             else:
                 kept[key] = value
         moments.append(kept)
@@ -204,6 +251,7 @@ def _save_training(run: Run, config: dict[str, Any], model: Any, state: LoopStat
         "schema": _SCHEMA,
         "config": config,
         "state": {**saved, "optimizer": moments},
+        "model_generators": {k: _generator_state(g) for k, g in _model_generators(model).items()},
     }
     text = json.dumps(strict_json(record), allow_nan=False, sort_keys=True)
     save_arrays(arrays, run.training_file, {_KEY: text})
@@ -223,9 +271,20 @@ def _restore(run: Run, model: Any, state: LoopState) -> None:
         moments = []
         for entry in saved["optimizer"]:
             moments.append(
-                {key: arrays[v["array"]] if isinstance(v, dict) else v for key, v in entry.items()}
+                {
+                    key: {**v, "values": arrays[v["array"]]} if isinstance(v, dict) else v
+                    for key, v in entry.items()
+                }
             )
         saved["optimizer"] = moments
         state.load_state_dict(saved)
+        generators = _model_generators(model)
+        kept = run.saved.get("model_generators", {})
+        if set(kept) != set(generators):
+            raise ValueError(
+                f"the model holds random generators {sorted(generators)}, the file {sorted(kept)}"
+            )
+        for key, generator in generators.items():
+            _set_generator_state(generator, kept[key])
     except (OSError, CheckpointError, KeyError, TypeError, ValueError) as err:
         raise DataError(f"--resume: {path} does not fit this run's model: {err}") from None
