@@ -728,3 +728,13 @@ def test_the_shakespeare_task_resumes_from_its_last_evaluation(tmp_path, capsys)
     )
     assert train(tmp_path / "parts", "--resume") == 2
     assert "has taken 6 steps already; pass --iters N with N > 6" in capsys.readouterr().err
+
+
+def test_shakespeare_checkpoint_options_are_checked_before_a_model_is_built(tmp_path, capsys):
+    options = {"task": "shakespeare", "schema": 1, "dtype": "float64", "vocabulary": "ab"}
+    options.update(block=8, layers=1, heads=2, embed=3000000, dropout=0.0)
+    path = tmp_path / "model.safetensors"
+    save_file({"x": np.zeros(1)}, str(path), {"minitorch.task": json.dumps(options)})
+    rc = main(["eval", "shakespeare", "--checkpoint", str(path), "--out", str(tmp_path / "e")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "'embed' = 3000000 is out of range" in err and "Traceback" not in err

@@ -53,7 +53,7 @@ from ..options import option
 from ..resume import Run, resume_or_start
 from .data import TRAIN_SHARE, Text, Vocabulary, load_text, read_text
 from .generate import sample
-from .model import build_model, model_options, vocabulary_of
+from .model import LIMITS, build_model, model_options, vocabulary_of
 
 __all__ = [
     "ShakespeareConfig",
@@ -116,6 +116,9 @@ class ShakespeareConfig:
         for name in ("warmup", "sample_tokens"):
             if getattr(self, name) < 0:
                 raise TaskError(f"--{_flag(name)} must be 0 or more, got {getattr(self, name)!r}")
+        for name, most in LIMITS.items():
+            if getattr(self, name) > most:
+                raise TaskError(f"--{name} must be at most {most}, got {getattr(self, name)}")
         if self.embed % self.heads:
             raise TaskError(f"--heads {self.heads} must divide --embed {self.embed}")
         if not 0 <= self.dropout < 1:
