@@ -14,12 +14,9 @@ are integer, boolean and complex tensors (a parameter is a float).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
@@ -28,13 +25,16 @@ import numpy as np
 from safetensors import SafetensorError, deserialize
 from safetensors.numpy import save_file
 
+from .files import atomic_file
 from .module import Module
 from .scalar import Scalar
 from .tensor import Tensor
 
 __all__ = [
     "save",
+    "save_arrays",
     "load",
+    "read_arrays",
     "read_metadata",
     "CheckpointError",
     "MetadataField",
@@ -75,59 +75,14 @@ def save(module: Module, path: PathLike, metadata: Mapping[str, str] | None = No
                 f"checkpoint metadata must map strings to strings, got {key!r}: {value!r}"
             )
     arrays = {name: _to_numpy(p.value) for name, p in module.named_parameters()}
-    target = Path(path)
-    _remove_stale_temporaries(target)
-    # The writer's pid in the name tells a later save whether the writer is still alive.
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
-    )
-    os.close(fd)
-    try:
+    save_arrays(arrays, path, meta)
+
+
+def save_arrays(arrays: Mapping[str, np.ndarray], path: PathLike, meta: Mapping[str, str]) -> None:
+    """Write named arrays and string metadata to `path` as `save` does (whole or not at all):
+    for what is not a module's parameters, such as a run's optimizer moments."""
+    with atomic_file(Path(path)) as tmp:  # whole or not at all; stale ones removed
         save_file(arrays, tmp, metadata=meta)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the checkpoint private
-        os.replace(tmp, target)
-    except BaseException:  # Ctrl-C mid-save too
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask (Linux reports it; elsewhere it is set and restored at once)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _remove_stale_temporaries(target: Path) -> None:
-    """Remove `target`'s temporary files (`.NAME.PID.XXXX.tmp`) left by dead processes.
-
-    A live writer's file is left alone, so two processes saving to one folder do not
-    interfere (a pid reused since is taken for alive: its file goes on a later save).
-    """
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[^.]+\.tmp")
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(target.parent):
-            match = pattern.fullmatch(entry.name)
-            if match and not _alive(int(match.group(1))):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, from an earlier save of this process that is not running now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):  # another user's process (or not a pid)
-        return True
-    return True
 
 
 def load(module: Module, path: PathLike) -> dict[str, str]:
@@ -178,6 +133,17 @@ def read_metadata(path: PathLike) -> dict[str, str]:
         CheckpointError: when the file is not a safetensors checkpoint.
     """
     return _read(path, with_arrays=False)[1]
+
+
+def read_arrays(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every array of the file `path` (as float64) and its metadata; the counterpart of
+    `save_arrays`.
+
+    Raises:
+        FileNotFoundError: when `path` does not exist.
+        CheckpointError: when the file is not a safetensors file of floats.
+    """
+    return _read(path, with_arrays=True)
 
 
 # ---- Metadata schemas ---------------------------------------------------------------------------

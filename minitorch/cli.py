@@ -51,11 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(argv[1:])
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.argv = argv  # what the user typed, for the line that says how to resume
     try:
         return args.run(args)
     except TaskError as err:
         print(f"minitorch {args.command} {args.task}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
+        print(f"minitorch {args.command} {args.task}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

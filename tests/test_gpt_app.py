@@ -44,6 +44,8 @@ def test_shakespeare_page_loads_a_checkpoint(tmp_path) -> None:
 
     options = {
         "task": "shakespeare",
+        "schema": 1,
+        "dtype": "float64",
         "vocabulary": "\n !ABCDEMORabcdeo",
         "block": 8,
         "layers": 1,

@@ -20,6 +20,7 @@ from minitorch.tasks.cli import COMPILING
 from minitorch.tasks.common import check_common, task_backend, task_dtype
 from minitorch.tasks.loop import Batch, Batches, Curves, LoopState, Schedule, batch_indices, fit
 from minitorch.tasks.options import option
+from minitorch.tasks.resume import resume_or_start
 from minitorch.tensor_create import tensor
 
 # ---- a throwaway task, declared through the registry alone ----------------------------------
@@ -96,11 +97,12 @@ class LineResult:
 
 
 def train_line(
-    config: LineConfig, callback=None, stop: threading.Event | None = None
+    config: LineConfig, callback=None, stop: threading.Event | None = None, run=None
 ) -> LineResult:
     backend = task_backend(config.backend)
     model = build_line({}, backend, task_dtype(config.dtype))
     state = LoopState.start(SGD(model.parameters(), config.lr), config.seed)
+    checkpoint = resume_or_start(run, config, model, state, {"task": "line", "schema": 1})
     fit(
         _Line(config, model, backend),
         Schedule(epochs=config.epochs),
@@ -109,6 +111,7 @@ def train_line(
         stop=stop,
         warm_up=config.backend != "simple",
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     return LineResult(config, model, state.curves, state)
 

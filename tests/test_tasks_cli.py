@@ -165,7 +165,8 @@ def test_train_and_eval_sentiment(sst_folder, tmp_path, capsys) -> None:
     assert trained["unknown_word_share"] > 0  # "zyzzyva" is not in the GloVe file
     for name in ("model.safetensors", "curves.png", "confusion.png", "sentences.png"):
         assert (tmp_path / "run" / name).stat().st_size > 1000, name
-    # eval needs no training flags: the checkpoint names the vectors and the architecture
+    # eval needs no training flags but the GloVe file: the checkpoint holds the architecture,
+    # and names the vectors it was trained with without ever opening a file it names
     rc = main(
         [
             "eval",
@@ -176,6 +177,8 @@ def test_train_and_eval_sentiment(sst_folder, tmp_path, capsys) -> None:
             str(sst_folder),
             "--split",
             "dev",
+            "--glove",
+            str(sst_folder / "glove.txt"),
             "--out",
             str(tmp_path / "eval"),
             "--no-plots",
@@ -194,6 +197,8 @@ def test_train_and_eval_sentiment(sst_folder, tmp_path, capsys) -> None:
             str(sst_folder),
             "--split",
             "test",
+            "--glove",
+            str(sst_folder / "glove.txt"),
             "--out",
             str(tmp_path / "eval"),
             "--no-plots",
@@ -209,6 +214,8 @@ def test_train_and_eval_sentiment(sst_folder, tmp_path, capsys) -> None:
             str(tmp_path / "run" / "model.safetensors"),
             "--data",
             str(sst_folder),
+            "--glove",
+            str(sst_folder / "glove.txt"),
             "--out",
             str(tmp_path / "eval"),
             "--no-plots",

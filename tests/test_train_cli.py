@@ -141,7 +141,9 @@ def test_one_run_reports_one_final_figure(tmp_path: Path, capsys) -> None:
         (["--epochs", "-3"], "--epochs must be a positive integer, got -3"),
         (["--dataset", "Moons"], "unknown --dataset 'Moons'"),
         (["--backend", "gpu9000"], "unknown --backend 'gpu9000'"),
-        (["--lr", "0"], "--lr must be positive"),
+        (["--lr", "0"], "--lr must be a finite positive number, got 0.0"),
+        (["--lr", "inf"], "--lr must be a finite positive number, got inf"),
+        (["--lr", "nan"], "--lr must be a finite positive number, got nan"),
         (["--batch", "0"], "--batch must be a positive integer, got 0"),
     ],
 )

@@ -1,16 +1,24 @@
 """`minitorch train [TASK]` and `minitorch eval TASK`, generated from the task registry.
 
 Each task's options come from its config dataclass (`options.add_options`); the options every
-run has (`--out`, `--quiet`, `--no-plots`, `--threads`) are declared here once. Every problem
-with the user's input (a missing path, extra or file, a bad option) is a message and exit
-status 2, never a traceback.
+run has (`--out`, `--resume`, `--quiet`, `--no-plots`, `--threads`) are declared here once.
+
+Exit statuses: 0 done; 2 a problem with the user's input (a missing path, extra or file, a bad
+option), said in one line, never a traceback, and found before anything slow starts (`--out` is
+created and test-written first); 3 the run diverged (one line says where and what to try; the
+last finite epoch's checkpoint is kept); 130 stopped by Ctrl-C or SIGTERM at a step boundary
+(one line says how to resume; the last finished epoch is kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +27,22 @@ from .errors import TaskError
 from .loop import CompileReport, EvalReport, StepReport
 from .options import add_options, config_from
 from .registry import CLASSIC, Task, task_named, task_names
+from .resume import open_run, prepare_out
 
-__all__ = ["add_train_command", "add_eval_command", "run_train", "run_eval", "COMPILING"]
+__all__ = [
+    "add_train_command",
+    "add_eval_command",
+    "run_train",
+    "run_eval",
+    "COMPILING",
+    "EXIT_BAD_INPUT",
+    "EXIT_DIVERGED",
+    "EXIT_INTERRUPTED",
+]
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 COMPILING = "compiling the fast kernels once; later runs start at once"
 COMPILE_NOTICE_AFTER = 1.0  # seconds: a warm kernel cache loads faster and says nothing
@@ -51,6 +73,12 @@ def add_train_command(commands: Any) -> None:
             default=None,
             metavar="DIR",
             help=f"folder for metrics.json, the checkpoint and pictures (default: out/{name})",
+        )
+        p.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the run saved in --out from its last finished epoch (the options "
+            "must be those it was started with; --epochs, --lr and --backend may change)",
         )
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-plots", action="store_true", help="skip the pictures")
@@ -213,6 +241,36 @@ def _tensor_parameters(model: Any) -> bool:
     return all(hasattr(p.value, "to_numpy") for p in model.parameters())
 
 
+@contextmanager
+def stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT (Ctrl-C) and SIGTERM set `stop` (the loop ends at the next step boundary)
+    instead of raising in the middle of a kernel; a second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command line that continues this run: the user's own, plus --out and --resume."""
+    argv = list(getattr(args, "argv", None) or ["train", args.task_record.name])
+    if args.out is None:
+        argv += ["--out", str(out)]
+    if "--resume" not in argv:
+        argv.append("--resume")
+    return shlex.join(["minitorch", *argv])
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train `args.task_record` with the parsed options; save what it made."""
     task: Task = args.task_record
@@ -221,15 +279,22 @@ def run_train(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     from ..distributed import world
 
-    progress = Progress(task.name, args.quiet or not world().main)
+    main_rank = world().main  # under MPI, rank 0 alone writes and prints
+    prepare_out(out)
+    run = open_run(task.name, config, out, args.resume)  # every rank resumes the same run
+    run.writes = main_rank
+    progress = Progress(task.name, args.quiet or not main_rank)
+    stop = threading.Event()
     try:
-        result = task.train(config, progress, None)
+        with stopping_on_signals(stop):
+            result = task.train(config, progress, stop, run)
     finally:
         progress.close()
-    if not world().main:  # rank 0 alone writes and prints
+    if not main_rank:
         return 0
-    out.mkdir(parents=True, exist_ok=True)
-    if _tensor_parameters(result.model):  # the scalar engine's Scalars have no file format
+    state = result.state
+    finished = state.stop_reason is None
+    if finished and _tensor_parameters(result.model):  # Scalars have no file format
         from .common import save_checkpoint
 
         save_checkpoint(result.model, out / "model.safetensors", result.checkpoint_options())
@@ -237,6 +302,24 @@ def run_train(args: argparse.Namespace) -> int:
         out / "metrics.json",
         {**result.metrics(), "ranks": world().size, "peak_memory_mb": _peak_memory_mb()},
     )
+    kept = (
+        f"the checkpoint of {run.saved_at} is kept in {out}/"
+        if run.saved_at
+        else "no epoch had finished"
+        + (" with finite parameters" if state.divergence is not None else "")
+        + ", so there is no checkpoint"
+    )
+    name = f"minitorch train {task.name}"
+    if state.divergence is not None:
+        lr = getattr(config, "lr", None)
+        hint = f"try a smaller --lr (now {lr:g})" if lr is not None else "try a smaller --lr"
+        print(f"{name}: diverged at {state.divergence}; {hint}; {kept}", file=sys.stderr)
+        return EXIT_DIVERGED
+    if state.stopped:
+        then = f"; resume with: {_resume_command(args, out)}" if run.saved_at else ""
+        where = f"epoch {state.epoch + 1}, step {state.step_in_epoch + 1}"
+        print(f"{name}: interrupted at {where}; {kept}{then}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.no_plots and task.pictures is not None:
         task.pictures(result, out)
     print(f"{result.summary()} -> {out}/")
@@ -248,6 +331,7 @@ def run_eval(args: argparse.Namespace) -> int:
     task: Task = args.task_record
     config = config_from(task.eval_config, args)
     out = args.out if args.out is not None else default_out(task.name, evaluation=True)
+    prepare_out(out)
     evaluation = task.evaluate(config)
     write_json_atomic(out / "metrics.json", evaluation.metrics())
     if not args.no_plots and task.eval_pictures is not None:

@@ -34,6 +34,7 @@ __all__ = [
     "confusion_matrix",
     "save_checkpoint",
     "read_checkpoint_metadata",
+    "checkpoint_shapes",
     "load_checkpoint",
 ]
 
@@ -99,6 +100,8 @@ def run_metrics(
         "total": val.total,
         "epochs_done": state.epoch,
         "stopped": state.stopped,
+        "stop_reason": state.stop_reason,  # None, "diverged" or "interrupted"
+        "divergence": str(state.divergence) if state.divergence else None,
         "seconds_per_epoch": float(np.mean(curves.seconds)) if len(curves) else None,
         "compile_seconds": state.compile_seconds,
         **curves.as_dict(),
@@ -226,13 +229,16 @@ def save_checkpoint(model: Any, path: Path, options: dict[str, Any]) -> None:
 
 
 def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
-    """The options a `minitorch train TASK` checkpoint was saved with.
+    """The options a `minitorch train TASK` checkpoint was saved with, checked against the
+    task's `checkpoint_schema` (types, ranges; lists come back as tuples) and the parameter
+    shapes they describe against the file's (`parameter_shapes`), before anything is built.
 
     Raises:
         MissingData: no file at `path`.
-        DataError: the file holds no task options, or another task's.
+        DataError: the file holds no task options, another task's, options that do not fit
+            `schema`, or parameters whose shapes the options do not describe.
     """
-    from ..checkpoint import read_metadata
+    from ..checkpoint import CheckpointError, json_metadata, read_metadata, validate_metadata
 
     path = Path(path)
     if not path.is_file():
@@ -249,13 +255,48 @@ def read_checkpoint_metadata(path: Path, task: str) -> dict[str, Any]:
             f"{path} holds parameters but no task options: it was not written by "
             f"minitorch train {task}"
         )
-    options = json.loads(metadata[_META_KEY])
+    try:
+        options = json_metadata(metadata, _META_KEY, path)
+    except CheckpointError as err:
+        raise DataError(str(err)) from None
     if options.get("task") != task:
         raise DataError(
             f"{path} is a checkpoint of the {options.get('task')!r} task, not {task!r}: "
             f"use minitorch eval {options.get('task')}"
         )
+    from .registry import task_named
+
+    record = task_named(task)
+    schema, shapes = record.checkpoint_schema, record.parameter_shapes
+    if schema is None:
+        return options
+    try:
+        options = validate_metadata(options, schema, str(path))
+    except CheckpointError as err:
+        raise DataError(str(err)) from None
+    if shapes is not None:
+        expected, found = shapes(options), checkpoint_shapes(path)
+        if expected != found:
+            wrong = sorted(
+                name for name in set(expected) | set(found) if expected.get(name) != found.get(name)
+            )
+            described = {name: expected.get(name) for name in wrong}
+            held = {name: found.get(name) for name in wrong}
+            raise DataError(
+                f"{path}: its options describe parameters {described}, the file holds {held}"
+            )
     return options
+
+
+def checkpoint_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Each parameter's shape in the checkpoint `path`, from its header (no data is read)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as f:
+            return {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+    except (OSError, SafetensorError) as err:
+        raise DataError(f"cannot read the checkpoint {path}: {err}") from None
 
 
 def load_checkpoint(model: Any, path: Path) -> None:

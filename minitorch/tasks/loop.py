@@ -6,6 +6,12 @@ optimizer step and an `EvalReport` per evaluation to an optional callback. Every
 needs to continue lives in one `LoopState` (epoch, iteration, curves, shuffling RNG, the
 optimizer and its state), and a `stop` event is honoured at every step boundary.
 
+A run that diverges stops by itself: a loss that is not finite (checked every step) or a
+parameter that is not (checked before every evaluation) ends `fit` with `state.divergence`
+saying where, before anything non-finite is evaluated or checkpointed. After every evaluation
+of finite parameters `fit` calls its `checkpoint` hook, which saves `state.state_dict()`;
+`LoopState.load_state_dict` puts a run back exactly where that left it.
+
 Two schedules: `Schedule(epochs=E)` evaluates after every pass over the training set (the
 classic job, digits, sentiment); `Schedule(iterations=N, eval_every=K)` counts optimizer
 steps and evaluates every K of them (a language model).
@@ -14,6 +20,7 @@ steps and evaluates every K of them (a language model).
 from __future__ import annotations
 
 import copy
+import math
 import random
 import threading
 import time
@@ -31,6 +38,7 @@ __all__ = [
     "Callback",
     "Curves",
     "Schedule",
+    "Divergence",
     "LoopState",
     "Batch",
     "Batches",
@@ -164,12 +172,31 @@ class Schedule:
                 raise ValueError(f"Schedule: {name} must be a positive integer, got {value!r}")
 
 
+@dataclass(frozen=True)
+class Divergence:
+    """Where and how a run stopped being finite."""
+
+    epoch: int  # 1-based epoch in progress
+    step: int | None  # 1-based step within it; None: found evaluating after the epoch
+    what: str  # "the loss is nan", "3 of the 40 values of parameter ... are nan or inf", ...
+
+    def __str__(self) -> str:
+        where = (
+            f"epoch {self.epoch}, step {self.step}"
+            if self.step
+            else f"the end of epoch {self.epoch}"
+        )
+        return f"{where}: {self.what}"
+
+
 @dataclass
 class LoopState:
     """Everything a run needs to continue where it stopped.
 
-    A checkpoint saves the counters, `curves`, `rng.bit_generator.state` and the optimizer's
-    `state`; `fit(..., state=...)` continues from them.
+    `state_dict()` holds the counters, `curves`, the generators (the loop's shuffling one,
+    Python's `random` and numpy's global one, which initial weights and dropout draw from) and
+    the optimizer's per-parameter state; `load_state_dict` puts them back, and
+    `fit(..., state=...)` continues as if the run had never stopped.
     """
 
     optimizer: Any  # has zero_grad() and step(); its `state` holds per-parameter moments
@@ -181,10 +208,108 @@ class LoopState:
     curves: Curves = field(default_factory=Curves)
     compile_seconds: float = 0.0  # the first step's extra time, when it compiled kernels
     stopped: bool = False  # `stop` was set: the run ended at a step boundary
+    divergence: Divergence | None = None  # the run stopped because it stopped being finite
 
     @classmethod
     def start(cls, optimizer: Any, seed: int) -> LoopState:
         return cls(optimizer=optimizer, rng=np.random.default_rng(seed))
+
+    @property
+    def stop_reason(self) -> str | None:
+        """None (the schedule ran out), "diverged" or "interrupted"."""
+        if self.divergence is not None:
+            return "diverged"
+        return "interrupted" if self.stopped else None
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the run stands, as JSON-ready values and numpy arrays (the optimizer's
+        per-parameter moments, each `{"kind", "values"}`; see `_moment_array`)."""
+        py_version, py_keys, py_gauss = random.getstate()
+        np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+        return {
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "step_in_epoch": self.step_in_epoch,
+            "compile_seconds": self.compile_seconds,
+            "rng": self.rng.bit_generator.state,
+            "epoch_rng": self.epoch_rng_state,
+            "python_random": [py_version, list(py_keys), py_gauss],
+            "numpy_random": [np_name, np_keys.tolist(), np_pos, np_has_gauss, np_gauss],
+            "curves": {k: list(v) for k, v in vars(self.curves).items()},
+            "optimizer": [
+                {key: _moment_array(v) for key, v in moments.items()}
+                for moments in getattr(self.optimizer, "state", [])
+            ],
+        }
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        """Continue from `saved` (a `state_dict()`): counters, curves, every generator, and
+        the optimizer's moments, rebuilt like their parameters (backend, Tensor or Scalar).
+
+        Raises:
+            ValueError: the optimizer's state does not fit this optimizer's parameters.
+        """
+        moments = saved["optimizer"]
+        parameters = list(getattr(self.optimizer, "parameters", []))
+        if len(moments) != len(parameters):
+            raise ValueError(
+                f"the saved optimizer state has {len(moments)} entries, the optimizer "
+                f"{len(parameters)} parameters"
+            )
+        restored = []
+        for p, entry in zip(parameters, moments):
+            restored.append({key: _moment_like(v, p.value) for key, v in entry.items()})
+        self.optimizer.state = restored
+        self.epoch = int(saved["epoch"])
+        self.iteration = int(saved["iteration"])
+        self.step_in_epoch = int(saved["step_in_epoch"])
+        self.compile_seconds = float(saved["compile_seconds"])
+        self.rng.bit_generator.state = saved["rng"]
+        self.epoch_rng_state = saved["epoch_rng"]
+        version, keys, gauss = saved["python_random"]
+        random.setstate((version, tuple(keys), gauss))
+        name, keys, pos, has_gauss, cached = saved["numpy_random"]
+        np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+        self.curves = Curves(
+            **{
+                k: [v if v is not None else float("nan") for v in vs]
+                for k, vs in saved["curves"].items()
+            }
+        )
+        self.stopped, self.divergence = False, None
+
+
+def _moment_array(value: Any) -> Any:
+    """An optimizer moment as saved: a Tensor, Scalar or numpy array (a fused optimizer's
+    flat state) as `{"kind", "values"}`, the values a numpy array; a number as is."""
+    if hasattr(value, "to_numpy"):
+        return {"kind": "tensor", "values": np.array(value.to_numpy(), copy=True)}
+    if isinstance(value, np.ndarray):
+        return {"kind": "array", "values": value.copy(), "dtype": str(value.dtype)}
+    if hasattr(value, "data"):  # a Scalar
+        return {"kind": "scalar", "values": np.array(float(value.data))}
+    return value
+
+
+def _moment_like(value: Any, like: Any) -> Any:
+    """A saved moment back in its kind, next to its parameter's value `like` (whose backend
+    and dtype a Tensor moment takes)."""
+    if not isinstance(value, dict) or "kind" not in value:
+        return value
+    values = np.asarray(value["values"])
+    if value["kind"] == "array":
+        return values.astype(value["dtype"])
+    if value["kind"] == "scalar":
+        from ..scalar import Scalar
+
+        return Scalar(float(values))
+    from ..tensor_create import tensor
+
+    if values.shape != tuple(like.shape):
+        raise ValueError(
+            f"a saved optimizer moment has shape {values.shape}, its parameter {tuple(like.shape)}"
+        )
+    return tensor(values, backend=like.backend, dtype=like.dtype)  # float32 stays float32
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +427,7 @@ def fit(
     stop: threading.Event | None = None,
     warm_up: bool = False,
     seed: int = 0,
+    checkpoint: Callable[[LoopState], None] | None = None,
 ) -> LoopState:
     """Train `task.model` with `state.optimizer` on `schedule`, evaluating as it says.
 
@@ -314,9 +440,12 @@ def fit(
         warm_up: run the first batch once before timing anything (it compiles the fast
             kernels), reported as `CompileReport`s.
         seed: seeds the warm-up's batch order (it leaves every generator as it was).
+        checkpoint: called with `state` after every evaluation (so after every epoch of an
+            epoch schedule), to save it; never with parameters that are not finite.
 
     Returns:
-        `state`, advanced.
+        `state`, advanced; `state.divergence` says where, if the loss or a parameter stopped
+        being finite (training stops there: nothing non-finite is evaluated or saved).
     """
     from ..distributed import distribute
 
@@ -348,11 +477,15 @@ def fit(
             batch = batches.make(batches.groups[k])
             state.optimizer.zero_grad()
             loss, predicted = task.loss(batch)
+            value = _item(loss)
+            if not math.isfinite(value):  # a step on it would poison every parameter
+                state.divergence = Divergence(state.epoch + 1, k + 1, f"the loss is {value}")
+                return state
             loss.backward()
             state.optimizer.step()
             state.iteration += 1
             state.step_in_epoch = k + 1
-            losses.append(_item(loss))
+            losses.append(value)
             right += int(np.sum(predicted == batch.labels))
             seen += len(batch.labels)
             if callback is not None:
@@ -362,7 +495,12 @@ def fit(
             ) or state.iteration == total_steps
             if total_steps is not None and due:
                 seconds += time.perf_counter() - start
-                _report(task, schedule, state, losses, right, seen, seconds, callback)
+                if not _finite_parameters(task.model, state, k + 1):
+                    return state
+                if not _report(task, schedule, state, losses, right, seen, seconds, callback):
+                    return state
+                if checkpoint is not None:
+                    checkpoint(state)
                 losses, right, seen, seconds = [], 0, 0, 0.0
                 task.model.train()
                 start = time.perf_counter()
@@ -370,12 +508,28 @@ def fit(
                     break
         seconds += time.perf_counter() - start
         if state.step_in_epoch >= steps:
+            if schedule.epochs is not None and not _finite_parameters(task.model, state, steps):
+                return state
             state.epoch += 1
             state.step_in_epoch = 0
             if schedule.epochs is not None:
-                _report(task, schedule, state, losses, right, seen, seconds, callback)
+                if not _report(task, schedule, state, losses, right, seen, seconds, callback):
+                    return state
+                if checkpoint is not None:
+                    checkpoint(state)
                 losses, right, seen, seconds = [], 0, 0, 0.0
     return state
+
+
+def _finite_parameters(model: Any, state: LoopState, step: int) -> bool:
+    """Whether every parameter of `model` is finite; if not, `state.divergence` says which."""
+    for name, values in parameter_snapshot(model).items():
+        bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+        if bad:
+            what = f"{bad} of the {values.size} values of parameter {name} are nan or inf"
+            state.divergence = Divergence(state.epoch + 1, step, what)
+            return False
+    return True
 
 
 def _report(
@@ -387,8 +541,9 @@ def _report(
     seen: int,
     seconds: float,
     callback: Callback | None,
-) -> None:
-    """Evaluate, add to the curves, and report with a snapshot of the parameters."""
+) -> bool:
+    """Evaluate, add to the curves, and report with a snapshot of the parameters; whether the
+    validation loss is finite (if not, `state.divergence` says so)."""
     val_loss, val_accuracy = evaluate(task)
     report = EvalReport(
         epoch=state.epoch,
@@ -405,6 +560,15 @@ def _report(
     state.curves.add(report)
     if callback is not None:
         callback(report)
+    if not math.isfinite(val_loss):  # finite parameters whose answers overflow
+        what = f"the validation loss is {val_loss}"
+        state.divergence = (
+            Divergence(state.epoch + 1, state.step_in_epoch, what)
+            if state.step_in_epoch  # mid-epoch, on an iteration schedule
+            else Divergence(state.epoch, None, what)
+        )
+        return False
+    return True
 
 
 def batch_indices(n: int, size: int, rng: np.random.Generator | None = None) -> list[np.ndarray]:
@@ -448,7 +612,7 @@ def load_snapshot(model: Any, snapshot: dict[str, np.ndarray]) -> Any:
                     f"snapshot {name}: shape {values.shape} does not match the model's "
                     f"{tuple(p.value.shape)}"
                 )
-            p.update(tensor(values, backend=p.value.backend))
+            p.update(tensor(values, backend=p.value.backend, dtype=p.value.dtype))
         else:
             p.update(Scalar(float(values[0])))
     return model

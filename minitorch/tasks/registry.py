@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .loop import Callback, Curves, LoopState
+from .loop import Curves, LoopState
 
 __all__ = [
     "Task",
@@ -81,11 +81,18 @@ class Task:
         description: the paragraph of `minitorch train NAME --help`.
         config: the config dataclass; its fields (declared with `options.option`) are the
             train command's options. It must have `backend`, `seed` and `dtype` fields.
-        train: `(config, callback, stop) -> TrainResult`: load the data, build the model and
-            run `loop.fit`, reporting to `callback` and ending at a step once `stop` is set.
+        train: `(config, callback, stop, run=None) -> TrainResult`: load the data, build the
+            model and run `loop.fit`, reporting to `callback` and ending at a step once `stop`
+            is set; `run` (a `resume.Run`, from the command line) is handed to
+            `resume.resume_or_start`, which resumes and checkpoints every epoch.
         build_model: `(options, backend, dtype) -> Module`: the network a checkpoint's options
             describe (the app and `evaluate` use it).
         schema: the version of the checkpoint options `checkpoint_options` writes.
+        checkpoint_schema: option name -> `checkpoint.MetadataField`: what each checkpoint
+            option must be (type, range, choices); a checkpoint is checked against it before
+            anything is built from it (None: not checked).
+        parameter_shapes: `(options) -> {name: shape}`: the parameters a checkpoint's
+            (checked) options describe, compared with the file's before anything is built.
         pictures: `(result, out)` writes the training pictures into `out`, or None.
         eval_config: the dataclass of `minitorch eval NAME`'s options, or None (no eval).
         evaluate: `(eval_config) -> EvalResult`.
@@ -97,9 +104,11 @@ class Task:
     help: str
     description: str
     config: type
-    train: Callable[[Any, Callback | None, threading.Event | None], TrainResult]
+    train: Callable[..., TrainResult]
     build_model: Callable[..., Any]
     schema: int = 1
+    checkpoint_schema: Mapping[str, Any] | None = None
+    parameter_shapes: Callable[[dict[str, Any]], dict[str, tuple[int, ...]]] | None = None
     pictures: Callable[[Any, Path], None] | None = None
     eval_config: type | None = None
     evaluate: Callable[[Any], EvalResult] | None = None

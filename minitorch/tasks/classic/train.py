@@ -6,6 +6,7 @@ app's Training page both run `train_classic`.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from ..common import cast_parameters, task_backend, task_dtype
 from ..errors import TaskError
 from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..options import option
+from ..resume import Run, resume_or_start
 
 __all__ = ["ClassicConfig", "ClassicResult", "train_classic", "build_model", "model_options"]
 
@@ -59,8 +61,8 @@ class ClassicConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise TaskError(f"--{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise TaskError(f"--lr must be positive, got {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         names = {name.lower(): name for name in datasets}  # any letter case: xor, XOR, Xor
         if str(self.dataset).lower() not in names:
             raise TaskError(
@@ -157,6 +159,8 @@ class ClassicResult:
             "accuracy": self.accuracy,
             "epochs_done": self.state.epoch,
             "stopped": self.state.stopped,
+            "stop_reason": self.state.stop_reason,
+            "divergence": str(self.state.divergence) if self.state.divergence else None,
             "seconds_per_epoch": self.seconds_per_epoch,
             "compile_seconds": self.state.compile_seconds,
             "losses": self.losses,
@@ -183,6 +187,7 @@ def train_classic(
     config: ClassicConfig,
     callback: Callback | None = None,
     stop: threading.Event | None = None,
+    run: Run | None = None,
 ) -> ClassicResult:
     """Train the classifier of `config.backend` on `config.dataset` with SGD.
 
@@ -195,6 +200,7 @@ def train_classic(
     backend = None if scalar else task_backend(config.backend)
     model = build_model(model_options(config), backend, task_dtype(config.dtype))
     state = LoopState.start(SGD(model.parameters(), config.lr), config.seed)
+    checkpoint = resume_or_start(run, config, model, state, model_options(config))
     loop = _ClassicLoop(model, graph, min(config.batch or graph.N, graph.N))
     warm = not scalar and config.backend != "simple"
     fit(
@@ -205,6 +211,7 @@ def train_classic(
         stop=stop,
         warm_up=warm,
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     curves = state.curves
     if len(curves):

@@ -5,7 +5,14 @@ as "MNIST digits".
 """
 
 from ..registry import Task
-from .train import MnistConfig, MnistEvalConfig, build_model, evaluate_mnist, train_mnist
+from .train import (
+    CHECKPOINT_SCHEMA,
+    MnistConfig,
+    MnistEvalConfig,
+    build_model,
+    evaluate_mnist,
+    train_mnist,
+)
 
 __all__ = ["TASK"]
 
@@ -33,6 +40,7 @@ TASK = Task(
     train=train_mnist,
     build_model=build_model,
     schema=1,
+    checkpoint_schema=CHECKPOINT_SCHEMA,
     pictures=_pictures,
     eval_config=MnistEvalConfig,
     evaluate=evaluate_mnist,

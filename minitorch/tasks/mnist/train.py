@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from ...autodiff import no_grad
+from ...checkpoint import MetadataField
 from ...tensor_create import tensor
 from ..common import (
+    DTYPES,
     Answers,
     backend_option,
     cast_parameters,
@@ -30,6 +33,7 @@ from ..errors import TaskError
 from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from ..options import option
+from ..resume import Run, resume_or_start
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet
 
@@ -45,6 +49,7 @@ __all__ = [
     "build_model",
     "model_options",
     "PIXELS",
+    "CHECKPOINT_SCHEMA",
 ]
 
 # how pixels 0..255 reach the network
@@ -101,8 +106,8 @@ class MnistConfig:
                 raise TaskError(f"--{name} must be a positive integer, got {value!r}")
         if self.train_size is not None and self.train_size < 1:
             raise TaskError(f"--train-size must be a positive integer, got {self.train_size!r}")
-        if not self.lr > 0:
-            raise TaskError(f"--lr must be positive, got {self.lr!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         if not 0 < self.val_fraction < 1:
             raise TaskError(f"--val-fraction must be between 0 and 1, got {self.val_fraction!r}")
         if not 0 <= self.dropout < 1:
@@ -265,6 +270,17 @@ def load_training_data(config: MnistConfig) -> tuple[Digits, Digits]:
     return train, val
 
 
+# what `model_options` writes, as `minitorch eval mnist` accepts it (schema 1)
+CHECKPOINT_SCHEMA = {
+    "task": MetadataField(str, choices=("mnist",)),
+    "schema": MetadataField(int, choices=(1,)),
+    "pixels": MetadataField(str, choices=tuple(PIXELS)),
+    "dropout": MetadataField(float, low=0.0, high=1.0),
+    "classes": MetadataField(int, choices=(CLASSES,)),
+    "dtype": MetadataField(str, choices=DTYPES),
+}
+
+
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> LeNet:
     """The network a checkpoint's options describe."""
     model = LeNet(backend, dropout=options.get("dropout", 0.25))
@@ -284,7 +300,10 @@ def model_options(config: MnistConfig) -> dict[str, Any]:
 
 
 def train_mnist(
-    config: MnistConfig, callback: Callback | None = None, stop: threading.Event | None = None
+    config: MnistConfig,
+    callback: Callback | None = None,
+    stop: threading.Event | None = None,
+    run: Run | None = None,
 ) -> MnistResult:
     """Train the LeNet on `config`'s digits; evaluate on the held-out digits after each epoch.
 
@@ -292,10 +311,12 @@ def train_mnist(
         config: what to train.
         callback: receives the loop's reports.
         stop: once set, training ends at the next step.
+        run: the command line's folder: resumed from when it says so, checkpointed after
+            every epoch (None: no files).
     """
+    backend = task_backend(config.backend)  # before the data: a backend that cannot run
+    dtype = task_dtype(config.dtype)  # here is said at once
     train, val = load_training_data(config)
-    backend = task_backend(config.backend)
-    dtype = task_dtype(config.dtype)
     seed_everything(config.seed)
     model = build_model(model_options(config), backend, dtype)
     if config.init == "course":
@@ -303,6 +324,7 @@ def train_mnist(
     state = LoopState.start(
         make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
     )
+    checkpoint = resume_or_start(run, config, model, state, model_options(config))
     fit(
         _MnistLoop(config, model, backend, train, val),
         Schedule(epochs=config.epochs),
@@ -311,6 +333,7 @@ def train_mnist(
         stop=stop,
         warm_up=config.backend != "simple",
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     return MnistResult(
         config, state.curves, state, predict(model, val, config.pixels, backend), model, len(train)
@@ -321,8 +344,9 @@ def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
     """A `minitorch train mnist` checkpoint's answers on the test digits of `config.data`."""
     options = read_checkpoint_metadata(config.checkpoint, "mnist")
     backend = task_backend(config.backend)
+    dtype = task_dtype(config.dtype)
     digits = load_idx_folder(config.data, "test")
-    model = build_model(options, backend, task_dtype(config.dtype))
+    model = build_model(options, backend, dtype)
     load_checkpoint(model, config.checkpoint)
     return MnistEvaluation(config, predict(model, digits, options["pixels"], backend))
 

@@ -2,10 +2,12 @@
 
 from ..registry import Task
 from .train import (
+    CHECKPOINT_SCHEMA,
     SentimentConfig,
     SentimentEvalConfig,
     build_model,
     evaluate_sentiment,
+    parameter_shapes,
     train_sentiment,
 )
 
@@ -35,6 +37,8 @@ TASK = Task(
     train=train_sentiment,
     build_model=build_model,
     schema=1,
+    checkpoint_schema=CHECKPOINT_SCHEMA,
+    parameter_shapes=parameter_shapes,
     pictures=_pictures,
     eval_config=SentimentEvalConfig,
     evaluate=evaluate_sentiment,

@@ -49,6 +49,19 @@ class KimCNN(Module):
             setattr(self, f"conv{i}", Conv1d(embedding_dim, feature_maps, width, backend=backend))
         self.linear = Linear(feature_maps, 1, backend=backend)
 
+    @staticmethod
+    def parameter_shapes(
+        embedding_dim: int, feature_maps: int, filter_sizes: Sequence[int]
+    ) -> dict[str, tuple[int, ...]]:
+        """The shape of each parameter of a network built with these options (none built)."""
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i, width in enumerate(filter_sizes, 1):
+            shapes[f"conv{i}.weights"] = (feature_maps, embedding_dim, int(width))
+            shapes[f"conv{i}.bias"] = (feature_maps, 1)
+        shapes["linear.weights"] = (feature_maps, 1)
+        shapes["linear.bias"] = (1,)
+        return shapes
+
     def logits(self, x: Tensor) -> Tensor:
         """`(batch, embedding_dim, length)` vectors -> `(batch,)` logits."""
         batch = x.shape[0]

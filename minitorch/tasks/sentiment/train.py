@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from ...autodiff import no_grad
+from ...checkpoint import MetadataField
 from ...tensor_create import tensor
 from ..common import (
+    DTYPES,
     Answers,
     backend_option,
     cast_parameters,
@@ -30,6 +33,7 @@ from ..errors import MissingData, TaskError
 from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
 from ..optimizers import OPTIMIZERS, make_optimizer
 from ..options import option
+from ..resume import Run, resume_or_start
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
 
@@ -45,7 +49,20 @@ __all__ = [
     "model_options",
     "build_model",
     "vectors_for",
+    "check_vectors",
+    "CHECKPOINT_SCHEMA",
+    "parameter_shapes",
+    "MAX_FEATURE_MAPS",
+    "MAX_FILTER_WIDTH",
+    "MAX_FILTERS",
+    "MAX_EMBEDDING_DIM",
 ]
+
+# sizes beyond any sensible Kim CNN: a checkpoint asking for more is refused before allocating
+MAX_FEATURE_MAPS = 4096
+MAX_FILTER_WIDTH = 64
+MAX_FILTERS = 16
+MAX_EMBEDDING_DIM = 4096
 
 
 def _init_choices() -> tuple[str, ...]:
@@ -111,8 +128,19 @@ class SentimentConfig:
                 )
         if not self.filter_sizes or any(k < 1 for k in self.filter_sizes):
             raise TaskError(f"--filter-sizes must be positive widths, got {self.filter_sizes!r}")
-        if not self.lr > 0:
-            raise TaskError(f"--lr must be positive, got {self.lr!r}")
+        if len(self.filter_sizes) > MAX_FILTERS or max(self.filter_sizes) > MAX_FILTER_WIDTH:
+            raise TaskError(
+                f"--filter-sizes: at most {MAX_FILTERS} widths of at most {MAX_FILTER_WIDTH} "
+                f"words, got {','.join(map(str, self.filter_sizes))}"
+            )
+        if self.feature_maps > MAX_FEATURE_MAPS:
+            raise TaskError(
+                f"--feature-maps must be at most {MAX_FEATURE_MAPS}, got {self.feature_maps}"
+            )
+        if self.glove is not None and not Path(self.glove).is_file():
+            raise MissingData(f"--glove {self.glove}: no such file (a GloVe text file)")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         if not 0 <= self.dropout < 1:
             raise TaskError(f"--dropout must be in [0, 1), got {self.dropout!r}")
         for name, choices in (("optimizer", OPTIMIZERS), ("init", ("default", "course"))):
@@ -139,7 +167,10 @@ class SentimentEvalConfig:
         choices=("train", "dev", "test"),
     )
     glove: Path | None = option(
-        None, "GloVe text file (default: the vectors the checkpoint names)", metavar="FILE"
+        None,
+        "the GloVe text file the model was trained with (default: the packaged vectors, "
+        "when the checkpoint was trained on them)",
+        metavar="FILE",
     )
     backend: str = backend_option()
     dtype: str = dtype_option()
@@ -245,6 +276,32 @@ def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, 
     }
 
 
+# what `model_options` writes, as `minitorch eval sentiment` accepts it (schema 1)
+CHECKPOINT_SCHEMA = {
+    "task": MetadataField(str, choices=("sentiment",)),
+    "schema": MetadataField(int, choices=(1,)),
+    "dtype": MetadataField(str, choices=DTYPES),
+    "embedding_dim": MetadataField(int, low=1, high=MAX_EMBEDDING_DIM),
+    "feature_maps": MetadataField(int, low=1, high=MAX_FEATURE_MAPS),
+    "filter_sizes": MetadataField(
+        list, item=int, low=1, high=MAX_FILTER_WIDTH, max_items=MAX_FILTERS
+    ),
+    "dropout": MetadataField(float, low=0.0, high=1.0),
+    # where the vectors came from: a name to show, never a file to open (see `vectors_for`)
+    "vectors": MetadataField(str),
+    "lowercase": MetadataField(bool),
+    "unknown_word": MetadataField(str),
+    "padding": MetadataField(str),
+}
+
+
+def parameter_shapes(options: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """The parameters checked `options` describe (the registry compares them with a file's)."""
+    return KimCNN.parameter_shapes(
+        options["embedding_dim"], options["feature_maps"], options["filter_sizes"]
+    )
+
+
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> KimCNN:
     """The network a checkpoint's options describe."""
     model = KimCNN(
@@ -258,17 +315,27 @@ def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> Kim
 
 
 def vectors_for(words: set[str], source: str, glove: Path | None = None) -> Vocabulary:
-    """Vectors for `words` from `glove` if given, else from the source a checkpoint names."""
-    if glove is not None:
-        return load_vectors(words, glove)
-    if source == PACKAGE_VECTORS:
-        return load_vectors(words, None)
-    if not Path(source).is_file():
+    """Vectors for `words`: from the user's `glove` file if given, else the packaged GloVe
+    when `source` (a checkpoint's `vectors`) names it.
+
+    A checkpoint never names a file for the program to open: one trained on a GloVe text
+    file needs that file passed again as `glove`.
+
+    Raises:
+        MissingData: `source` is a file's name and no `glove` is given.
+    """
+    check_vectors(source, glove)
+    return load_vectors(words, glove)
+
+
+def check_vectors(source: str, glove: Path | None) -> None:
+    """Raise `MissingData` unless the vectors are the user's `glove` file or the packaged ones
+    that `source` (a checkpoint's `vectors`) names; see `vectors_for`."""
+    if glove is None and source != PACKAGE_VECTORS:
         raise MissingData(
-            f"the checkpoint was trained with the GloVe file {source}, which is not there: "
-            f"pass --glove FILE with the same vectors"
+            f"the checkpoint was trained with the vectors of a GloVe file ({source}): pass "
+            "--glove FILE with the same vectors (a checkpoint never names a file to open)"
         )
-    return load_vectors(words, Path(source))
 
 
 def _words(*sets: Sentences) -> set[str]:
@@ -330,7 +397,10 @@ def embed(
 
 
 def train_sentiment(
-    config: SentimentConfig, callback: Callback | None = None, stop: threading.Event | None = None
+    config: SentimentConfig,
+    callback: Callback | None = None,
+    stop: threading.Event | None = None,
+    run: Run | None = None,
 ) -> SentimentResult:
     """Train the Kim CNN on SST-2; evaluate on the dev sentences after each epoch.
 
@@ -338,12 +408,14 @@ def train_sentiment(
         config: what to train.
         callback: receives the loop's reports.
         stop: once set, training ends at the next step.
+        run: the command line's folder: resumed from when it says so, checkpointed after
+            every epoch (None: no files).
     """
+    backend = task_backend(config.backend)  # before the data: a backend that cannot run
+    dtype = task_dtype(config.dtype)  # here is said at once
     train = load_split(config.data, "train").head(config.train_size)
     val = load_split(config.data, "dev").head(config.val_size)
     vocabulary = load_vectors(_words(train, val), config.glove)
-    backend = task_backend(config.backend)
-    dtype = task_dtype(config.dtype)
     seed_everything(config.seed)
     model = build_model(model_options(config, vocabulary), backend, dtype)
     if config.init == "course":
@@ -351,6 +423,7 @@ def train_sentiment(
     state = LoopState.start(
         make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
     )
+    checkpoint = resume_or_start(run, config, model, state, model_options(config, vocabulary))
     loop = _SentimentLoop(config, model, backend, vocabulary, train, val)
     fit(
         loop,
@@ -360,6 +433,7 @@ def train_sentiment(
         stop=stop,
         warm_up=config.backend != "simple",
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     total = sum(len(s) for s in loop.train_ids)
     unknown = sum(int(np.sum(s == 0)) for s in loop.train_ids) / max(total, 1)
@@ -379,6 +453,8 @@ def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
     """A `minitorch train sentiment` checkpoint's answers on `config.data/config.split.tsv`."""
     options = read_checkpoint_metadata(config.checkpoint, "sentiment")
     backend = task_backend(config.backend)
+    dtype = task_dtype(config.dtype)
+    check_vectors(options["vectors"], config.glove)  # before the data is read
     sentences = load_split(config.data, config.split)
     vocabulary = vectors_for(
         {w for s in sentences.words for w in s}, options["vectors"], config.glove
@@ -388,7 +464,7 @@ def evaluate_sentiment(config: SentimentEvalConfig) -> SentimentEvaluation:
             f"the checkpoint expects {options['embedding_dim']}-d vectors, "
             f"{vocabulary.source} has {vocabulary.dim}-d ones"
         )
-    model = build_model(options, backend, task_dtype(config.dtype))
+    model = build_model(options, backend, dtype)
     load_checkpoint(model, config.checkpoint)
     return SentimentEvaluation(
         config, score(model, vocabulary, sentences, tuple(options["filter_sizes"]), backend)

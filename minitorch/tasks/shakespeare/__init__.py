@@ -2,7 +2,7 @@
 that ships with the package, evaluated over the whole validation split, sampled."""
 
 from ..registry import Task
-from .model import build_model
+from .model import CHECKPOINT_SCHEMA, build_model
 from .train import (
     ShakespeareConfig,
     ShakespeareEvalConfig,
@@ -32,6 +32,7 @@ TASK = Task(
     train=train_shakespeare,
     build_model=build_model,
     schema=1,
+    checkpoint_schema=CHECKPOINT_SCHEMA,
     pictures=_pictures,
     eval_config=ShakespeareEvalConfig,
     evaluate=evaluate_shakespeare,

@@ -6,10 +6,25 @@ import random
 from typing import Any
 
 from ...attention import GPT
-from ..common import cast_parameters
+from ...checkpoint import MetadataField
+from ..common import DTYPES, cast_parameters
 from .data import Vocabulary
 
-__all__ = ["build_model", "model_options", "vocabulary_of"]
+__all__ = ["build_model", "model_options", "vocabulary_of", "CHECKPOINT_SCHEMA", "LIMITS"]
+
+# sizes beyond any GPT this package trains on a CPU: a checkpoint (or --option) asking for
+# more is refused before anything is allocated
+LIMITS = {"block": 4096, "layers": 64, "heads": 64, "embed": 4096}
+
+# what `model_options` writes, as `eval` and `generate` accept it (schema 1)
+CHECKPOINT_SCHEMA = {
+    "task": MetadataField(str, choices=("shakespeare",)),
+    "schema": MetadataField(int, choices=(1,)),
+    "dtype": MetadataField(str, choices=DTYPES),
+    "vocabulary": MetadataField(str),  # id i is the i-th character
+    **{name: MetadataField(int, low=1, high=high) for name, high in LIMITS.items()},
+    "dropout": MetadataField(float, low=0.0, high=1.0),
+}
 
 
 def model_options(config: Any, vocabulary: Vocabulary) -> dict[str, Any]:

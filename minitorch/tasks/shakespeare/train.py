@@ -12,6 +12,7 @@ the figure the issue asks for, and draws a sample of text kept in `metrics.json`
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +50,10 @@ from ..loop import (
     fit,
 )
 from ..options import option
+from ..resume import Run, resume_or_start
 from .data import TRAIN_SHARE, Text, Vocabulary, load_text, read_text
 from .generate import sample
-from .model import build_model, model_options, vocabulary_of
+from .model import LIMITS, build_model, model_options, vocabulary_of
 
 __all__ = [
     "ShakespeareConfig",
@@ -114,10 +116,15 @@ class ShakespeareConfig:
         for name in ("warmup", "sample_tokens"):
             if getattr(self, name) < 0:
                 raise TaskError(f"--{_flag(name)} must be 0 or more, got {getattr(self, name)!r}")
+        for name, most in LIMITS.items():
+            if getattr(self, name) > most:
+                raise TaskError(f"--{name} must be at most {most}, got {getattr(self, name)}")
         if self.embed % self.heads:
             raise TaskError(f"--heads {self.heads} must divide --embed {self.embed}")
         if not 0 <= self.dropout < 1:
             raise TaskError(f"--dropout must be in [0, 1), got {self.dropout!r}")
+        if not math.isfinite(self.lr):
+            raise TaskError(f"--lr must be a finite positive number, got {self.lr!r}")
         if not 0 < self.min_lr <= self.lr:
             raise TaskError(f"need 0 < --min-lr <= --lr, got {self.min_lr!r} and {self.lr!r}")
         if self.weight_decay < 0 or self.clip < 0 or not 0 <= self.beta2 < 1:
@@ -288,6 +295,10 @@ class _Scheduled:
         self.loop: LoopState | None = None  # the run's state: its step count sets the rate
 
     @property
+    def parameters(self) -> list[Any]:
+        return self.optimizer.parameters
+
+    @property
     def state(self) -> Any:
         return self.optimizer.state
 
@@ -308,7 +319,10 @@ class _Scheduled:
 
 
 def train_shakespeare(
-    config: ShakespeareConfig, callback: Callback | None = None, stop: threading.Event | None = None
+    config: ShakespeareConfig,
+    callback: Callback | None = None,
+    stop: threading.Event | None = None,
+    run: Run | None = None,
 ) -> ShakespeareResult:
     """Train a GPT on the text; every `eval_every` iterations read the whole validation split
     and draw a sample.
@@ -317,6 +331,8 @@ def train_shakespeare(
         config: the run.
         callback: receives the loop's reports.
         stop: once set, training ends at the next step.
+        run: the command line's folder: resumed from when it says so, checkpointed at every
+            evaluation (None: no files).
     """
     text = load_text(config.data, min_length=config.block + 1)
     backend = task_backend(config.backend)
@@ -328,6 +344,8 @@ def train_shakespeare(
     )
     optimizer = _Scheduled(adamw, model, config)
     state = optimizer.loop = LoopState.start(optimizer, config.seed)
+    options = model_options(config, text.vocabulary)
+    checkpoint = resume_or_start(run, config, model, state, options)
     samples: list[Sample] = []
     step_losses: list[float] = []
 
@@ -351,6 +369,7 @@ def train_shakespeare(
         stop=stop,
         warm_up=config.backend != "simple",
         seed=config.seed,
+        checkpoint=checkpoint,
     )
     return ShakespeareResult(
         config, state.curves, state, model, text.vocabulary, samples, step_losses
