@@ -128,4 +128,11 @@ def test_non_text_is_refused():
 
 
 def test_limits_are_small():
-    assert expr.MAX_LENGTH <= 1000 and expr.MAX_DEPTH < 100 and expr.MAX_EXPONENT <= 10
+    assert expr.MAX_LENGTH <= 1000 and expr.MAX_DEPTH <= 100 and expr.MAX_EXPONENT <= 10
+
+
+def test_a_flat_sum_of_many_terms_is_not_nested_too_deeply():
+    # a + b + ... is a left-leaning chain: 41 terms are 41 levels, not a deep nesting
+    terms = 41
+    f = expr.parse(" + ".join(["x"] * terms))
+    assert f(minitorch.Scalar(2.0), minitorch.Scalar(0.0)).data == 2.0 * terms

@@ -34,7 +34,10 @@ METHODS = ("log", "exp", "sigmoid", "relu")
 """The methods a Scalar and a Tensor share, callable in an expression."""
 
 MAX_LENGTH = 300  # characters: room for any expression a person types
-MAX_DEPTH = 40  # levels of the syntax tree (the evaluator recurses this deep at most)
+# levels of the syntax tree (the evaluator recurses this deep at most: a few frames a level,
+# far below Python's limit). A flat sum of n terms is n levels deep (`a + b + c` is
+# `(a + b) + c`), so this must leave room for what MAX_NODES allows in a chain.
+MAX_DEPTH = 100
 MAX_NODES = 200  # syntax-tree nodes: bounds the size of the computation graph drawn
 MAX_EXPONENT = 8  # `x ** n` becomes n - 1 multiplications, so n stays small
 MAX_NUMBER = 1e9  # literals beyond this are typos or attempts to overflow
