@@ -34,17 +34,10 @@ _NEEDS = {"log": "> 0"}  # what an operator's input must be for a finite value
 def _first_undefined(out) -> str:
     """The first operation (in the order computed) whose value is NaN or infinite although its
     inputs are finite, as "log(-3.0) is undefined: log needs its input > 0"."""
-    seen, stack, nodes = set(), [out], []
-    while stack:
-        var = stack.pop()
-        if not isinstance(var, minitorch.Scalar) or var.unique_id in seen:
+    for var in reversed(minitorch.autodiff.topological_sort(out)):  # inputs first
+        if var.is_leaf():
             continue
-        seen.add(var.unique_id)
-        if var.history is not None and var.history.last_fn is not None:
-            nodes.append(var)
-            stack.extend(var.history.inputs or ())
-    for var in sorted(nodes, key=lambda v: v.unique_id):
-        inputs = [float(getattr(i, "data", i)) for i in var.history.inputs or ()]
+        inputs = [float(getattr(i, "data", i)) for i in var.history.inputs]
         if not math.isfinite(var.data) and all(math.isfinite(v) for v in inputs):
             name = var.history.last_fn.__name__.lower()
             args = ", ".join(f"{v:g}" if abs(v) >= 1e6 else repr(float(v)) for v in inputs)
