@@ -56,7 +56,7 @@ with st.sidebar:
     lr = st.select_slider(
         "learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr"
     )
-    epochs = st.number_input("epochs", 1, 5000, defaults.epochs, step=50, key="epochs")
+    epochs = st.number_input("epochs", 1, 100_000, defaults.epochs, step=50, key="epochs")
     points = st.slider("points", 10, 200, defaults.points, step=10, key="points")
     seed = st.number_input("seed", 0, 10_000, 0, key="seed")
 
