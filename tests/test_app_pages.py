@@ -233,14 +233,14 @@ def test_training_offers_only_the_backends_that_run_here(monkeypatch):
 
 def test_training_stops_when_asked():
     at = page("training")
-    at.number_input(key="epochs").set_value(5000).run()
+    at.number_input(key="epochs").set_value(100_000).run()
     at.button(key="train").click().run()
     ok(at)
     at.button(key="stop").click().run()
     job = at.session_state["job"]
     assert job.join(timeout=TIMEOUT)
     view = job.progress()
-    assert view.state == "stopped" and len(view.evals) < 5000
+    assert view.state == "stopped" and len(view.evals) < 100_000
     assert "Stopped after" in ok(at).warning[0].value
 
 
