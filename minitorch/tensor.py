@@ -110,7 +110,7 @@ class Tensor(Named):
         dtype (as in PyTorch, a Python number does not promote `x * 2.0`), and a tensor on
         another device (host or GPU) moves to this one's (`ToBackend`: gradients go back)."""
         if isinstance(b, Tensor):
-            if b.backend.device == self.backend.device:
+            if b.backend is self.backend or b.backend.device == self.backend.device:
                 return b
             return ToBackend.apply(b, backend=self.backend)
         if isinstance(b, (int, float, np.integer, np.floating)):

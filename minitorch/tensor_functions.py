@@ -66,6 +66,10 @@ class History:
     inputs: Sequence[Tensor] = ()
 
 
+# The context of every call that records nothing: `save_for_backward` skips saving.
+_CONSTANT = Context(no_grad=True)
+
+
 class Function:
     """A differentiable tensor operation: subclasses define static `forward` and `backward`."""
 
@@ -83,17 +87,16 @@ class Function:
         Returns:
             The output tensor.
         """
-        need_grad = False
         if _grad_enabled[-1]:  # is_grad_enabled(), without a call on the hottest path
             for t in inputs:
                 if t.history is not None:  # t.requires_grad(), on the hottest path
-                    need_grad = True
-                    break
-        ctx = Context(no_grad=not need_grad)
-        out = cls.forward(ctx, *inputs, **params)
-        if need_grad:
-            out.history = History(cls, ctx, inputs)
-        return out
+                    ctx = Context(False)
+                    out = cls.forward(ctx, *inputs, **params)
+                    out.history = History(cls, ctx, inputs)
+                    return out
+        # A constant result (no_grad, a backward pass, constant inputs): the shared
+        # context saves nothing, so no context is made per call.
+        return cls.forward(_CONSTANT, *inputs, **params)
 
     @classmethod
     def backward_all(cls, ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:

@@ -155,11 +155,15 @@ class TensorOps:
         shape); without `out`, a new contiguous tensor of `a`'s shape is allocated.
         """
         kernel = cls.map_kernel(fn)
+        flat = getattr(kernel, "flat", None)  # see `zip`
 
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
             x = a._tensor
             if out is None:
-                out = _output(cls, a, x.shape, x._storage.dtype)
+                out = _output(cls, a, x.shape, x._storage.dtype, x.size)
+                if flat is not None and x._contiguous:
+                    flat(out._tensor._storage, x._storage)
+                    return out
             elif shape_broadcast(x.shape, out.shape) != out.shape:
                 raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
             o = out._tensor
@@ -173,11 +177,21 @@ class TensorOps:
     def zip(cls, fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
         """Lift `fn` to pairs of tensors, broadcasting them to a common shape."""
         kernel = cls.zip_kernel(fn)
+        # A backend's kernel may have `flat`: the same loop over storages that share one
+        # row-major layout (no shapes, strides or index math), called with the storages.
+        flat = getattr(kernel, "flat", None)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
             x, y = a._tensor, b._tensor
-            shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
-            out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
+            if x.shape == y.shape:
+                dtype = _promote(x._storage.dtype, y._storage.dtype)
+                out = _output(cls, a, x.shape, dtype, x.size)
+                if flat is not None and x._contiguous and y._contiguous:
+                    flat(out._tensor._storage, x._storage, y._storage)
+                    return out
+            else:
+                shape = shape_broadcast(x.shape, y.shape)
+                out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
             o = out._tensor
             kernel(
                 o._storage,
@@ -242,9 +256,18 @@ class TensorOps:
         return out
 
 
-def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...], dtype: DType) -> Tensor:
-    """A new row-major tensor on `like`'s backend, for a kernel that writes every element."""
-    return like._new(TensorData(ops.output_storage(math.prod(shape), dtype), shape))
+def _output(
+    ops: type[TensorOps],
+    like: Tensor,
+    shape: tuple[int, ...],
+    dtype: DType,
+    size: int | None = None,
+) -> Tensor:
+    """A new row-major tensor on `like`'s backend, for a kernel that writes every element
+    (`size`: the shape's, when the caller knows it)."""
+    if size is None:
+        size = math.prod(shape)
+    return like._new(TensorData.row_major(ops.output_storage(size, dtype), shape))
 
 
 def _promote(a: DType, b: DType) -> DType:
