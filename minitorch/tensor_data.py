@@ -261,7 +261,16 @@ class TensorData:
             the end of storage.
     """
 
-    __slots__ = ("_storage", "shape", "strides", "size", "dims", "_shape", "_strides", "_contiguous")
+    __slots__ = (
+        "_storage",
+        "shape",
+        "strides",
+        "size",
+        "dims",
+        "_shape",
+        "_strides",
+        "_contiguous",
+    )
 
     def __init__(
         self,

@@ -408,11 +408,17 @@ class Cast(Function):
         return grad_output
 
 
+_SWAP_LAST = {2: (1, 0), 3: (0, 2, 1)}  # the orders `_transpose` uses (matmul operands)
+
+
 def _transpose(a: Tensor) -> Tensor:
     """Swap the last two dimensions (a view)."""
-    order = list(range(a.dims))
-    order[-2], order[-1] = order[-1], order[-2]
-    return a.permute(*order)
+    order = _SWAP_LAST.get(a.dims)
+    if order is None:
+        swapped = list(range(a.dims))
+        swapped[-2], swapped[-1] = swapped[-1], swapped[-2]
+        order = tuple(swapped)
+    return Permute.apply(a, order=order)
 
 
 class MatMul(Function):
