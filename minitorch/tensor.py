@@ -114,6 +114,9 @@ class Tensor(Named):
                 return b
             return ToBackend.apply(b, backend=self.backend)
         if isinstance(b, (int, float, np.integer, np.floating)):
+            if self.backend.device == "host":  # the common case, without make's checks
+                number = TensorData.row_major(np.array([b], self.dtype), (1,))
+                return Tensor(number, backend=self.backend)
             return Tensor.make(np.array([b], self.dtype), (1,), backend=self.backend)
         raise TypeError(f"cannot combine a Tensor with {type(b).__name__} {b!r}")
 
