@@ -283,7 +283,9 @@ def test_mpiexec_minitorch_train_mnist_ends_with_the_weights_of_one_process(tmp_
         assert done.returncode == 0, done.stderr
     a = load_file(tmp_path / "one" / "model.safetensors")
     b = load_file(tmp_path / "two" / "model.safetensors")
-    assert max(float(np.max(np.abs(a[k] - b[k]))) for k in a) <= 1e-9
+    worst = max(float(np.max(np.abs(a[k] - b[k]))) for k in a)
+    print(f"minitorch train mnist: largest weight difference, 2 ranks vs 1 process: {worst:.1e}")
+    assert worst <= 1e-9
     metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert metrics["ranks"] == 2
 
