@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import minitorch
 from minitorch.distributed import (
     ShardedTask,
     World,
+    agreed_stop,
     allreduce_gradients,
     distribute,
     shard,
@@ -106,6 +108,11 @@ def test_batch_offset_rejects_a_negative_start():
         minitorch.nn.batch_offset(-1),
     ):
         pass
+    with (
+        pytest.raises(ValueError, match="positive count of samples, got 0"),
+        minitorch.nn.batch_offset(0, 0),
+    ):
+        pass
 
 
 def test_a_single_process_is_rank_0_of_1_and_left_as_it_is():
@@ -115,8 +122,11 @@ def test_a_single_process_is_rank_0_of_1_and_left_as_it_is():
     assert distribute(task) is task
     p = task.model.parameters()[0]
     p.value.grad = minitorch.tensor(np.ones(p.value.shape).tolist())
-    allreduce_gradients([p], scale=0.5)  # one rank: the sum is its own gradient, scaled
+    assert not allreduce_gradients([p], scale=0.5)  # one rank: its own gradient, scaled
     np.testing.assert_array_equal(p.value.grad.to_numpy(), 0.5)
+    assert allreduce_gradients([p], stop=True)  # the stop flag rides along
+    stop = threading.Event()
+    assert agreed_stop(task, stop) is stop and agreed_stop(task, None) is None
 
 
 def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_loudly(
