@@ -14,7 +14,8 @@ Kernels (only these; the glue around them is `TensorOps`, shared with the CPU ba
   the fast path indexes storage directly; otherwise operands are read through strides
   aligned to the output (0 where broadcast), a block walking each long row.
 * reduce: a thread per output where the reduced dimension is not contiguous (or short), a
-  warp per output where it is; long rows are split across many threads, then a second pass.
+  warp per output where it is, its lanes combined by shuffles; long rows are split across
+  many threads, then a second pass.
 * matmul: tiles of A and B staged in shared memory, and register blocking: each thread
   accumulates a `TM x TN` block of outputs from values it holds in registers, so every value
   read from shared memory feeds several multiply-adds.
@@ -471,10 +472,22 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
 
 WARP = 32
 REDUCE_WARPS = 8  # warps (outputs) per block of the warp-per-output kernel
-REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads: its shared array holds one value each
+REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads
+FULL_MASK = 0xFFFFFFFF  # every lane of a warp takes part in its shuffles
 SHORT_ROW = 8  # rows up to this long are folded by one thread each, even when contiguous
 SEGMENT = 32  # the fewest values a thread folds alone before a long row is split
 PARALLEL_THREADS = 1 << 18  # threads that keep a GPU busy (an H200: 132 SMs x 2048)
+
+
+def _warp_shuffles() -> bool:
+    """Whether kernels may shuffle values between a warp's lanes: a GPU can; numba's
+    simulator cannot (it has no `shfl_*_sync`) unless something taught it to, as
+    tests/cuda_simulator.py does. Without them, contiguous rows fold a thread each."""
+    if not SIMULATED:
+        return True
+    from numba.cuda.simulator.kernelapi import FakeCUDAModule
+
+    return hasattr(FakeCUDAModule, "shfl_down_sync")
 
 
 @functools.cache
@@ -489,7 +502,8 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
       contiguous one (`sum(0)` of a matrix) a warp reads neighbouring values; rows of at
       most `SHORT_ROW` values go this way too.
     * `per_warp`: one warp per (output, segment) where the reduced dimension has stride 1:
-      its lanes read neighbouring values, and a tree in shared memory combines them.
+      its lanes read neighbouring values, and a tree of warp shuffles combines them (no
+      shared memory, no barrier: each warp goes at its own pace).
 
     When the outputs alone cannot keep the GPU busy (a full `sum()`), each row is split into
     segments whose partial results a second pass (the same launcher) folds into `out`.
@@ -542,44 +556,35 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         length: int,
         into_out: bool,
     ) -> None:
-        partial = cuda.shared.array((REDUCE_WARPS, WARP), numba.float64)
         index = cuda.local.array(MAX_DIMS, numba.int64)
         lane = cuda.threadIdx.x % WARP
-        row = cuda.threadIdx.x // WARP
         n = a_shape[reduce_dim]
-        warps = out_size * segments
-        # every thread of a block runs the same rounds: the barriers below are uniform
-        for first in range(cuda.blockIdx.x * REDUCE_WARPS, warps, cuda.gridDim.x * REDUCE_WARPS):
-            w = first + row
-            active = 0
-            if w < warps:
-                o = w % out_size
-                lo = (w // out_size) * length
-                hi = min(n, lo + length)
-                _to_index(o, out_shape, index)
-                start = _index_to_position(index, a_strides) + lo  # stride 1 along the row
-                active = min(hi - lo, WARP)
-                if lane < hi - lo:
-                    acc = a[start + lane]
-                    for j in range(lane + WARP, hi - lo, WARP):
-                        acc = f(acc, a[start + j])
-                    partial[row, lane] = acc
-            cuda.syncthreads()
-            # tree: halve the lanes holding a partial result until one holds the total
-            half = WARP // 2
-            while half > 0:
-                if lane < half and lane + half < active:
-                    partial[row, lane] = f(partial[row, lane], partial[row, lane + half])
-                cuda.syncthreads()
-                active = min(active, half)
-                half //= 2
-            if lane == 0 and w < warps:
+        first = cuda.blockIdx.x * REDUCE_WARPS + cuda.threadIdx.x // WARP
+        # a warp's lanes share `w`: each runs every round, so the shuffles below see all 32
+        for w in range(first, out_size * segments, cuda.gridDim.x * REDUCE_WARPS):
+            o = w % out_size
+            lo = (w // out_size) * length
+            count = min(n, lo + length) - lo  # >= 1: no piece is empty
+            _to_index(o, out_shape, index)
+            start = _index_to_position(index, a_strides) + lo  # stride 1 along the row
+            # lanes past a short piece hold a value they never pass on (see the tree below)
+            acc = a[start + lane] if lane < count else a[start]
+            for j in range(lane + WARP, count, WARP):
+                acc = f(acc, a[start + j])
+            # tree: lane i folds in lane i + offset's value, if that lane held one; values
+            # pass only from lanes below `count`, so lane 0 ends with the whole piece
+            offset = WARP // 2
+            while offset > 0:
+                other = cuda.shfl_down_sync(FULL_MASK, acc, offset)
+                if lane + offset < count:
+                    acc = f(acc, other)
+                offset //= 2
+            if lane == 0:
                 if into_out:
                     position = _index_to_position(index, out_strides)
-                    out[position] = f(out[position], partial[row, 0])
+                    out[position] = f(out[position], acc)
                 else:
-                    out[w] = partial[row, 0]
-            cuda.syncthreads()  # `partial` is reused for the next outputs
+                    out[w] = acc
 
     def fold(
         out: Storage,
@@ -591,7 +596,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         dim: int,
     ) -> None:
         out_size, n = math.prod(shape), a_shape[dim]
-        warp = a_strides[dim] == 1 and n > SHORT_ROW
+        warp = a_strides[dim] == 1 and n > SHORT_ROW and _warp_shuffles()
         lanes = WARP if warp else 1
         # split rows only while the outputs alone leave the GPU idle, into long pieces
         segments = max(1, min(-(-PARALLEL_THREADS // (out_size * lanes)), n // (SEGMENT * lanes)))

@@ -108,9 +108,8 @@ def test_shared_memory_is_sized_by_constants_a_launch_cannot_change(limits):
     # the driver reserves some shared memory in every block that uses any (1 KiB on sm_90)
     reserved = limits["practice sum"]["shared"] - 8 * cuda_practice.PRACTICE_BLOCK
     assert 0 <= reserved <= 1024
-    for fn in ("add", "mul", "max"):
-        per_warp = limits[f"reduce {fn} per-warp"]["shared"]
-        assert per_warp == 8 * cuda_ops.REDUCE_BLOCK + reserved
+    for fn in ("add", "mul", "max"):  # a warp combines its lanes by shuffles
+        assert limits[f"reduce {fn} per-warp"]["shared"] == 0
         assert limits[f"reduce {fn} per-thread"]["shared"] == 0
     tiles = cuda_ops.GPU_TILES
     matmul = 8 * tiles.bk * (tiles.rows + tiles.cols) + reserved

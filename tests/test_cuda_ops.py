@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import cuda
 
 import minitorch
 from minitorch import IndexingError, SimpleBackend, Tensor, TensorData, grad_check, operators
@@ -134,6 +135,67 @@ def test_a_long_row_is_split_across_warps_then_folded_by_a_second_pass(monkeypat
     total = CudaBackend.add_reduce(cuda_tensor(values), 0)
     assert [name for name, _ in seen] == ["per_warp", "per_thread"]
     assert total.to_numpy()[0] == pytest.approx(values.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [9, 31, 32, 33, 63, 64, 65, 100])
+def test_a_warp_folds_a_contiguous_row_of_any_length_by_shuffles(monkeypatch, n):
+    """Rows that fill a warp's lanes partly, exactly, or several times over; a NaN at either
+    end of the row (the first lane's value, and one only the last lanes read) wins the max."""
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(n).normal(size=(3, n))
+    values[1, 0] = values[2, -1] = np.nan
+    x = cuda_tensor(values)
+    total = CudaBackend.add_reduce(x, 1).to_numpy()
+    top = cuda_ops.CudaOps.reduce(operators.max, -np.inf)(x, 1).to_numpy()
+    assert {name for name, _ in seen} == {"per_warp"}
+    np.testing.assert_allclose(total, values.sum(1, keepdims=True), rtol=1e-12)
+    np.testing.assert_array_equal(top, np.max(values, 1, keepdims=True))
+
+
+# (kernels at module level: the simulator swaps the `cuda` of a kernel's module globals)
+@cuda.jit
+def shuffle_down_5(out):
+    i = cuda.grid(1)
+    out[i] = cuda.shfl_down_sync(cuda_ops.FULL_MASK, i * 1.0, 5)
+
+
+@cuda.jit
+def shuffle_in_half_a_warp(out):
+    i = cuda.grid(1)
+    if i < 16:
+        out[i] = cuda.shfl_down_sync(cuda_ops.FULL_MASK, 1.0, 1)
+
+
+def test_the_simulated_shuffle_gives_each_lane_the_value_delta_lanes_down():
+    """(On a GPU, the hardware's own shuffle: the same test.)"""
+    out = cuda.device_array(64)
+    shuffle_down_5[1, 64](out)
+    lanes = np.arange(64) % 32
+    expected = np.where(lanes + 5 < 32, np.arange(64) + 5, np.arange(64))
+    np.testing.assert_array_equal(out.copy_to_host(), expected)
+
+
+@pytest.mark.skipif(not cuda_ops.SIMULATED, reason="tests the simulator's emulation")
+def test_the_simulated_shuffle_fails_when_a_lane_of_its_mask_skips_it(monkeypatch):
+    """A shuffle inside a branch that half the warp skips is undefined on a GPU: the
+    emulation names the missing lanes instead of hanging or inventing a value."""
+    from . import cuda_simulator
+
+    monkeypatch.setattr(cuda_simulator, "TIMEOUT", 0.2)
+    with pytest.raises(cuda_simulator.WarpDivergenceError, match=r"lanes \[16, 17, .*31\]"):
+        shuffle_in_half_a_warp[1, 32](cuda.device_array(32))
+
+
+@pytest.mark.skipif(not cuda_ops.SIMULATED, reason="the simulator's fallback")
+def test_a_simulator_without_shuffles_folds_contiguous_rows_a_thread_each(monkeypatch):
+    from numba.cuda.simulator.kernelapi import FakeCUDAModule
+
+    monkeypatch.delattr(FakeCUDAModule, "shfl_down_sync")
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(5).normal(size=(2, 40))
+    out = CudaBackend.add_reduce(cuda_tensor(values), 1)
+    assert {name for name, _ in seen} == {"per_thread"}
+    np.testing.assert_allclose(out.to_numpy(), values.sum(1, keepdims=True), rtol=1e-12)
 
 
 def test_reducing_a_non_contiguous_dimension_gives_each_thread_an_output(monkeypatch):
