@@ -89,6 +89,7 @@ __all__ = [
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
 THREADS = 256  # threads per block of map, zip, conv and the per-thread reduce
+WARP = 32  # threads that run in lockstep (and may shuffle values between them)
 MAX_BLOCKS = 65535  # the smallest grid limit (y and z); grid-stride loops do the rest
 
 
@@ -332,11 +333,84 @@ def _layout(shape: Shape, strides: Strides) -> tuple[tuple[int, ...], tuple[int,
 
 # ---- map and zip ---------------------------------------------------------------------------------
 # The strided kernels read each operand through strides aligned to the output's dimensions
-# (0 where it broadcasts: `_aligned`), so no index is broadcast per element. Long rows are
-# walked by a block, each thread stepping along the last dimension: the divisions that find a
-# row's start happen once per row, not per element. Short rows: one element per thread.
+# (0 where it broadcasts), after dimensions of size 1 are dropped and neighbours every operand
+# lays out as one are merged (`_plan`, on the host, once per layout). Each job is a piece of a
+# row along the last dimension: its start is found by dividing once, then the job's threads
+# step along it. A row shorter than a warp is a thread's job; a longer one is cut into pieces
+# of up to `ROW_CHUNK` values per lane, each a warp's job, so neighbouring lanes read
+# neighbouring values. Index math is 32-bit unsigned where every count and position fits
+# (a GPU divides 32-bit integers in hardware, 64-bit ones in a software routine).
 
-LONG_ROW = 128  # from this many values per row, a block walks each row
+ROW_CHUNK = 8  # values each lane of a warp takes from a row per job
+INDEX32_LIMIT = 2**31  # counts and positions below this: 32-bit index math
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a strided map or zip is launched (`_plan`)."""
+
+    shape: tuple[int, ...]  # the output's, without size-1 dimensions, merged where possible
+    out_strides: tuple[int, ...]
+    strides: tuple[tuple[int, ...], ...]  # each operand's, aligned to `shape`
+    wide: bool  # a count or position needs 64-bit index math
+    grid: int
+    block: tuple[int, int]  # (threads along a row, rows per block)
+    jobs: int  # pieces of rows
+    chunks: int  # pieces per row
+    chunk: int  # values per piece
+
+
+def _collapse(
+    shape: tuple[int, ...], layouts: list[tuple[int, ...]]
+) -> tuple[tuple[int, ...], list[tuple[int, ...]]]:
+    """`shape` and the strides in `layouts` (all aligned to it) without size-1 dimensions,
+    and with each dimension merged into the next where every layout steps over the next one
+    whole (`s[d] == s[d + 1] * shape[d + 1]`): the same positions, in fewer dimensions."""
+    dims = [d for d, n in enumerate(shape) if n != 1]
+    if not dims:
+        return (1,), [(0,)] * len(layouts)
+    sizes = [shape[dims[-1]]]  # innermost first
+    steps = [[s[dims[-1]]] for s in layouts]
+    for d in reversed(dims[:-1]):
+        if all(s[d] == step[-1] * sizes[-1] for s, step in zip(layouts, steps)):
+            sizes[-1] *= shape[d]
+        else:
+            sizes.append(shape[d])
+            for s, step in zip(layouts, steps):
+                step.append(s[d])
+    return tuple(reversed(sizes)), [tuple(reversed(step)) for step in steps]
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(
+    shape: tuple[int, ...],
+    out_strides: tuple[int, ...],
+    layouts: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...],
+    threads: int,
+    max_blocks: int,
+) -> _Plan:
+    """The launch of a strided map or zip writing `(shape, out_strides)` from operands laid
+    out as `layouts` ((shape, strides) each), with blocks of `threads` threads."""
+    aligned = [_aligned(n, s, len(shape)) for n, s in layouts]
+    shape, (out_strides, *strides) = _collapse(shape, [out_strides, *aligned])
+    size, last = math.prod(shape), shape[-1]
+    furthest = max(sum((n - 1) * s for n, s in zip(shape, lay)) for lay in (out_strides, *strides))
+    width = min(1 if last < WARP else WARP, threads)
+    chunk = last if width == 1 else width * min(ROW_CHUNK, -(-last // width))
+    chunks = -(-last // chunk)
+    jobs = size // last * chunks
+    per_block = threads // width
+    return _Plan(
+        shape,
+        out_strides,
+        tuple(strides),
+        wide=max(size, furthest) >= INDEX32_LIMIT,
+        grid=min(-(-jobs // per_block), max_blocks),
+        block=(width, per_block),
+        jobs=jobs,
+        chunks=chunks,
+        chunk=chunk,
+    )
 
 
 def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tuple[int, ...]:
@@ -345,12 +419,12 @@ def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tup
     return pad + tuple(s if n > 1 else 0 for n, s in zip(shape, strides))
 
 
-def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
-    """The launcher of a map or zip kernel pair, called as
-    `(out, out_shape, out_strides, *operands)` with a `(storage, shape, strides)` triple per
-    operand. Where every operand is row-major with the output's shape, `row_major(out,
-    *storages, size)` runs; otherwise `strided(out, shape, strides, *(storage, aligned
-    strides) per operand, size, by_rows)`.
+def _elementwise(row_major: Any, strided: Any, wide: Any) -> Callable[..., None]:
+    """The launcher of a map or zip kernel, called as `(out, out_shape, out_strides,
+    *operands)` with a `(storage, shape, strides)` triple per operand. Where every operand
+    is row-major with the output's shape, `row_major(out, *storages, size)` runs; otherwise
+    `strided` (or `wide`, its 64-bit twin, for the largest tensors) as
+    `(out, shape, strides, *(storage, aligned strides) per operand, jobs, chunks, chunk)`.
     """
 
     def run(out: Storage, out_shape: Shape, out_strides: Strides, *operands: Any) -> None:
@@ -359,20 +433,18 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
         if size == 0:
             return
         storages = _on_gpu(out, *operands[0::3])
-        layouts = [_layout(n, s) for n, s in zip(operands[1::3], operands[2::3])]
+        layouts = tuple(_layout(n, s) for n, s in zip(operands[1::3], operands[2::3]))
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
             _launch(row_major, *_grid(size))(out, *storages, size)
             return
-        pairs = [
-            x
-            for storage, (n, s) in zip(storages, layouts)
-            for x in (storage, _aligned(n, s, len(shape)))
-        ]
-        by_rows = shape[-1] >= LONG_ROW
-        grid = (min(size // shape[-1], MAX_BLOCKS), THREADS) if by_rows else _grid(size)
-        _launch(strided, *grid)(out, shape, strides, *pairs, size, by_rows)
+        plan = _plan(shape, strides, layouts, THREADS, MAX_BLOCKS)
+        pairs = [x for storage, s in zip(storages, plan.strides) for x in (storage, s)]
+        kernel = wide if plan.wide else strided
+        _launch(kernel, plan.grid, plan.block)(
+            out, plan.shape, plan.out_strides, *pairs, plan.jobs, plan.chunks, plan.chunk
+        )
 
-    run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
+    run.kernels = (row_major, strided, wide)  # type: ignore[attr-defined]  # for inspection
     return run
 
 
@@ -386,37 +458,45 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i])
 
-    @_jit(cache=cacheable)
-    def strided(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_strides: Any,
-        size: int,
-        by_rows: bool,
-    ) -> None:
-        dims = len(out_shape)
-        last = out_shape[-1]
-        if by_rows:  # a block per row, its threads stepping along it
-            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
-        else:  # a thread per element
-            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
-        for job in range(first, count, step):
-            rest, o, p = job, 0, 0
-            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
-                n = out_shape[d]
-                k = rest % n
-                rest //= n
-                o += k * out_strides[d]
-                p += k * a_strides[d]
-            if by_rows:
-                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
-                    out[o + x * out_strides[-1]] = f(a[p + x * a_strides[-1]])
-            else:
-                out[o] = f(a[p])
+    def strided_with(ix: Any) -> Any:
+        """The strided kernel with index math in integers of type `ix`."""
 
-    return _elementwise(row_major, strided)
+        def strided(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_strides: Any,
+            jobs: int,
+            chunks: int,
+            chunk: int,
+        ) -> None:
+            last = len(out_shape) - 1
+            per_block, n_chunks, n_chunk = ix(cuda.blockDim.y), ix(chunks), ix(chunk)
+            first = ix(ix(cuda.blockIdx.x) * per_block + ix(cuda.threadIdx.y))
+            step, job = ix(ix(cuda.gridDim.x) * per_block), first
+            while job < ix(jobs):  # (a `range` would divide to count its steps)
+                row = ix(job // n_chunks)
+                lo = ix(job - row * n_chunks) * n_chunk
+                rest, o, p = row, ix(0), ix(0)
+                for d in range(last - 1, -1, -1):  # the row's start: the only divisions
+                    n = ix(out_shape[d])
+                    k = ix(rest % n)
+                    rest = ix(rest // n)
+                    o += k * ix(out_strides[d])
+                    p += k * ix(a_strides[d])
+                o_step, p_step = ix(out_strides[last]), ix(a_strides[last])
+                hi = min(ix(out_shape[last]), lo + n_chunk)
+                x = lo + ix(cuda.threadIdx.x)
+                while x < hi:
+                    out[o + x * o_step] = f(a[p + x * p_step])
+                    x += ix(cuda.blockDim.x)
+                job = ix(job + step)
+
+        strided.__qualname__ += f"_{ix}"  # each twin its own disk cache files
+        return _jit(cache=cacheable)(strided)
+
+    return _elementwise(row_major, strided_with(numba.uint32), strided_with(numba.int64))
 
 
 @functools.cache
@@ -429,48 +509,55 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i], b[i])
 
-    @_jit(cache=cacheable)
-    def strided(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_strides: Any,
-        b: Storage,
-        b_strides: Any,
-        size: int,
-        by_rows: bool,
-    ) -> None:
-        dims = len(out_shape)
-        last = out_shape[-1]
-        if by_rows:  # a block per row, its threads stepping along it
-            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
-        else:  # a thread per element
-            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
-        for job in range(first, count, step):
-            rest, o, p, q = job, 0, 0, 0
-            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
-                n = out_shape[d]
-                k = rest % n
-                rest //= n
-                o += k * out_strides[d]
-                p += k * a_strides[d]
-                q += k * b_strides[d]
-            if by_rows:
-                o_step, p_step, q_step = out_strides[-1], a_strides[-1], b_strides[-1]
-                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
-                    out[o + x * o_step] = f(a[p + x * p_step], b[q + x * q_step])
-            else:
-                out[o] = f(a[p], b[q])
+    def strided_with(ix: Any) -> Any:
+        """The strided kernel with index math in integers of type `ix`."""
 
-    return _elementwise(row_major, strided)
+        def strided(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_strides: Any,
+            b: Storage,
+            b_strides: Any,
+            jobs: int,
+            chunks: int,
+            chunk: int,
+        ) -> None:
+            last = len(out_shape) - 1
+            per_block, n_chunks, n_chunk = ix(cuda.blockDim.y), ix(chunks), ix(chunk)
+            first = ix(ix(cuda.blockIdx.x) * per_block + ix(cuda.threadIdx.y))
+            step, job = ix(ix(cuda.gridDim.x) * per_block), first
+            while job < ix(jobs):  # (a `range` would divide to count its steps)
+                row = ix(job // n_chunks)
+                lo = ix(job - row * n_chunks) * n_chunk
+                rest, o, p, q = row, ix(0), ix(0), ix(0)
+                for d in range(last - 1, -1, -1):  # the row's start: the only divisions
+                    n = ix(out_shape[d])
+                    k = ix(rest % n)
+                    rest = ix(rest // n)
+                    o += k * ix(out_strides[d])
+                    p += k * ix(a_strides[d])
+                    q += k * ix(b_strides[d])
+                o_step, p_step = ix(out_strides[last]), ix(a_strides[last])
+                q_step = ix(b_strides[last])
+                hi = min(ix(out_shape[last]), lo + n_chunk)
+                x = lo + ix(cuda.threadIdx.x)
+                while x < hi:
+                    out[o + x * o_step] = f(a[p + x * p_step], b[q + x * q_step])
+                    x += ix(cuda.blockDim.x)
+                job = ix(job + step)
+
+        strided.__qualname__ += f"_{ix}"  # each twin its own disk cache files
+        return _jit(cache=cacheable)(strided)
+
+    return _elementwise(row_major, strided_with(numba.uint32), strided_with(numba.int64))
 
 
 # ---- reduce --------------------------------------------------------------------------------------
 # Sizes fixed when this module is read: a kernel's shared array is sized when it compiles, and
 # a compiled kernel may come from the disk cache, so nothing a launch reads may change them.
 
-WARP = 32
 REDUCE_WARPS = 8  # warps (outputs) per block of the warp-per-output kernel
 REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads
 FULL_MASK = 0xFFFFFFFF  # every lane of a warp takes part in its shuffles

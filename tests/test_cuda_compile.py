@@ -80,7 +80,8 @@ def limits() -> dict[str, dict[str, int]]:
 def test_every_kernel_compiles_for_sm90_without_spills_or_local_memory(limits):
     from minitorch import cuda_ops
 
-    expected = 8 * 2 + 8 * 2 + 3 * 2 + 2 + 4  # map, zip, reduce, matmul, conv/fill/practice
+    # map and zip (row-major and strided each, and one 64-bit twin), reduce, matmul, the rest
+    expected = (8 * 2 + 1) + (8 * 2 + 1) + 3 * 2 + 2 + 4
     assert len(limits) == expected
     for name, lim in limits.items():
         assert lim["spill_stores"] == lim["spill_loads"] == 0, f"{name} spills: {lim}"
@@ -114,6 +115,55 @@ def test_shared_memory_is_sized_by_constants_a_launch_cannot_change(limits):
     tiles = cuda_ops.GPU_TILES
     matmul = 8 * tiles.bk * (tiles.rows + tiles.cols) + reserved
     assert limits["matmul gpu tiles"]["shared"] == matmul <= 48 * 1024
+
+
+PTX = HAVE_COMPILER + textwrap.dedent(
+    """
+    import json, re
+    from minitorch import cuda_ops, operators
+    cuda_ops.numpy_compat()
+    arr, i64 = types.Array(types.float64, 1, "C"), types.int64
+    d2, d3 = types.UniTuple(i64, 2), types.UniTuple(i64, 3)
+    _, strided, wide = cuda_ops.tensor_zip(operators.add).kernels
+    zip_args = (arr, d3, d3, arr, d3, arr, d3, i64, i64, i64)
+    _, per_warp = cuda_ops.tensor_reduce(operators.add).kernels
+    reduce_args = (arr, d2, d2, arr, d2, d2, i64, i64, i64, i64, types.boolean)
+    found = {}
+    for name, kernel, args in (
+        ("zip strided", strided, zip_args),
+        ("zip strided 64-bit", wide, zip_args),
+        ("reduce per-warp", per_warp, reduce_args),
+    ):
+        ptx, _ = cuda.compile_ptx(kernel.py_func, args, cc=(9, 0))
+        ops = re.findall(r"\\b(div|rem|shfl\\.sync\\.down|bar\\.sync)\\.?([su]\\d+)?", ptx)
+        found[name] = sorted(".".join(x for x in op if x) for op in ops)
+    print(json.dumps(found))
+    """
+).replace("types.", "nt.")
+
+
+@pytest.fixture(scope="module")
+def ptx_ops() -> dict[str, list[str]]:
+    """Division, remainder, shuffle and barrier instructions in a few kernels' sm_90 PTX."""
+    return json.loads(compiled(PTX).strip().splitlines()[-1])
+
+
+def test_the_3d_strided_zip_divides_in_32_bits_once_per_row(ptx_ops):
+    """A GPU divides 64-bit integers in a software routine (a loop of tens of instructions).
+    The 3-D strided zip divides only to find a job's row and that row's start: a 32-bit
+    division for the job and one for the middle dimension, whose remainder LLVM takes from
+    the quotient; none in the loop along the row, and none in 64 bits. (It once had 7 64-bit
+    and 7 32-bit divisions and remainders: a `range` counts its steps by dividing, and each
+    element found its index by dividing.)"""
+    assert ptx_ops["zip strided"] == ["div.u32", "div.u32", "rem.u32"]
+    assert "div.s64" in ptx_ops["zip strided 64-bit"]  # the twin for tensors past 2^31 values
+
+
+def test_a_warp_folds_its_lanes_by_shuffles_without_barriers(ptx_ops):
+    ops = ptx_ops["reduce per-warp"]
+    # five offsets (16, 8, 4, 2, 1), unrolled, each a pair of 32-bit shuffles of a float64
+    assert ops.count("shfl.sync.down") == 2 * 5
+    assert "bar.sync" not in ops
 
 
 def test_gpu_launches_are_configured_once_and_quietly():
@@ -175,4 +225,4 @@ def test_editing_a_source_the_kernels_compile_changes_their_disk_cache(tmp_path)
     after = run_without_simulator(code, root=tmp_path)
     assert before.returncode == after.returncode == 0, before.stderr[-2000:] + after.stderr
     names = before.stdout.split(), after.stdout.split()
-    assert len(names[0]) == 3 and not set(names[0]) & set(names[1])
+    assert len(set(names[0])) == 4 and not set(names[0]) & set(names[1])
