@@ -226,3 +226,20 @@ def test_editing_a_source_the_kernels_compile_changes_their_disk_cache(tmp_path)
     assert before.returncode == after.returncode == 0, before.stderr[-2000:] + after.stderr
     names = before.stdout.split(), after.stdout.split()
     assert len(set(names[0])) == 4 and not set(names[0]) & set(names[1])
+
+
+def test_the_gpu_benchmark_without_a_gpu_says_so_in_one_line():
+    code = textwrap.dedent(
+        """
+        import runpy
+        from numba import cuda
+        if cuda.is_available():
+            raise SystemExit(3)  # a GPU is here: the benchmark would run for minutes
+        runpy.run_path("bench/gpu.py", run_name="__main__")
+        """
+    )
+    done = run_without_simulator(code)
+    if done.returncode == 3:
+        pytest.skip("a GPU is here")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "NUMBA_ENABLE_CUDASIM=1" in done.stderr
