@@ -53,15 +53,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 from . import fast_ops, operators, tensor_data
 from .fast_ops import kernel_source, stable_id
 from .kernel_cache import route_kernel_caches
-from .tensor_data import (
-    MAX_DIMS,
-    Shape,
-    Storage,
-    Strides,
-    index_to_position,
-    strides_from_shape,
-    to_index,
-)
+from .tensor_data import Shape, Storage, Strides, strides_from_shape
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
 
 route_kernel_caches()  # numba-cuda's caches too: per user, never in the package
@@ -164,10 +156,9 @@ def _jit(cache: bool = True, **options: Any) -> Callable[[Callable[..., None]], 
 
 
 # ---- Device functions ----------------------------------------------------------------------------
-# The index helpers are the very functions the CPU backends use, compiled for the GPU.
-
-_to_index = cuda.jit(device=True)(to_index)
-_index_to_position = cuda.jit(device=True)(index_to_position)
+# The operators are the very functions the CPU backends use, compiled for the GPU. Index math
+# is the kernels' own: 32-bit where a tensor allows it, which `tensor_data`'s 64-bit helpers
+# (`to_index`, `index_to_position`, over index arrays) cannot be.
 
 
 @functools.cache
@@ -394,7 +385,7 @@ def _plan(
     aligned = [_aligned(n, s, len(shape)) for n, s in layouts]
     shape, (out_strides, *strides) = _collapse(shape, [out_strides, *aligned])
     size, last = math.prod(shape), shape[-1]
-    furthest = max(sum((n - 1) * s for n, s in zip(shape, lay)) for lay in (out_strides, *strides))
+    furthest = max(_furthest(shape, lay) for lay in (out_strides, *strides))
     width = min(1 if last < WARP else WARP, threads)
     chunk = last if width == 1 else width * min(ROW_CHUNK, -(-last // width))
     chunks = -(-last // chunk)
@@ -411,6 +402,11 @@ def _plan(
         chunks=chunks,
         chunk=chunk,
     )
+
+
+def _furthest(shape: tuple[int, ...], strides: tuple[int, ...]) -> int:
+    """The largest position a layout reaches (0 for one value)."""
+    return sum((n - 1) * s for n, s in zip(shape, strides))
 
 
 def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tuple[int, ...]:
@@ -594,84 +590,108 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
 
     When the outputs alone cannot keep the GPU busy (a full `sum()`), each row is split into
     segments whose partial results a second pass (the same launcher) folds into `out`.
+    Index math is 32-bit unsigned where every count and position fits, as in map and zip;
+    a piece's row is found by dividing once per piece.
     """
     f, cacheable = _device(fn)
 
-    @_jit(cache=cacheable)
-    def per_thread(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_shape: Any,
-        a_strides: Any,
-        reduce_dim: int,
-        out_size: int,
-        segments: int,
-        length: int,
-        into_out: bool,
-    ) -> None:
-        index = cuda.local.array(MAX_DIMS, numba.int64)
-        n = a_shape[reduce_dim]
-        step = a_strides[reduce_dim]
-        for e in range(cuda.grid(1), out_size * segments, cuda.gridsize(1)):
-            o = e % out_size
-            lo = (e // out_size) * length
-            hi = min(n, lo + length)
-            _to_index(o, out_shape, index)  # index[reduce_dim] == 0: the row's first element
-            start = _index_to_position(index, a_strides)
-            acc = a[start + lo * step]
-            for j in range(lo + 1, hi):
-                acc = f(acc, a[start + j * step])
-            if into_out:
-                position = _index_to_position(index, out_strides)
-                out[position] = f(out[position], acc)
-            else:  # partial results, (segment, output) row-major
-                out[e] = acc
+    def kernels_with(ix: Any) -> tuple[Any, Any]:
+        """The two kernels with index math in integers of type `ix`."""
 
-    @_jit(cache=cacheable)
-    def per_warp(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_shape: Any,
-        a_strides: Any,
-        reduce_dim: int,
-        out_size: int,
-        segments: int,
-        length: int,
-        into_out: bool,
-    ) -> None:
-        index = cuda.local.array(MAX_DIMS, numba.int64)
-        lane = cuda.threadIdx.x % WARP
-        n = a_shape[reduce_dim]
-        first = cuda.blockIdx.x * REDUCE_WARPS + cuda.threadIdx.x // WARP
-        # a warp's lanes share `w`: each runs every round, so the shuffles below see all 32
-        for w in range(first, out_size * segments, cuda.gridDim.x * REDUCE_WARPS):
-            o = w % out_size
-            lo = (w // out_size) * length
-            count = min(n, lo + length) - lo  # >= 1: no piece is empty
-            _to_index(o, out_shape, index)
-            start = _index_to_position(index, a_strides) + lo  # stride 1 along the row
-            # lanes past a short piece hold a value they never pass on (see the tree below)
-            acc = a[start + lane] if lane < count else a[start]
-            for j in range(lane + WARP, count, WARP):
-                acc = f(acc, a[start + j])
-            # tree: lane i folds in lane i + offset's value, if that lane held one; values
-            # pass only from lanes below `count`, so lane 0 ends with the whole piece
-            offset = WARP // 2
-            while offset > 0:
-                other = cuda.shfl_down_sync(FULL_MASK, acc, offset)
-                if lane + offset < count:
-                    acc = f(acc, other)
-                offset //= 2
-            if lane == 0:
+        def per_thread(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_shape: Any,
+            a_strides: Any,
+            reduce_dim: int,
+            out_size: int,
+            segments: int,
+            length: int,
+            into_out: bool,
+        ) -> None:
+            n, step = ix(a_shape[reduce_dim]), ix(a_strides[reduce_dim])
+            outs, piece, pieces = ix(out_size), ix(length), ix(out_size * segments)
+            e, stride = ix(cuda.grid(1)), ix(cuda.gridsize(1))
+            while e < pieces:  # (a `range` would divide to count its steps)
+                o = ix(e % outs)
+                lo = ix(e // outs) * piece
+                hi = min(n, lo + piece)
+                rest, start, position = o, ix(0), ix(0)
+                for d in range(len(out_shape) - 1, -1, -1):  # the row's first element
+                    if d != reduce_dim:
+                        size = ix(out_shape[d])
+                        k = ix(rest % size)
+                        rest = ix(rest // size)
+                        start += k * ix(a_strides[d])
+                        position += k * ix(out_strides[d])
+                acc = a[start + lo * step]
+                for j in range(lo + ix(1), hi):
+                    acc = f(acc, a[start + j * step])
                 if into_out:
-                    position = _index_to_position(index, out_strides)
                     out[position] = f(out[position], acc)
-                else:
-                    out[w] = acc
+                else:  # partial results, (segment, output) row-major
+                    out[e] = acc
+                e = ix(e + stride)
+
+        def per_warp(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_shape: Any,
+            a_strides: Any,
+            reduce_dim: int,
+            out_size: int,
+            segments: int,
+            length: int,
+            into_out: bool,
+        ) -> None:
+            lane = ix(cuda.threadIdx.x % WARP)
+            n, outs, piece = ix(a_shape[reduce_dim]), ix(out_size), ix(length)
+            pieces = ix(out_size * segments)
+            w = ix(ix(cuda.blockIdx.x) * ix(REDUCE_WARPS) + ix(cuda.threadIdx.x // WARP))
+            stride = ix(ix(cuda.gridDim.x) * ix(REDUCE_WARPS))
+            # a warp's lanes share `w`: each runs every round, so the shuffles below see all 32
+            while w < pieces:
+                o = ix(w % outs)
+                lo = ix(w // outs) * piece
+                count = min(n, lo + piece) - lo  # >= 1: no piece is empty
+                rest, start, position = o, lo, ix(0)  # stride 1 along the row
+                for d in range(len(out_shape) - 1, -1, -1):  # the row's first element
+                    if d != reduce_dim:
+                        size = ix(out_shape[d])
+                        k = ix(rest % size)
+                        rest = ix(rest // size)
+                        start += k * ix(a_strides[d])
+                        position += k * ix(out_strides[d])
+                # lanes past a short piece hold a value they never pass on (see the tree below)
+                acc = a[start + lane] if lane < count else a[start]
+                j = lane + ix(WARP)
+                while j < count:
+                    acc = f(acc, a[start + j])
+                    j += ix(WARP)
+                # tree: lane i folds in lane i + offset's value, if that lane held one; values
+                # pass only from lanes below `count`, so lane 0 ends with the whole piece
+                offset = ix(WARP // 2)
+                while offset > ix(0):
+                    other = cuda.shfl_down_sync(FULL_MASK, acc, offset)
+                    if lane + offset < count:
+                        acc = f(acc, other)
+                    offset = ix(offset // ix(2))
+                if lane == 0:
+                    if into_out:
+                        out[position] = f(out[position], acc)
+                    else:
+                        out[w] = acc
+                w = ix(w + stride)
+
+        per_thread.__qualname__ += f"_{ix}"  # each twin its own disk cache files
+        per_warp.__qualname__ += f"_{ix}"
+        return _jit(cache=cacheable)(per_thread), _jit(cache=cacheable)(per_warp)
+
+    narrow, wide = kernels_with(numba.uint32), kernels_with(numba.int64)
 
     def fold(
         out: Storage,
@@ -690,6 +710,10 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         length = -(-n // segments)
         segments = -(-n // length)  # no empty piece
         target = _device_array(out_size * segments) if segments > 1 else out
+        furthest = max(
+            _furthest(a_shape, a_strides), _furthest(shape, strides), out_size * segments
+        )
+        per_thread, per_warp = wide if furthest >= INDEX32_LIMIT else narrow
         args = (target, shape, strides, a, a_shape, a_strides, dim)
         args += (out_size, segments, length, segments == 1)
         if warp:
@@ -718,7 +742,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         (a,) = _on_gpu(out, a)
         fold(out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim)
 
-    run.kernels = (per_thread, per_warp)  # type: ignore[attr-defined]
+    run.kernels = (*narrow, *wide)  # type: ignore[attr-defined]
     return run
 
 

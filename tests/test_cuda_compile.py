@@ -81,7 +81,7 @@ def test_every_kernel_compiles_for_sm90_without_spills_or_local_memory(limits):
     from minitorch import cuda_ops
 
     # map and zip (row-major and strided each, and one 64-bit twin), reduce, matmul, the rest
-    expected = (8 * 2 + 1) + (8 * 2 + 1) + 3 * 2 + 2 + 4
+    expected = (8 * 2 + 1) + (8 * 2 + 1) + (3 * 2 + 2) + 2 + 4
     assert len(limits) == expected
     for name, lim in limits.items():
         assert lim["spill_stores"] == lim["spill_loads"] == 0, f"{name} spills: {lim}"
@@ -126,7 +126,7 @@ PTX = HAVE_COMPILER + textwrap.dedent(
     d2, d3 = types.UniTuple(i64, 2), types.UniTuple(i64, 3)
     _, strided, wide = cuda_ops.tensor_zip(operators.add).kernels
     zip_args = (arr, d3, d3, arr, d3, arr, d3, i64, i64, i64)
-    _, per_warp = cuda_ops.tensor_reduce(operators.add).kernels
+    _, per_warp, _, _ = cuda_ops.tensor_reduce(operators.add).kernels
     reduce_args = (arr, d2, d2, arr, d2, d2, i64, i64, i64, i64, types.boolean)
     found = {}
     for name, kernel, args in (
@@ -153,17 +153,20 @@ def test_the_3d_strided_zip_divides_in_32_bits_once_per_row(ptx_ops):
     The 3-D strided zip divides only to find a job's row and that row's start: a 32-bit
     division for the job and one for the middle dimension, whose remainder LLVM takes from
     the quotient; none in the loop along the row, and none in 64 bits. (It once had 7 64-bit
-    and 7 32-bit divisions and remainders: a `range` counts its steps by dividing, and each
-    element found its index by dividing.)"""
+    divisions and remainders, each beside LLVM's 32-bit bypass for small values: a `range`
+    counts its steps by dividing, and each element found its index by dividing.)"""
     assert ptx_ops["zip strided"] == ["div.u32", "div.u32", "rem.u32"]
     assert "div.s64" in ptx_ops["zip strided 64-bit"]  # the twin for tensors past 2^31 values
 
 
 def test_a_warp_folds_its_lanes_by_shuffles_without_barriers(ptx_ops):
     ops = ptx_ops["reduce per-warp"]
-    # five offsets (16, 8, 4, 2, 1), unrolled, each a pair of 32-bit shuffles of a float64
-    assert ops.count("shfl.sync.down") == 2 * 5
+    # five offsets (16, 8, 4, 2, 1), unrolled (LLVM may copy the tree into each path that
+    # reaches it), each a pair of 32-bit shuffles of a float64
+    shuffles = ops.count("shfl.sync.down")
+    assert shuffles > 0 and shuffles % (2 * 5) == 0
     assert "bar.sync" not in ops
+    assert {op for op in ops if op.startswith(("div", "rem"))} <= {"div.u32", "rem.u32"}
 
 
 def test_gpu_launches_are_configured_once_and_quietly():

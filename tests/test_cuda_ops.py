@@ -80,6 +80,29 @@ def test_reduce_folds_rows_of_any_length_and_keeps_the_start_value(shape, dim):
     np.testing.assert_array_equal(top.to_numpy(), values.max(dim, keepdims=True))
 
 
+@pytest.mark.parametrize("index_bits", [32, 64])
+def test_reduce_matches_numpy_with_either_index_width(monkeypatch, index_bits):
+    """The 64-bit twins (for tensors past 2^31 values) run here on small tensors: every
+    kernel, and the second pass over split rows, over each dimension of a permuted layout."""
+    if index_bits == 64:
+        monkeypatch.setattr(cuda_ops, "INDEX32_LIMIT", 0)
+    seen = []
+    launch = cuda_ops._launch
+    monkeypatch.setattr(cuda_ops, "_launch", lambda k, g, b: seen.append(k) or launch(k, g, b))
+    values = np.random.default_rng(7).normal(size=(3, 40, 5))
+    x = cuda_tensor(values.transpose(2, 0, 1).copy()).permute(1, 2, 0)  # strides (40, 1, 120)
+    for dim in range(3):
+        np.testing.assert_allclose(
+            CudaBackend.add_reduce(x, dim).to_numpy(), values.sum(dim, keepdims=True), rtol=1e-12
+        )
+    long_row = np.random.default_rng(8).normal(size=3000)
+    total = CudaBackend.add_reduce(cuda_tensor(long_row), 0).to_numpy()[0]
+    assert total == pytest.approx(long_row.sum(), rel=1e-12)
+    kernels = cuda_ops.tensor_reduce(operators.add).kernels
+    used = {kernels.index(k) for k in seen if k in kernels}
+    assert used == ({0, 1} if index_bits == 32 else {2, 3})  # per-thread and per-warp both
+
+
 def launches(monkeypatch) -> list[tuple[str, object]]:
     """Record (kernel name, grid) of every launch from now on."""
     seen = []
