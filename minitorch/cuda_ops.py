@@ -12,7 +12,8 @@ Kernels (only these; the glue around them is `TensorOps`, shared with the CPU ba
 
 * map and zip: grid-stride loops. When every operand is row-major with the output's shape,
   the fast path indexes storage directly; otherwise operands are read through strides
-  aligned to the output (0 where broadcast), a block walking each long row.
+  aligned to the output (0 where broadcast), a thread walking each short row and a warp
+  each piece of a long one, with 32-bit index math where the tensors allow it.
 * reduce: a thread per output where the reduced dimension is not contiguous (or short), a
   warp per output where it is, its lanes combined by shuffles; long rows are split across
   many threads, then a second pass.
