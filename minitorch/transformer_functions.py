@@ -6,8 +6,9 @@ tensor operations. The reason is speed: a composition records a graph node per e
 step (a layer norm is about ten of them, each a full pass over its tensor, and each with a
 backward), while these record one node whose backward is a few kernels. Forward runs under
 `no_grad` and uses ordinary tensor arithmetic on the input's own backend, so every backend
-(pure Python, numba, CUDA) runs them; only the embedding's gather and scatter-add have a
-numba kernel of their own on the fast backend (elsewhere they are a one-hot matrix product).
+(pure Python, numba, CUDA) runs them. On the fast backend the embedding's gather and
+scatter-add, GELU, layer norm and the causal softmax each run as one fused numba kernel
+instead (`fast_transformer`; elsewhere the embedding is a one-hot matrix product).
 
 Integer inputs (token ids, targets) are numpy integer arrays or tensors holding whole
 numbers, as `torch.long` tensors are in PyTorch.
@@ -22,6 +23,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from . import fast_transformer
 from .autodiff import Context, no_grad
 from .fast_ops import FastOps
 from .tensor import Tensor
@@ -69,6 +71,24 @@ def integer_ids(ids: Any, size: int, what: str) -> np.ndarray:
 def _dtype(like: Tensor) -> np.dtype:
     """The float type of `like`'s storage (constants made for it match it)."""
     return np.dtype(like._tensor._storage.dtype)
+
+
+def _fused(x: Tensor) -> bool:
+    """Whether `x` lives on the fast CPU backend, where the fused kernels run."""
+    return issubclass(x.backend.ops, FastOps)
+
+
+def _flat(x: Tensor) -> np.ndarray:
+    """`x`'s values in row-major order, as a 1-D array (no copy when `x` is contiguous)."""
+    if not x._tensor.is_contiguous():
+        with no_grad():
+            x = x.contiguous()
+    return x._tensor._storage[: x.size]
+
+
+def _like(values: np.ndarray, x: Tensor) -> Tensor:
+    """A constant tensor of `x`'s shape and backend over the row-major `values`."""
+    return Tensor.make(values, x.shape, backend=x.backend)
 
 
 # ---- Embedding lookup ----------------------------------------------------------------------------
@@ -166,6 +186,14 @@ class LayerNormFun(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, eps: float) -> Tensor:
+        if _fused(x):
+            values = _flat(x)
+            n = x.shape[-1]
+            y, rstd = np.empty_like(values), np.empty(values.size // n, values.dtype)
+            fast_transformer.layer_norm_forward(y, rstd, values, n, eps)
+            out = _like(y, x)
+            ctx.save_for_backward(out.detach(), rstd)
+            return out
         with no_grad():
             centred = x - x.mean(-1)
             rstd = 1.0 / x.backend.sqrt_map((centred * centred).mean(-1) + eps)
@@ -176,6 +204,11 @@ class LayerNormFun(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         out, rstd = ctx.saved_values
+        if isinstance(rstd, np.ndarray):  # the fused forward's per-row values
+            y = _flat(out)
+            grad = np.empty_like(y)
+            fast_transformer.layer_norm_backward(grad, _flat(grad_output), y, rstd, out.shape[-1])
+            return _like(grad, out)
         return rstd * (grad_output - grad_output.mean(-1) - out * (grad_output * out).mean(-1))
 
 
@@ -238,11 +271,22 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> Tensor:
         ctx.save_for_backward(x)
+        if _fused(x):
+            values = _flat(x)
+            out = np.empty_like(values)
+            fast_transformer.gelu_forward(out, values, values.dtype == np.float32)
+            return _like(out, x)
         return _gelu_kernels(x)[0](x)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (x,) = ctx.saved_values
+        if _fused(x):
+            values = _flat(x)
+            grad = np.empty_like(values)
+            float32 = values.dtype == np.float32
+            fast_transformer.gelu_backward(grad, values, _flat(grad_output), float32)
+            return _like(grad, x)
         return _gelu_kernels(x)[1](x, grad_output)
 
 
@@ -271,6 +315,14 @@ class CausalSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, scale: float) -> Tensor:
+        if _fused(a):
+            values = _flat(a)
+            y = np.empty_like(values)
+            float32 = values.dtype == np.float32
+            fast_transformer.causal_softmax_forward(y, values, a.shape[-1], scale, float32)
+            out = _like(y, a)
+            ctx.save_for_backward(out.detach(), scale)
+            return out
         with no_grad():
             scores = a * scale + causal_mask(a.shape[-1], a)  # (..., T, T)
             e = (scores - a.backend.max_reduce(scores, a.dims - 1)).exp()
@@ -281,6 +333,12 @@ class CausalSoftmax(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         y, scale = ctx.saved_values
+        if _fused(y):
+            values = _flat(y)
+            grad = np.empty_like(values)
+            n = y.shape[-1]
+            fast_transformer.causal_softmax_backward(grad, _flat(grad_output), values, n, scale)
+            return _like(grad, y)
         return (grad_output - (grad_output * y).sum(-1)) * y * scale
 
 
