@@ -550,9 +550,14 @@ def _matrix_multiply(  # type: ignore[no-untyped-def]
                     )
                     i += nr
             o_base = n * out_strides[0] + i0 * out_strides[1] + j0 * out_strides[2]
-            for i in range(mr):
-                for j in range(nc):
-                    out[o_base + i * out_strides[1] + j * out_strides[2]] = tile[i, j]
+            if out_strides[2] == 1:  # rows of out are contiguous: slices copy as vectors
+                for i in range(mr):
+                    o = o_base + i * out_strides[1]
+                    out[o : o + nc] = tile[i, :nc]
+            else:
+                for i in range(mr):
+                    for j in range(nc):
+                        out[o_base + i * out_strides[1] + j * out_strides[2]] = tile[i, j]
 
 
 tensor_matrix_multiply = Kernel(_matrix_multiply, _matmul_work, cache=True, fastmath=True)
