@@ -31,6 +31,7 @@ from .fast_ops import Kernel
 __all__ = [
     "causal_softmax_backward",
     "causal_softmax_forward",
+    "column_dot",
     "erf_float32",
     "exp_float32",
     "gelu_backward",
@@ -124,11 +125,13 @@ gelu_backward = Kernel(_gelu_backward, None, cache=True)
 # ---- Layer normalisation -------------------------------------------------------------------------
 
 
-def _layer_norm_forward(out, rstd, x, n, eps):  # type: ignore[no-untyped-def]
-    r"""Each row of `n` values: $out = (x - \mu) \cdot rstd$, $rstd = 1/\sqrt{\sigma^2 +
-    \epsilon}$ (biased variance, two passes over the row: no cancellation)."""
+def _layer_norm_forward(out, x_hat, rstd, x, w, n, eps):  # type: ignore[no-untyped-def]
+    r"""Each row of `n` values: $\hat x = (x - \mu) \cdot rstd$, $out = \hat x \cdot w$, with
+    $rstd = 1/\sqrt{\sigma^2 + \epsilon}$ (biased variance; two passes over the row, so no
+    cancellation)."""
     for r in prange(rstd.size):
-        row, o = x[r * n : (r + 1) * n], out[r * n : (r + 1) * n]
+        row = x[r * n : (r + 1) * n]
+        xh, o = x_hat[r * n : (r + 1) * n], out[r * n : (r + 1) * n]
         total = 0.0
         for j in range(n):
             total += row[j]
@@ -140,22 +143,36 @@ def _layer_norm_forward(out, rstd, x, n, eps):  # type: ignore[no-untyped-def]
         s = 1.0 / math.sqrt(square / n + eps)
         rstd[r] = s
         for j in range(n):
-            o[j] = (row[j] - mean) * s
+            h = (row[j] - mean) * s
+            xh[j] = h
+            o[j] = h * w[j]
 
 
-def _layer_norm_backward(out, g, y, rstd, n):  # type: ignore[no-untyped-def]
-    r"""Each row: $out = rstd\,(g - \bar g - y\,\overline{g y})$, bars the row's means, `y` the
-    forward's output."""
+def _layer_norm_backward(out, g, x_hat, rstd, w, n):  # type: ignore[no-untyped-def]
+    r"""Each row, with $\hat g = g w$: $out = rstd\,(\hat g - \bar{\hat g} - \hat x\,
+    \overline{\hat g \hat x})$, bars the row's means."""
     for r in prange(rstd.size):
-        gr, yr, o = g[r * n : (r + 1) * n], y[r * n : (r + 1) * n], out[r * n : (r + 1) * n]
+        gr, xh = g[r * n : (r + 1) * n], x_hat[r * n : (r + 1) * n]
+        o = out[r * n : (r + 1) * n]
         g_sum = 0.0
-        gy_sum = 0.0
+        gx_sum = 0.0
         for j in range(n):
-            g_sum += gr[j]
-            gy_sum += gr[j] * yr[j]
-        g_mean, gy_mean, s = g_sum / n, gy_sum / n, rstd[r]
+            gw = gr[j] * w[j]
+            g_sum += gw
+            gx_sum += gw * xh[j]
+        g_mean, gx_mean, s = g_sum / n, gx_sum / n, rstd[r]
         for j in range(n):
-            o[j] = s * (gr[j] - g_mean - yr[j] * gy_mean)
+            o[j] = s * (gr[j] * w[j] - g_mean - xh[j] * gx_mean)
+
+
+@njit(cache=True)
+def column_dot(out, a, b, n):  # type: ignore[no-untyped-def]
+    r"""$out_j \mathrel{+}= \sum_r a_{rj} b_{rj}$ over the rows of `n` values (serial: the
+    inner loop runs along a row in vector lanes, and rows would race on `out`)."""
+    for r in range(a.size // n):
+        ar, br = a[r * n : (r + 1) * n], b[r * n : (r + 1) * n]
+        for j in range(n):
+            out[j] += ar[j] * br[j]
 
 
 def _rows_work(out, *_):  # type: ignore[no-untyped-def]

@@ -177,39 +177,57 @@ def embedding(weight: Tensor, ids: Any) -> Tensor:
 
 
 class LayerNormFun(Function):
-    r"""$\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$ over the last dimension.
+    r"""$y = \hat x \cdot w$, $\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$ over the last
+    dimension, $w$ an optional `(n,)` scale (one node for both: the scale's product and its
+    two gradients would be three more passes).
 
     $\mu$ and $\sigma^2$ are the mean and biased variance, as in PyTorch's `layer_norm`.
-    Backward: $\partial L/\partial x = (g - \bar g - \hat x\, \overline{g \hat x}) /
-    \sqrt{\sigma^2 + \epsilon}$, the bars being means over the last dimension.
+    Backward, with $\hat g = g w$: $\partial L/\partial x = (\hat g - \bar{\hat g} - \hat x\,
+    \overline{\hat g \hat x}) / \sqrt{\sigma^2 + \epsilon}$, the bars being means over the last
+    dimension, and $\partial L/\partial w = \sum g \hat x$ over all the other dimensions.
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Tensor, eps: float) -> Tensor:
+    def forward(ctx: Context, x: Tensor, weight: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+        n = x.shape[-1]
         if _fused(x):
             values = _flat(x)
-            n = x.shape[-1]
-            y, rstd = np.empty_like(values), np.empty(values.size // n, values.dtype)
-            fast_transformer.layer_norm_forward(y, rstd, values, n, eps)
-            out = _like(y, x)
-            ctx.save_for_backward(out.detach(), rstd)
-            return out
+            w = np.ones(n, values.dtype) if weight is None else _flat(weight)
+            y, x_hat = np.empty_like(values), np.empty_like(values)
+            rstd = np.empty(values.size // n, values.dtype)
+            fast_transformer.layer_norm_forward(y, x_hat, rstd, values, w, n, eps)
+            ctx.save_for_backward(x_hat, rstd, w, weight is not None)
+            return _like(y, x)
         with no_grad():
             centred = x - x.mean(-1)
             rstd = 1.0 / x.backend.sqrt_map((centred * centred).mean(-1) + eps)
-            out = centred * rstd
-        ctx.save_for_backward(out.detach(), rstd)  # detached: see tensor_functions.Exp
+            x_hat = centred * rstd
+            out = x_hat if weight is None else x_hat * weight
+        w = None if weight is None else weight.detach()  # detached: see tensor_functions.Exp
+        ctx.save_for_backward(x_hat.detach(), rstd, w, weight is not None)
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
-        out, rstd = ctx.saved_values
-        if isinstance(rstd, np.ndarray):  # the fused forward's per-row values
-            y = _flat(out)
-            grad = np.empty_like(y)
-            fast_transformer.layer_norm_backward(grad, _flat(grad_output), y, rstd, out.shape[-1])
-            return _like(grad, out)
-        return rstd * (grad_output - grad_output.mean(-1) - out * (grad_output * out).mean(-1))
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        x_hat, rstd, weight, scaled = ctx.saved_values
+        n = grad_output.shape[-1]
+        if isinstance(rstd, np.ndarray):  # the fused forward's arrays
+            g = _flat(grad_output)
+            grad = np.empty_like(g)
+            fast_transformer.layer_norm_backward(grad, g, x_hat, rstd, weight, n)
+            grad_x = _like(grad, grad_output)
+            if not scaled:
+                return grad_x
+            grad_w = np.zeros(n, g.dtype)
+            fast_transformer.column_dot(grad_w, g, x_hat, n)
+            return grad_x, Tensor.make(grad_w, (n,), backend=grad_output.backend)
+        g = grad_output if weight is None else grad_output * weight
+        grad_x = rstd * (g - g.mean(-1) - x_hat * (g * x_hat).mean(-1))
+        if not scaled:
+            return grad_x
+        rows = grad_output.size // n  # (..., n) -> (rows, n), summed over the rows
+        grad_w = (grad_output * x_hat).contiguous().view(rows, n).sum(0).view(n)
+        return grad_x, grad_w
 
 
 def layer_norm(
@@ -227,9 +245,10 @@ def layer_norm(
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and p.shape != (n,):
             raise ValueError(f"layer_norm: {name} of shape {p.shape} does not fit input {x.shape}")
-    out = LayerNormFun.apply(x, eps=eps)
-    if weight is not None:
-        out = out * weight
+    if weight is None:
+        out = LayerNormFun.apply(x, eps=eps)
+    else:
+        out = LayerNormFun.apply(x, weight, eps=eps)
     if bias is not None:
         out = out + bias
     return out

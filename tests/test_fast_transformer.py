@@ -37,18 +37,27 @@ def _float32(values: np.ndarray, backend: minitorch.TensorBackend = FAST) -> min
     return minitorch.tensor(values.astype(np.float32), backend=backend, dtype="float32")
 
 
-@pytest.mark.parametrize("fn", ["gelu", "layer_norm", "causal_softmax"])
+@pytest.mark.parametrize("fn", ["gelu", "layer_norm", "scaled_layer_norm", "causal_softmax"])
 def test_fused_float32_functions_match_torch_in_float32(fn: str) -> None:
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 8, 8)) * 3
     g = rng.standard_normal((3, 8, 8))
+    w = rng.standard_normal(8)
     mask = torch.triu(torch.ones(8, 8, dtype=torch.bool), diagonal=1)
-    ours_fn = {"gelu": gelu, "layer_norm": layer_norm, "causal_softmax": causal_softmax}[fn]
+    scale, t_scale = _float32(w).requires_grad_(), torch.tensor(w, dtype=torch.float32)
+    t_scale.requires_grad_()
+    ours_fn = {
+        "gelu": gelu,
+        "layer_norm": layer_norm,
+        "scaled_layer_norm": lambda t: layer_norm(t, scale),
+        "causal_softmax": causal_softmax,
+    }[fn]
     torch_fn = {
         "gelu": F.gelu,
         "layer_norm": lambda t: F.layer_norm(t, (8,)),
+        "scaled_layer_norm": lambda t: F.layer_norm(t, (8,), t_scale),
         "causal_softmax": lambda t: torch.softmax(t.masked_fill(mask, -math.inf), -1),
     }[fn]
     ours = _float32(x).requires_grad_()
@@ -60,6 +69,8 @@ def test_fused_float32_functions_match_torch_in_float32(fn: str) -> None:
     (t_out * torch.tensor(g, dtype=torch.float32)).sum().backward()
     np.testing.assert_allclose(out.to_numpy(), t_out.detach().numpy(), atol=2e-6, rtol=1e-5)
     np.testing.assert_allclose(ours.grad.to_numpy(), theirs.grad.numpy(), atol=2e-5, rtol=1e-4)
+    if fn == "scaled_layer_norm":
+        np.testing.assert_allclose(scale.grad.to_numpy(), t_scale.grad.numpy(), rtol=1e-4)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
