@@ -102,3 +102,34 @@ def test_fused_kernels_keep_the_composed_forms_ieee_results(dtype: str) -> None:
         tol = 1e-6 if dtype == "float32" else 1e-12
         np.testing.assert_allclose(fast_out, simple_out, atol=tol, rtol=tol)
         np.testing.assert_allclose(fast_grad, simple_grad, atol=tol, rtol=tol)
+
+
+def test_parallel_and_serial_variants_of_each_kernel_agree() -> None:
+    """Work below the threshold runs serially, so the model's small sizes never reach some
+    parallel variants: each is run directly here, on rows that stay independent."""
+    from minitorch import fast_transformer as ft
+
+    rng = np.random.default_rng(11)
+    n, rows = 16, 40
+    for dtype in (np.float32, np.float64):
+        x, g = (rng.standard_normal(rows * n).astype(dtype) for _ in range(2))
+        w = rng.standard_normal(n).astype(dtype)
+        fast = dtype == np.float32
+        cases = [
+            (ft.gelu_forward, lambda: [np.empty_like(x), x, fast]),
+            (ft.gelu_backward, lambda: [np.empty_like(x), x, g, fast]),
+            (ft.causal_softmax_forward, lambda: [np.empty_like(x), x, n, 0.3, fast]),
+            (ft.causal_softmax_backward, lambda: [np.empty_like(x), g, x, n, 0.3]),
+            (
+                ft.layer_norm_forward,
+                lambda: [np.empty_like(x), np.empty_like(x), np.empty(rows, dtype), x, w, n, 1e-5],
+            ),
+            (ft.layer_norm_backward, lambda: [np.empty_like(x), g, x, np.abs(x[:rows]), w, n]),
+        ]
+        for kernel, make in cases:
+            serial, parallel = make(), make()
+            kernel.serial(*serial)
+            kernel.parallel(*parallel)
+            for a, b in zip(serial, parallel):
+                if isinstance(a, np.ndarray):
+                    np.testing.assert_array_equal(a, b, err_msg=kernel.py_func.__name__)
