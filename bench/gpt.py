@@ -192,12 +192,20 @@ def main() -> None:
             if it == args.warmup + args.iters - 1:
                 print(f"{name}: loss {loss:.4f} after {it + 1} iterations")
     med_o, med_t = statistics.median(times["ours"]), statistics.median(times["torch"])
+    # Each round's own ratio (the two sides of one round ran back to back): their spread
+    # says how far a busy machine moved the figure.
+    rounds = sorted(o / t for o, t in zip(times["ours"], times["torch"]))
+    quartiles = statistics.quantiles(rounds, n=4) if len(rounds) > 1 else rounds * 3
     print(
         f"model: {args.layers} layers, {args.heads} heads, {args.embed} wide, context "
         f"{args.block}, batch {args.batch}, {args.dtype}, {args.iters} timed iterations"
     )
     print(f"ours : {1000 * med_o:8.1f} ms/iteration (median; min {1000 * min(times['ours']):.1f})")
     print(f"torch: {1000 * med_t:8.1f} ms/iteration (median; min {1000 * min(times['torch']):.1f})")
+    print(
+        f"per-round ratio: min {rounds[0]:.2f}, quartiles {quartiles[0]:.2f} / "
+        f"{quartiles[1]:.2f} / {quartiles[2]:.2f}, max {rounds[-1]:.2f}"
+    )
     print(f"ratio ours/torch: {med_o / med_t:.2f}")
     assert math.isfinite(med_o)
 

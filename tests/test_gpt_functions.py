@@ -92,6 +92,9 @@ def test_layer_norm_gradient_matches_central_differences(backend) -> None:
     g = on(backend, _weights((2, 5)))
     x = on(backend, np.random.default_rng(2).standard_normal((2, 5)))
     minitorch.grad_check(lambda a: layer_norm(a) * g, x, rng=random.Random(4))
+    w = on(backend, np.random.default_rng(3).standard_normal(5))
+    for seed in range(3):  # the scale's gradient sums over the rows
+        minitorch.grad_check(lambda a, s: layer_norm(a, s) * g, x, w, rng=random.Random(seed))
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
@@ -172,7 +175,7 @@ def test_a_wrong_backward_fails_the_check() -> None:
     class Broken(LayerNormFun):
         @staticmethod
         def backward(ctx, grad_output):  # type: ignore[no-untyped-def]
-            _, rstd = ctx.saved_values
+            _, rstd, *_ = ctx.saved_values
             return rstd * (grad_output - grad_output.mean(-1))
 
     g = minitorch.tensor(_weights((2, 5)))
