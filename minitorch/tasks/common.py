@@ -30,6 +30,7 @@ __all__ = [
     "check_common",
     "task_dtype",
     "cast_parameters",
+    "model_dtype",
     "course_init",
     "confusion_matrix",
     "save_checkpoint",
@@ -137,9 +138,10 @@ def seed_option() -> Any:
 DTYPES = ("float64", "float32")
 
 
-def dtype_option() -> Any:
-    """The `dtype` field every task config has."""
-    return option("float64", "the parameters' and data's floating-point type", choices=DTYPES)
+def dtype_option(default: str = "float64") -> Any:
+    """The `dtype` field every task config has: float64 for the toy tasks (gradient checks,
+    the course), float32 for the real ones, as PyTorch trains."""
+    return option(default, "the parameters' and data's floating-point type", choices=DTYPES)
 
 
 def check_common(config: Any) -> None:
@@ -200,12 +202,23 @@ def cast_parameters(model: Any, dtype: Any) -> Any:
     return model
 
 
+def model_dtype(model: Any) -> Any:
+    """The dtype of `model`'s parameters (the first one's; float64 for a model without any):
+    what its inputs are built in, so that no step promotes to float64."""
+    from .. import float64
+
+    for p in model.parameters():
+        return p.value.dtype
+    return float64
+
+
 def course_init(model: Any, backend: Any) -> None:
-    """The course's initialisation: every parameter uniform in [-0.05, 0.05)."""
+    """The course's initialisation: every parameter uniform in [-0.05, 0.05), in its dtype."""
     from ..tensor_create import rand
 
     for p in model.parameters():
-        p.update(0.1 * (rand(p.value.shape, backend=backend) - 0.5))
+        value = rand(p.value.shape, backend=backend, dtype=p.value.dtype)
+        p.update(0.1 * (value - 0.5))
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:

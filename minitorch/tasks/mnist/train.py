@@ -22,6 +22,7 @@ from ..common import (
     course_init,
     dtype_option,
     load_checkpoint,
+    model_dtype,
     read_checkpoint_metadata,
     run_metrics,
     seed_everything,
@@ -97,7 +98,7 @@ class MnistConfig:
     dropout: float = option(0.25, "dropout rate after the first linear layer")
     backend: str = backend_option()
     seed: int = seed_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch"):
@@ -136,7 +137,7 @@ class MnistEvalConfig:
         metavar="FOLDER",
     )
     backend: str = backend_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
 
 @dataclass
@@ -217,10 +218,11 @@ class MnistEvaluation:
         return f"mnist: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
-def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:
-    """uint8 images `(n, 28, 28)` -> a float tensor `(n, 1, 28, 28)` scaled by `pixels`."""
-    x = PIXELS[pixels](images.astype(np.float64))
-    return tensor(x.reshape(len(images), 1, 28, 28), backend=backend)
+def to_input(images: np.ndarray, pixels: str, backend: Any, dtype: Any = np.float64) -> Any:
+    """uint8 images `(n, 28, 28)` -> a `dtype` tensor `(n, 1, 28, 28)` scaled by `pixels`
+    (the model's dtype: a float64 input would promote a float32 model's every step)."""
+    x = PIXELS[pixels](images.astype(np.dtype(dtype)))
+    return tensor(x.reshape(len(images), 1, 28, 28), backend=backend, dtype=dtype)
 
 
 class _MnistLoop:
@@ -230,12 +232,13 @@ class _MnistLoop:
         self, config: MnistConfig, model: LeNet, backend: Any, train: Digits, val: Digits
     ) -> None:
         self.config, self.model, self.backend = config, model, backend
+        self.dtype = model_dtype(model)
         self.train, self.val = train, val
 
     def _make(self, digits: Digits) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
             return Batch(
-                to_input(digits.images[index], self.config.pixels, self.backend),
+                to_input(digits.images[index], self.config.pixels, self.backend, self.dtype),
                 digits.labels[index],
             )
 
@@ -254,7 +257,7 @@ class _MnistLoop:
         log_probs = self.model(batch.x)  # (n, 10)
         onehot = np.zeros((len(batch.labels), CLASSES))
         onehot[np.arange(len(batch.labels)), batch.labels] = 1.0
-        picked = log_probs * tensor(onehot, backend=self.backend)
+        picked = log_probs * tensor(onehot, backend=self.backend, dtype=self.dtype)
         loss = -picked.sum() / float(len(batch.labels))
         return loss, log_probs.detach().to_numpy().argmax(axis=1)
 
@@ -282,9 +285,12 @@ CHECKPOINT_SCHEMA = {
 
 
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> LeNet:
-    """The network a checkpoint's options describe."""
+    """The network a checkpoint's options describe, in `dtype` (None: the options' own,
+    float64 when they name none)."""
     model = LeNet(backend, dropout=options.get("dropout", 0.25))
-    return cast_parameters(model, dtype if dtype is not None else np.float64)
+    return cast_parameters(
+        model, task_dtype(options.get("dtype", "float64")) if dtype is None else dtype
+    )
 
 
 def model_options(config: MnistConfig) -> dict[str, Any]:
@@ -354,10 +360,13 @@ def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
 def predict(
     model: LeNet, digits: Digits, pixels: str, backend: Any, batch: int = 256
 ) -> Predictions:
-    """The model's log-probabilities for every digit, in eval mode and without a graph."""
+    """The model's log-probabilities for every digit, in eval mode and without a graph; the
+    digits go in as the model's dtype."""
     model.eval()
+    dtype = model_dtype(model)
     out = []
     with no_grad():
         for index in batch_indices(len(digits), batch):
-            out.append(model(to_input(digits.images[index], pixels, backend)).to_numpy())
+            x = to_input(digits.images[index], pixels, backend, dtype)
+            out.append(model(x).to_numpy())
     return Predictions(digits, np.concatenate(out) if out else np.zeros((0, CLASSES)))

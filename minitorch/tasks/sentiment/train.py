@@ -22,6 +22,7 @@ from ..common import (
     course_init,
     dtype_option,
     load_checkpoint,
+    model_dtype,
     read_checkpoint_metadata,
     run_metrics,
     seed_everything,
@@ -106,7 +107,7 @@ class SentimentConfig:
     dropout: float = option(0.25, "dropout rate before the linear layer")
     backend: str = backend_option()
     seed: int = seed_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
     def __post_init__(self) -> None:
         if self.data is None:
@@ -173,7 +174,7 @@ class SentimentEvalConfig:
         metavar="FILE",
     )
     backend: str = backend_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
 
 @dataclass
@@ -303,7 +304,8 @@ def parameter_shapes(options: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> KimCNN:
-    """The network a checkpoint's options describe."""
+    """The network a checkpoint's options describe, in `dtype` (None: the options' own,
+    float64 when they name none)."""
     model = KimCNN(
         backend,
         embedding_dim=options["embedding_dim"],
@@ -311,7 +313,9 @@ def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> Kim
         filter_sizes=options["filter_sizes"],
         dropout=options["dropout"],
     )
-    return cast_parameters(model, dtype if dtype is not None else np.float64)
+    if dtype is None:  # the options' own
+        dtype = task_dtype(options.get("dtype", "float64"))
+    return cast_parameters(model, dtype)
 
 
 def vectors_for(words: set[str], source: str, glove: Path | None = None) -> Vocabulary:
@@ -355,6 +359,7 @@ class _SentimentLoop:
         val: Sentences,
     ) -> None:
         self.config, self.model, self.backend = config, model, backend
+        self.dtype = model_dtype(model)
         self.vocabulary = vocabulary
         # word ids only: a batch is embedded when the loop asks for it
         self.train_ids = [vocabulary.ids(s) for s in train.words]
@@ -364,7 +369,11 @@ class _SentimentLoop:
     def _make(self, ids: list[np.ndarray], labels: np.ndarray) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
             x = embed(
-                self.vocabulary, [ids[i] for i in index], self.config.filter_sizes, self.backend
+                self.vocabulary,
+                [ids[i] for i in index],
+                self.config.filter_sizes,
+                self.backend,
+                self.dtype,
             )
             return Batch(x, labels[index])
 
@@ -383,17 +392,23 @@ class _SentimentLoop:
         r"""Binary cross-entropy $-\frac{1}{n}\sum_i \log \sigma(s_i z_i)$, $s_i = \pm 1$ the
         label's sign: the stable form of $-[y \log p + (1 - y) \log(1 - p)]$."""
         z = self.model.logits(batch.x)  # (n,)
-        sign = tensor(2.0 * batch.labels - 1.0, backend=self.backend)
+        sign = tensor(2.0 * batch.labels - 1.0, backend=self.backend, dtype=self.dtype)
         loss = -(z * sign).sigmoid().log().sum() / float(len(batch.labels))
         return loss, (z.detach().to_numpy() > 0).astype(np.int64)
 
 
 def embed(
-    vocabulary: Vocabulary, ids: list[np.ndarray], filter_sizes: tuple[int, ...], backend: Any
+    vocabulary: Vocabulary,
+    ids: list[np.ndarray],
+    filter_sizes: tuple[int, ...],
+    backend: Any,
+    dtype: Any = np.float64,
 ) -> Any:
-    """A batch of word-id arrays -> a tensor `(batch, dim, length)`, channels first for conv1d."""
+    """A batch of word-id arrays -> a `dtype` tensor `(batch, dim, length)`, channels first
+    for conv1d (the model's dtype: a float64 input would promote a float32 model's steps)."""
     vectors = vocabulary.embed(ids, min_length=max(filter_sizes))  # (B, L, D)
-    return tensor(np.ascontiguousarray(vectors.transpose(0, 2, 1)), backend=backend)  # (B, D, L)
+    channels_first = vectors.transpose(0, 2, 1)  # (B, L, D) -> (B, D, L)
+    return tensor(channels_first, backend=backend, dtype=dtype)
 
 
 def train_sentiment(
@@ -479,13 +494,14 @@ def score(
     backend: Any,
     batch: int = 256,
 ) -> Scores:
-    """The model's P(positive) for every sentence, in eval mode and without a graph."""
+    """The model's P(positive) for every sentence, in eval mode and without a graph; the
+    vectors go in as the model's dtype."""
     model.eval()
+    dtype = model_dtype(model)
     ids = [vocabulary.ids(s) for s in sentences.words]
     out = []
     with no_grad():
         for index in batch_indices(len(ids), batch):
-            out.append(
-                model(embed(vocabulary, [ids[i] for i in index], filter_sizes, backend)).to_numpy()
-            )
+            x = embed(vocabulary, [ids[i] for i in index], filter_sizes, backend, dtype)
+            out.append(model(x).to_numpy())
     return Scores(sentences, np.concatenate(out) if out else np.zeros(0))
