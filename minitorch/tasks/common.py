@@ -19,6 +19,8 @@ from .options import option
 
 __all__ = [
     "Answers",
+    "Evaluation",
+    "result_summary",
     "config_json",
     "run_metrics",
     "seed_everything",
@@ -32,6 +34,7 @@ __all__ = [
     "cast_parameters",
     "model_dtype",
     "course_init",
+    "train_task",
     "confusion_matrix",
     "save_checkpoint",
     "read_checkpoint_metadata",
@@ -72,6 +75,45 @@ class Answers:
 
     def confusion(self) -> np.ndarray:
         return confusion_matrix(self.labels, self.predicted, self.classes)
+
+
+def result_summary(task: str, where: str, val: Answers, curves: Curves) -> str:
+    """A training run's one line: `where` the accuracy was taken, the final train loss and the
+    mean epoch time (the same figures `metrics.json` holds)."""
+    seconds = f", {np.mean(curves.seconds):.1f} s/epoch" if len(curves) else ""
+    loss = f", final train loss {curves.train_loss[-1]:.4f}" if len(curves) else ""
+    figures = f"{val.accuracy:.2%} ({val.correct}/{val.total})"
+    return f"{task}: {where} accuracy {figures}{loss}{seconds}"
+
+
+class Evaluation:
+    """A checkpoint's answers on a labelled set (`minitorch eval TASK`): subclasses are
+    dataclasses with a `config` (naming the `checkpoint`) and `predictions`, and give the
+    `task` and `where` the answers were taken."""
+
+    task: str
+    config: Any
+    predictions: Answers
+
+    @property
+    def where(self) -> str:
+        raise NotImplementedError
+
+    def metrics(self) -> dict[str, Any]:
+        """The evaluation as `metrics.json` holds it."""
+        p = self.predictions
+        return {
+            "task": self.task,
+            "checkpoint": str(self.config.checkpoint),
+            "data": self.where,
+            "accuracy": p.accuracy,
+            "correct": p.correct,
+            "total": p.total,
+        }
+
+    def summary(self) -> str:
+        p = self.predictions
+        return f"{self.task}: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def config_json(config: Any) -> dict[str, Any]:
@@ -219,6 +261,46 @@ def course_init(model: Any, backend: Any) -> None:
     for p in model.parameters():
         value = rand(p.value.shape, backend=backend, dtype=p.value.dtype)
         p.update(0.1 * (value - 0.5))
+
+
+def train_task(
+    config: Any,
+    model: Any,
+    backend: Any,
+    loop: Any,
+    options: dict[str, Any],
+    callback: Any = None,
+    stop: Any = None,
+    run: Any = None,
+) -> LoopState:
+    """A real task's training, once its model and loop are built: the course's init if
+    `config.init` asks for it, the optimizer, resuming `run` (or starting it), then the
+    shared loop for `config.epochs`. `options` are the checkpoint's (see `model_options`).
+
+    Returns:
+        The loop's state at the end (curves, epochs done, why it stopped).
+    """
+    from .loop import Schedule, fit
+    from .optimizers import make_optimizer
+    from .resume import resume_or_start  # resume imports this module
+
+    if config.init == "course":
+        course_init(model, backend)
+    state = LoopState.start(
+        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
+    )
+    checkpoint = resume_or_start(run, config, model, state, options)
+    fit(
+        loop,
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+        checkpoint=checkpoint,
+    )
+    return state
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:

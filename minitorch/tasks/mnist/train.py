@@ -16,25 +16,27 @@ from ...tensor_create import tensor
 from ..common import (
     DTYPES,
     Answers,
+    Evaluation,
     backend_option,
     cast_parameters,
     check_common,
-    course_init,
     dtype_option,
     load_checkpoint,
     model_dtype,
     read_checkpoint_metadata,
+    result_summary,
     run_metrics,
     seed_everything,
     seed_option,
     task_backend,
     task_dtype,
+    train_task,
 )
 from ..errors import TaskError
-from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
-from ..optimizers import OPTIMIZERS, make_optimizer
+from ..loop import Batch, Batches, Callback, Curves, LoopState, batch_indices
+from ..optimizers import OPTIMIZERS
 from ..options import option
-from ..resume import Run, resume_or_start
+from ..resume import Run
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet
 
@@ -184,38 +186,20 @@ class MnistResult:
         return model_options(self.config)
 
     def summary(self) -> str:
-        val, c = self.val, self.curves
-        seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
-        loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
-        figures = f"{val.accuracy:.2%} ({val.correct}/{val.total})"
-        return f"mnist: validation accuracy {figures}{loss}{seconds}"
+        return result_summary("mnist", "validation", self.val, self.curves)
 
 
 @dataclass
-class MnistEvaluation:
+class MnistEvaluation(Evaluation):
     """A checkpoint's answers on MNIST's test digits."""
 
     config: MnistEvalConfig
     predictions: Predictions
+    task = "mnist"
 
     @property
     def where(self) -> str:
         return f"{self.config.data}/t10k"
-
-    def metrics(self) -> dict[str, Any]:
-        p = self.predictions
-        return {
-            "task": "mnist",
-            "checkpoint": str(self.config.checkpoint),
-            "data": self.where,
-            "accuracy": p.accuracy,
-            "correct": p.correct,
-            "total": p.total,
-        }
-
-    def summary(self) -> str:
-        p = self.predictions
-        return f"mnist: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def to_input(images: np.ndarray, pixels: str, backend: Any, dtype: Any = np.float64) -> Any:
@@ -325,22 +309,8 @@ def train_mnist(
     train, val = load_training_data(config)
     seed_everything(config.seed)
     model = build_model(model_options(config), backend, dtype)
-    if config.init == "course":
-        course_init(model, backend)
-    state = LoopState.start(
-        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
-    )
-    checkpoint = resume_or_start(run, config, model, state, model_options(config))
-    fit(
-        _MnistLoop(config, model, backend, train, val),
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    loop = _MnistLoop(config, model, backend, train, val)
+    state = train_task(config, model, backend, loop, model_options(config), callback, stop, run)
     return MnistResult(
         config, state.curves, state, predict(model, val, config.pixels, backend), model, len(train)
     )

@@ -16,25 +16,27 @@ from ...tensor_create import tensor
 from ..common import (
     DTYPES,
     Answers,
+    Evaluation,
     backend_option,
     cast_parameters,
     check_common,
-    course_init,
     dtype_option,
     load_checkpoint,
     model_dtype,
     read_checkpoint_metadata,
+    result_summary,
     run_metrics,
     seed_everything,
     seed_option,
     task_backend,
     task_dtype,
+    train_task,
 )
 from ..errors import MissingData, TaskError
-from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
-from ..optimizers import OPTIMIZERS, make_optimizer
+from ..loop import Batch, Batches, Callback, Curves, LoopState, batch_indices
+from ..optimizers import OPTIMIZERS
 from ..options import option
-from ..resume import Run, resume_or_start
+from ..resume import Run
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
 
@@ -225,39 +227,20 @@ class SentimentResult:
         return model_options(self.config, self.vocabulary)
 
     def summary(self) -> str:
-        val, c = self.val, self.curves
-        seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
-        loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
-        return (
-            f"sentiment: dev accuracy {val.accuracy:.2%} ({val.correct}/{val.total}){loss}{seconds}"
-        )
+        return result_summary("sentiment", "dev", self.val, self.curves)
 
 
 @dataclass
-class SentimentEvaluation:
+class SentimentEvaluation(Evaluation):
     """A checkpoint's answers on a GLUE split."""
 
     config: SentimentEvalConfig
     predictions: Scores
+    task = "sentiment"
 
     @property
     def where(self) -> str:
         return f"{self.config.data}/{self.config.split}.tsv"
-
-    def metrics(self) -> dict[str, Any]:
-        p = self.predictions
-        return {
-            "task": "sentiment",
-            "checkpoint": str(self.config.checkpoint),
-            "data": self.where,
-            "accuracy": p.accuracy,
-            "correct": p.correct,
-            "total": p.total,
-        }
-
-    def summary(self) -> str:
-        p = self.predictions
-        return f"sentiment: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, Any]:
@@ -433,23 +416,9 @@ def train_sentiment(
     vocabulary = load_vectors(_words(train, val), config.glove)
     seed_everything(config.seed)
     model = build_model(model_options(config, vocabulary), backend, dtype)
-    if config.init == "course":
-        course_init(model, backend)
-    state = LoopState.start(
-        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
-    )
-    checkpoint = resume_or_start(run, config, model, state, model_options(config, vocabulary))
     loop = _SentimentLoop(config, model, backend, vocabulary, train, val)
-    fit(
-        loop,
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    options = model_options(config, vocabulary)
+    state = train_task(config, model, backend, loop, options, callback, stop, run)
     total = sum(len(s) for s in loop.train_ids)
     unknown = sum(int(np.sum(s == 0)) for s in loop.train_ids) / max(total, 1)
     return SentimentResult(
