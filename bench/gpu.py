@@ -298,6 +298,8 @@ def main() -> None:
     tiles = [MatMulTiles(*parse_tiles(spec)) for spec in args.tiles.split(",")]
     if cuda_ops.SIMULATED:
         tiles = [cuda_ops.SIMULATOR_TILES]
+    elif not cuda_ops.cuda.is_available():  # one line, not the driver's traceback
+        raise SystemExit(f"bench/gpu.py: no GPU: {cuda_ops.HOW_TO_GET_A_GPU} (with --smoke)")
 
     device = (
         "numba's CUDA simulator" if cuda_ops.SIMULATED else cuda_ops.cuda.get_current_device().name

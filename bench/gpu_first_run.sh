@@ -53,14 +53,14 @@ got = minitorch.tensor(big, backend=cuda_ops.CudaBackend).sum(1).to_numpy().rave
 assert np.allclose(got, big.sum(1)), (got, big.sum(1))
 print("reduce after THREADS=8 then 256: correct")'
 
-step 120 "the CUDA tests on the device" "$PY" -m pytest -q -x -p no:cacheprovider \
+step 135 "the CUDA tests on the device" "$PY" -m pytest -q -x -p no:cacheprovider \
     tests/test_cuda_ops.py tests/test_cuda_tensor.py tests/test_cuda_conv.py \
     tests/test_cuda_pool.py tests/test_cuda_compile.py
 
 SANITIZER=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
 if [ -n "$SANITIZER" ]; then
     for tool in memcheck racecheck synccheck; do
-        step 30 "compute-sanitizer --tool $tool" "$SANITIZER" --tool "$tool" \
+        step 25 "compute-sanitizer --tool $tool" "$SANITIZER" --tool "$tool" \
             --error-exitcode 9 "$PY" bench/gpu_sanitize.py
     done
 else

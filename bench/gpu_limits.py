@@ -63,15 +63,12 @@ def catalogue() -> list[tuple[str, Any, tuple[Any, ...]]]:
         operators.inv,
         operators.sqrt,
     ):
-        row_major, strided = cuda_ops.tensor_map(fn).kernels
+        row_major, strided, wide = cuda_ops.tensor_map(fn).kernels
         kernels.append((f"map {fn.__name__} row-major", row_major, (arr, arr, i64)))
-        kernels.append(
-            (
-                f"map {fn.__name__} strided",
-                strided,
-                (arr, dims(3), dims(3), arr, dims(3), i64, nt.boolean),
-            )
-        )
+        strided_args = (arr, dims(3), dims(3), arr, dims(3), i64, i64, i64)
+        kernels.append((f"map {fn.__name__} strided", strided, strided_args))
+        if fn is operators.neg:  # the 64-bit twin, for tensors past 2^31 values
+            kernels.append((f"map {fn.__name__} strided 64-bit", wide, strided_args))
     for fn in (
         operators.add,
         operators.mul,
@@ -82,20 +79,20 @@ def catalogue() -> list[tuple[str, Any, tuple[Any, ...]]]:
         operators.log_back,
         operators.inv_back,
     ):
-        row_major, strided = cuda_ops.tensor_zip(fn).kernels
+        row_major, strided, wide = cuda_ops.tensor_zip(fn).kernels
         kernels.append((f"zip {fn.__name__} row-major", row_major, (arr, arr, arr, i64)))
-        kernels.append(
-            (
-                f"zip {fn.__name__} strided",
-                strided,
-                (arr, dims(3), dims(3), arr, dims(3), arr, dims(3), i64, nt.boolean),
-            )
-        )
+        strided_args = (arr, dims(3), dims(3), arr, dims(3), arr, dims(3), i64, i64, i64)
+        kernels.append((f"zip {fn.__name__} strided", strided, strided_args))
+        if fn is operators.add:
+            kernels.append((f"zip {fn.__name__} strided 64-bit", wide, strided_args))
     reduce_args = (arr, dims(2), dims(2), arr, dims(2), dims(2), i64, i64, i64, i64, nt.boolean)
     for fn in (operators.add, operators.mul, operators.max):
-        per_thread, per_warp = cuda_ops.tensor_reduce(fn).kernels
+        per_thread, per_warp, *wide = cuda_ops.tensor_reduce(fn).kernels
         kernels.append((f"reduce {fn.__name__} per-thread", per_thread, reduce_args))
         kernels.append((f"reduce {fn.__name__} per-warp", per_warp, reduce_args))
+        if fn is operators.add:  # the 64-bit twins, for tensors past 2^31 values
+            kernels.append((f"reduce {fn.__name__} per-thread 64-bit", wide[0], reduce_args))
+            kernels.append((f"reduce {fn.__name__} per-warp 64-bit", wide[1], reduce_args))
     for name, tiles in (("gpu", cuda_ops.GPU_TILES), ("simulator", cuda_ops.SIMULATOR_TILES)):
         kernels.append(
             (

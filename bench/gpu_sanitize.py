@@ -37,6 +37,9 @@ def main() -> None:
     a, b = rng.standard_normal((7, 9, 5)), rng.standard_normal((5, 9))
     zipped = on_gpu(a).permute(2, 1, 0) * on_gpu(b).view(5, 9, 1)  # strided zip, broadcast
     np.testing.assert_allclose(zipped.to_numpy(), a.transpose(2, 1, 0) * b[:, :, None])
+    m, row = rng.standard_normal((1000, 3)), rng.standard_normal(1000)  # rows cut in pieces
+    zipped = on_gpu(m).permute(1, 0) + on_gpu(row)
+    np.testing.assert_array_equal(zipped.to_numpy(), m.T + row)
     image, weight = rng.standard_normal((2, 3, 9, 7)), rng.standard_normal((4, 3, 3, 2))
     out = minitorch.conv2d(on_gpu(image), on_gpu(weight))
     assert out.shape == (2, 4, 9, 7)

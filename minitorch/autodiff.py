@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from typing import Any, Protocol
 
 __all__ = [
@@ -188,7 +188,8 @@ def backpropagate(variable: Variable, deriv: Any, create_graph: bool = False) ->
     """Pass `deriv` (d output / d `variable`) back through the graph to the leaves.
 
     Each node's derivative is complete (all its consumers have contributed) before it is
-    passed on, exactly once; leaves accumulate theirs with `accumulate_derivative`.
+    passed on, exactly once; a leaf accumulates each share with `accumulate_derivative` as
+    soon as it is computed (a leaf passes nothing on, so it need not wait).
 
     The loop visits nodes in the order of `topological_sort` (decreasing `unique_id`), but
     produces that order lazily with a heap of the nodes that have received a derivative:
@@ -308,9 +309,9 @@ def _walk(
         else:
             derivs[uid] = deriv
             heappush(heap, (-uid, variable))
-    collect = wanted is not None
-    if not collect:
-        wanted = {}
+    if wanted is None:
+        _accumulate(heap, derivs, create_graph)
+        return {}
     stop = min(wanted, default=0)  # grad(): ids below every wanted one lead nowhere wanted
     while heap:
         _, node = heappop(heap)
@@ -321,8 +322,6 @@ def _walk(
         if uid in wanted:
             wanted[uid] = d
         if node.is_leaf():
-            if not collect:
-                node.accumulate_derivative(d)
             continue
         pairs = node.chain_rule(d, True) if create_graph else node.chain_rule(d)
         for parent, d_parent in pairs:
@@ -335,3 +334,34 @@ def _walk(
                 derivs[uid] = d_parent
                 heappush(heap, (-uid, parent))
     return wanted
+
+
+def _accumulate(
+    heap: list[tuple[int, Variable]], derivs: dict[int, Any], create_graph: bool
+) -> None:
+    """`_walk`'s loop when the leaves accumulate (`backward`), the hottest loop of the
+    scalar engine: a leaf's share goes to it as soon as it is computed, so leaves never
+    wait in the heap; every other node is passed on once its derivative is complete."""
+    pop, push, take = heappop, heappush, derivs.pop
+    if any(node.is_leaf() for _, node in heap):  # a start that is itself a leaf
+        for _, node in heap:
+            if node.is_leaf():
+                node.accumulate_derivative(take(node.unique_id))
+        heap[:] = [entry for entry in heap if not entry[1].is_leaf()]
+        heapify(heap)
+    while heap:
+        _, node = pop(heap)
+        d = take(node.unique_id)
+        pairs = node.chain_rule(d, True) if create_graph else node.chain_rule(d)
+        for parent, d_parent in pairs:
+            if parent.is_constant():
+                continue
+            if parent.is_leaf():
+                parent.accumulate_derivative(d_parent)
+                continue
+            uid = parent.unique_id
+            if uid in derivs:
+                derivs[uid] = derivs[uid] + d_parent  # never in place: d may be shared
+            else:
+                derivs[uid] = d_parent
+                push(heap, (-uid, parent))

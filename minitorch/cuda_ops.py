@@ -12,9 +12,11 @@ Kernels (only these; the glue around them is `TensorOps`, shared with the CPU ba
 
 * map and zip: grid-stride loops. When every operand is row-major with the output's shape,
   the fast path indexes storage directly; otherwise operands are read through strides
-  aligned to the output (0 where broadcast), a block walking each long row.
+  aligned to the output (0 where broadcast), a thread walking each short row and a warp
+  each piece of a long one, with 32-bit index math where the tensors allow it.
 * reduce: a thread per output where the reduced dimension is not contiguous (or short), a
-  warp per output where it is; long rows are split across many threads, then a second pass.
+  warp per output where it is, its lanes combined by shuffles; long rows are split across
+  many threads, then a second pass.
 * matmul: tiles of A and B staged in shared memory, and register blocking: each thread
   accumulates a `TM x TN` block of outputs from values it holds in registers, so every value
   read from shared memory feeds several multiply-adds.
@@ -52,15 +54,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 from . import fast_ops, operators, tensor_data
 from .fast_ops import kernel_source, stable_id
 from .kernel_cache import route_kernel_caches
-from .tensor_data import (
-    MAX_DIMS,
-    Shape,
-    Storage,
-    Strides,
-    index_to_position,
-    strides_from_shape,
-    to_index,
-)
+from .tensor_data import Shape, Storage, Strides, strides_from_shape
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
 
 route_kernel_caches()  # numba-cuda's caches too: per user, never in the package
@@ -88,6 +82,7 @@ __all__ = [
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)  # numba's CUDA simulator instead of a GPU
 THREADS = 256  # threads per block of map, zip, conv and the per-thread reduce
+WARP = 32  # threads that run in lockstep (and may shuffle values between them)
 MAX_BLOCKS = 65535  # the smallest grid limit (y and z); grid-stride loops do the rest
 
 
@@ -162,10 +157,9 @@ def _jit(cache: bool = True, **options: Any) -> Callable[[Callable[..., None]], 
 
 
 # ---- Device functions ----------------------------------------------------------------------------
-# The index helpers are the very functions the CPU backends use, compiled for the GPU.
-
-_to_index = cuda.jit(device=True)(to_index)
-_index_to_position = cuda.jit(device=True)(index_to_position)
+# The operators are the very functions the CPU backends use, compiled for the GPU. Index math
+# is the kernels' own: 32-bit where a tensor allows it, which `tensor_data`'s 64-bit helpers
+# (`to_index`, `index_to_position`, over index arrays) cannot be.
 
 
 @functools.cache
@@ -331,11 +325,89 @@ def _layout(shape: Shape, strides: Strides) -> tuple[tuple[int, ...], tuple[int,
 
 # ---- map and zip ---------------------------------------------------------------------------------
 # The strided kernels read each operand through strides aligned to the output's dimensions
-# (0 where it broadcasts: `_aligned`), so no index is broadcast per element. Long rows are
-# walked by a block, each thread stepping along the last dimension: the divisions that find a
-# row's start happen once per row, not per element. Short rows: one element per thread.
+# (0 where it broadcasts), after dimensions of size 1 are dropped and neighbours every operand
+# lays out as one are merged (`_plan`, on the host, once per layout). Each job is a piece of a
+# row along the last dimension: its start is found by dividing once, then the job's threads
+# step along it. A row shorter than a warp is a thread's job; a longer one is cut into pieces
+# of up to `ROW_CHUNK` values per lane, each a warp's job, so neighbouring lanes read
+# neighbouring values. Index math is 32-bit unsigned where every count and position fits
+# (a GPU divides 32-bit integers in hardware, 64-bit ones in a software routine).
 
-LONG_ROW = 128  # from this many values per row, a block walks each row
+ROW_CHUNK = 8  # values each lane of a warp takes from a row per job
+INDEX32_LIMIT = 2**31  # counts and positions below this: 32-bit index math
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a strided map or zip is launched (`_plan`)."""
+
+    shape: tuple[int, ...]  # the output's, without size-1 dimensions, merged where possible
+    out_strides: tuple[int, ...]
+    strides: tuple[tuple[int, ...], ...]  # each operand's, aligned to `shape`
+    wide: bool  # a count or position needs 64-bit index math
+    grid: int
+    block: tuple[int, int]  # (threads along a row, rows per block)
+    jobs: int  # pieces of rows
+    chunks: int  # pieces per row
+    chunk: int  # values per piece
+
+
+def _collapse(
+    shape: tuple[int, ...], layouts: list[tuple[int, ...]]
+) -> tuple[tuple[int, ...], list[tuple[int, ...]]]:
+    """`shape` and the strides in `layouts` (all aligned to it) without size-1 dimensions,
+    and with each dimension merged into the next where every layout steps over the next one
+    whole (`s[d] == s[d + 1] * shape[d + 1]`): the same positions, in fewer dimensions."""
+    dims = [d for d, n in enumerate(shape) if n != 1]
+    if not dims:
+        return (1,), [(0,)] * len(layouts)
+    sizes = [shape[dims[-1]]]  # innermost first
+    steps = [[s[dims[-1]]] for s in layouts]
+    for d in reversed(dims[:-1]):
+        if all(s[d] == step[-1] * sizes[-1] for s, step in zip(layouts, steps)):
+            sizes[-1] *= shape[d]
+        else:
+            sizes.append(shape[d])
+            for s, step in zip(layouts, steps):
+                step.append(s[d])
+    return tuple(reversed(sizes)), [tuple(reversed(step)) for step in steps]
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(
+    shape: tuple[int, ...],
+    out_strides: tuple[int, ...],
+    layouts: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...],
+    threads: int,
+    max_blocks: int,
+) -> _Plan:
+    """The launch of a strided map or zip writing `(shape, out_strides)` from operands laid
+    out as `layouts` ((shape, strides) each), with blocks of `threads` threads."""
+    aligned = [_aligned(n, s, len(shape)) for n, s in layouts]
+    shape, (out_strides, *strides) = _collapse(shape, [out_strides, *aligned])
+    size, last = math.prod(shape), shape[-1]
+    furthest = max(_furthest(shape, lay) for lay in (out_strides, *strides))
+    width = min(1 if last < WARP else WARP, threads)
+    chunk = last if width == 1 else width * min(ROW_CHUNK, -(-last // width))
+    chunks = -(-last // chunk)
+    jobs = size // last * chunks
+    per_block = threads // width
+    return _Plan(
+        shape,
+        out_strides,
+        tuple(strides),
+        wide=max(size, furthest) >= INDEX32_LIMIT,
+        grid=min(-(-jobs // per_block), max_blocks),
+        block=(width, per_block),
+        jobs=jobs,
+        chunks=chunks,
+        chunk=chunk,
+    )
+
+
+def _furthest(shape: tuple[int, ...], strides: tuple[int, ...]) -> int:
+    """The largest position a layout reaches (0 for one value)."""
+    return sum((n - 1) * s for n, s in zip(shape, strides))
 
 
 def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tuple[int, ...]:
@@ -344,12 +416,12 @@ def _aligned(shape: tuple[int, ...], strides: tuple[int, ...], dims: int) -> tup
     return pad + tuple(s if n > 1 else 0 for n, s in zip(shape, strides))
 
 
-def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
-    """The launcher of a map or zip kernel pair, called as
-    `(out, out_shape, out_strides, *operands)` with a `(storage, shape, strides)` triple per
-    operand. Where every operand is row-major with the output's shape, `row_major(out,
-    *storages, size)` runs; otherwise `strided(out, shape, strides, *(storage, aligned
-    strides) per operand, size, by_rows)`.
+def _elementwise(row_major: Any, strided: Any, wide: Any) -> Callable[..., None]:
+    """The launcher of a map or zip kernel, called as `(out, out_shape, out_strides,
+    *operands)` with a `(storage, shape, strides)` triple per operand. Where every operand
+    is row-major with the output's shape, `row_major(out, *storages, size)` runs; otherwise
+    `strided` (or `wide`, its 64-bit twin, for the largest tensors) as
+    `(out, shape, strides, *(storage, aligned strides) per operand, jobs, chunks, chunk)`.
     """
 
     def run(out: Storage, out_shape: Shape, out_strides: Strides, *operands: Any) -> None:
@@ -358,20 +430,18 @@ def _elementwise(row_major: Any, strided: Any) -> Callable[..., None]:
         if size == 0:
             return
         storages = _on_gpu(out, *operands[0::3])
-        layouts = [_layout(n, s) for n, s in zip(operands[1::3], operands[2::3])]
+        layouts = tuple(_layout(n, s) for n, s in zip(operands[1::3], operands[2::3]))
         if strides == _row_major(shape) and all(lay == (shape, strides) for lay in layouts):
             _launch(row_major, *_grid(size))(out, *storages, size)
             return
-        pairs = [
-            x
-            for storage, (n, s) in zip(storages, layouts)
-            for x in (storage, _aligned(n, s, len(shape)))
-        ]
-        by_rows = shape[-1] >= LONG_ROW
-        grid = (min(size // shape[-1], MAX_BLOCKS), THREADS) if by_rows else _grid(size)
-        _launch(strided, *grid)(out, shape, strides, *pairs, size, by_rows)
+        plan = _plan(shape, strides, layouts, THREADS, MAX_BLOCKS)
+        pairs = [x for storage, s in zip(storages, plan.strides) for x in (storage, s)]
+        kernel = wide if plan.wide else strided
+        _launch(kernel, plan.grid, plan.block)(
+            out, plan.shape, plan.out_strides, *pairs, plan.jobs, plan.chunks, plan.chunk
+        )
 
-    run.kernels = (row_major, strided)  # type: ignore[attr-defined]  # for inspection and tests
+    run.kernels = (row_major, strided, wide)  # type: ignore[attr-defined]  # for inspection
     return run
 
 
@@ -385,37 +455,45 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i])
 
-    @_jit(cache=cacheable)
-    def strided(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_strides: Any,
-        size: int,
-        by_rows: bool,
-    ) -> None:
-        dims = len(out_shape)
-        last = out_shape[-1]
-        if by_rows:  # a block per row, its threads stepping along it
-            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
-        else:  # a thread per element
-            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
-        for job in range(first, count, step):
-            rest, o, p = job, 0, 0
-            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
-                n = out_shape[d]
-                k = rest % n
-                rest //= n
-                o += k * out_strides[d]
-                p += k * a_strides[d]
-            if by_rows:
-                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
-                    out[o + x * out_strides[-1]] = f(a[p + x * a_strides[-1]])
-            else:
-                out[o] = f(a[p])
+    def strided_with(ix: Any) -> Any:
+        """The strided kernel with index math in integers of type `ix`."""
 
-    return _elementwise(row_major, strided)
+        def strided(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_strides: Any,
+            jobs: int,
+            chunks: int,
+            chunk: int,
+        ) -> None:
+            last = len(out_shape) - 1
+            per_block, n_chunks, n_chunk = ix(cuda.blockDim.y), ix(chunks), ix(chunk)
+            first = ix(ix(cuda.blockIdx.x) * per_block + ix(cuda.threadIdx.y))
+            step, job = ix(ix(cuda.gridDim.x) * per_block), first
+            while job < ix(jobs):  # (a `range` would divide to count its steps)
+                row = ix(job // n_chunks)
+                lo = ix(job - row * n_chunks) * n_chunk
+                rest, o, p = row, ix(0), ix(0)
+                for d in range(last - 1, -1, -1):  # the row's start: the only divisions
+                    n = ix(out_shape[d])
+                    k = ix(rest % n)
+                    rest = ix(rest // n)
+                    o += k * ix(out_strides[d])
+                    p += k * ix(a_strides[d])
+                o_step, p_step = ix(out_strides[last]), ix(a_strides[last])
+                hi = min(ix(out_shape[last]), lo + n_chunk)
+                x = lo + ix(cuda.threadIdx.x)
+                while x < hi:
+                    out[o + x * o_step] = f(a[p + x * p_step])
+                    x += ix(cuda.blockDim.x)
+                job = ix(job + step)
+
+        strided.__qualname__ += f"_{ix}"  # each twin its own disk cache files
+        return _jit(cache=cacheable)(strided)
+
+    return _elementwise(row_major, strided_with(numba.uint32), strided_with(numba.int64))
 
 
 @functools.cache
@@ -428,53 +506,72 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
         for i in range(cuda.grid(1), size, cuda.gridsize(1)):
             out[i] = f(a[i], b[i])
 
-    @_jit(cache=cacheable)
-    def strided(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_strides: Any,
-        b: Storage,
-        b_strides: Any,
-        size: int,
-        by_rows: bool,
-    ) -> None:
-        dims = len(out_shape)
-        last = out_shape[-1]
-        if by_rows:  # a block per row, its threads stepping along it
-            first, count, step = cuda.blockIdx.x, size // last, cuda.gridDim.x
-        else:  # a thread per element
-            first, count, step = cuda.grid(1), size, cuda.gridsize(1)
-        for job in range(first, count, step):
-            rest, o, p, q = job, 0, 0, 0
-            for d in range(dims - 2 if by_rows else dims - 1, -1, -1):  # the row's start
-                n = out_shape[d]
-                k = rest % n
-                rest //= n
-                o += k * out_strides[d]
-                p += k * a_strides[d]
-                q += k * b_strides[d]
-            if by_rows:
-                o_step, p_step, q_step = out_strides[-1], a_strides[-1], b_strides[-1]
-                for x in range(cuda.threadIdx.x, last, cuda.blockDim.x):
-                    out[o + x * o_step] = f(a[p + x * p_step], b[q + x * q_step])
-            else:
-                out[o] = f(a[p], b[q])
+    def strided_with(ix: Any) -> Any:
+        """The strided kernel with index math in integers of type `ix`."""
 
-    return _elementwise(row_major, strided)
+        def strided(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_strides: Any,
+            b: Storage,
+            b_strides: Any,
+            jobs: int,
+            chunks: int,
+            chunk: int,
+        ) -> None:
+            last = len(out_shape) - 1
+            per_block, n_chunks, n_chunk = ix(cuda.blockDim.y), ix(chunks), ix(chunk)
+            first = ix(ix(cuda.blockIdx.x) * per_block + ix(cuda.threadIdx.y))
+            step, job = ix(ix(cuda.gridDim.x) * per_block), first
+            while job < ix(jobs):  # (a `range` would divide to count its steps)
+                row = ix(job // n_chunks)
+                lo = ix(job - row * n_chunks) * n_chunk
+                rest, o, p, q = row, ix(0), ix(0), ix(0)
+                for d in range(last - 1, -1, -1):  # the row's start: the only divisions
+                    n = ix(out_shape[d])
+                    k = ix(rest % n)
+                    rest = ix(rest // n)
+                    o += k * ix(out_strides[d])
+                    p += k * ix(a_strides[d])
+                    q += k * ix(b_strides[d])
+                o_step, p_step = ix(out_strides[last]), ix(a_strides[last])
+                q_step = ix(b_strides[last])
+                hi = min(ix(out_shape[last]), lo + n_chunk)
+                x = lo + ix(cuda.threadIdx.x)
+                while x < hi:
+                    out[o + x * o_step] = f(a[p + x * p_step], b[q + x * q_step])
+                    x += ix(cuda.blockDim.x)
+                job = ix(job + step)
+
+        strided.__qualname__ += f"_{ix}"  # each twin its own disk cache files
+        return _jit(cache=cacheable)(strided)
+
+    return _elementwise(row_major, strided_with(numba.uint32), strided_with(numba.int64))
 
 
 # ---- reduce --------------------------------------------------------------------------------------
 # Sizes fixed when this module is read: a kernel's shared array is sized when it compiles, and
 # a compiled kernel may come from the disk cache, so nothing a launch reads may change them.
 
-WARP = 32
 REDUCE_WARPS = 8  # warps (outputs) per block of the warp-per-output kernel
-REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads: its shared array holds one value each
+REDUCE_BLOCK = WARP * REDUCE_WARPS  # its threads
+FULL_MASK = 0xFFFFFFFF  # every lane of a warp takes part in its shuffles
 SHORT_ROW = 8  # rows up to this long are folded by one thread each, even when contiguous
 SEGMENT = 32  # the fewest values a thread folds alone before a long row is split
 PARALLEL_THREADS = 1 << 18  # threads that keep a GPU busy (an H200: 132 SMs x 2048)
+
+
+def _warp_shuffles() -> bool:
+    """Whether kernels may shuffle values between a warp's lanes: a GPU can; numba's
+    simulator cannot (it has no `shfl_*_sync`) unless something taught it to, as
+    tests/cuda_simulator.py does. Without them, contiguous rows fold a thread each."""
+    if not SIMULATED:
+        return True
+    from numba.cuda.simulator.kernelapi import FakeCUDAModule
+
+    return hasattr(FakeCUDAModule, "shfl_down_sync")
 
 
 @functools.cache
@@ -489,97 +586,113 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
       contiguous one (`sum(0)` of a matrix) a warp reads neighbouring values; rows of at
       most `SHORT_ROW` values go this way too.
     * `per_warp`: one warp per (output, segment) where the reduced dimension has stride 1:
-      its lanes read neighbouring values, and a tree in shared memory combines them.
+      its lanes read neighbouring values, and a tree of warp shuffles combines them (no
+      shared memory, no barrier: each warp goes at its own pace).
 
     When the outputs alone cannot keep the GPU busy (a full `sum()`), each row is split into
     segments whose partial results a second pass (the same launcher) folds into `out`.
+    Index math is 32-bit unsigned where every count and position fits, as in map and zip;
+    a piece's row is found by dividing once per piece.
     """
     f, cacheable = _device(fn)
 
-    @_jit(cache=cacheable)
-    def per_thread(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_shape: Any,
-        a_strides: Any,
-        reduce_dim: int,
-        out_size: int,
-        segments: int,
-        length: int,
-        into_out: bool,
-    ) -> None:
-        index = cuda.local.array(MAX_DIMS, numba.int64)
-        n = a_shape[reduce_dim]
-        step = a_strides[reduce_dim]
-        for e in range(cuda.grid(1), out_size * segments, cuda.gridsize(1)):
-            o = e % out_size
-            lo = (e // out_size) * length
-            hi = min(n, lo + length)
-            _to_index(o, out_shape, index)  # index[reduce_dim] == 0: the row's first element
-            start = _index_to_position(index, a_strides)
-            acc = a[start + lo * step]
-            for j in range(lo + 1, hi):
-                acc = f(acc, a[start + j * step])
-            if into_out:
-                position = _index_to_position(index, out_strides)
-                out[position] = f(out[position], acc)
-            else:  # partial results, (segment, output) row-major
-                out[e] = acc
+    def kernels_with(ix: Any) -> tuple[Any, Any]:
+        """The two kernels with index math in integers of type `ix`."""
 
-    @_jit(cache=cacheable)
-    def per_warp(
-        out: Storage,
-        out_shape: Any,
-        out_strides: Any,
-        a: Storage,
-        a_shape: Any,
-        a_strides: Any,
-        reduce_dim: int,
-        out_size: int,
-        segments: int,
-        length: int,
-        into_out: bool,
-    ) -> None:
-        partial = cuda.shared.array((REDUCE_WARPS, WARP), numba.float64)
-        index = cuda.local.array(MAX_DIMS, numba.int64)
-        lane = cuda.threadIdx.x % WARP
-        row = cuda.threadIdx.x // WARP
-        n = a_shape[reduce_dim]
-        warps = out_size * segments
-        # every thread of a block runs the same rounds: the barriers below are uniform
-        for first in range(cuda.blockIdx.x * REDUCE_WARPS, warps, cuda.gridDim.x * REDUCE_WARPS):
-            w = first + row
-            active = 0
-            if w < warps:
-                o = w % out_size
-                lo = (w // out_size) * length
-                hi = min(n, lo + length)
-                _to_index(o, out_shape, index)
-                start = _index_to_position(index, a_strides) + lo  # stride 1 along the row
-                active = min(hi - lo, WARP)
-                if lane < hi - lo:
-                    acc = a[start + lane]
-                    for j in range(lane + WARP, hi - lo, WARP):
-                        acc = f(acc, a[start + j])
-                    partial[row, lane] = acc
-            cuda.syncthreads()
-            # tree: halve the lanes holding a partial result until one holds the total
-            half = WARP // 2
-            while half > 0:
-                if lane < half and lane + half < active:
-                    partial[row, lane] = f(partial[row, lane], partial[row, lane + half])
-                cuda.syncthreads()
-                active = min(active, half)
-                half //= 2
-            if lane == 0 and w < warps:
+        def per_thread(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_shape: Any,
+            a_strides: Any,
+            reduce_dim: int,
+            out_size: int,
+            segments: int,
+            length: int,
+            into_out: bool,
+        ) -> None:
+            n, step = ix(a_shape[reduce_dim]), ix(a_strides[reduce_dim])
+            outs, piece, pieces = ix(out_size), ix(length), ix(out_size * segments)
+            e, stride = ix(cuda.grid(1)), ix(cuda.gridsize(1))
+            while e < pieces:  # (a `range` would divide to count its steps)
+                o = ix(e % outs)
+                lo = ix(e // outs) * piece
+                hi = min(n, lo + piece)
+                rest, start, position = o, ix(0), ix(0)
+                for d in range(len(out_shape) - 1, -1, -1):  # the row's first element
+                    if d != reduce_dim:
+                        size = ix(out_shape[d])
+                        k = ix(rest % size)
+                        rest = ix(rest // size)
+                        start += k * ix(a_strides[d])
+                        position += k * ix(out_strides[d])
+                acc = a[start + lo * step]
+                for j in range(lo + ix(1), hi):
+                    acc = f(acc, a[start + j * step])
                 if into_out:
-                    position = _index_to_position(index, out_strides)
-                    out[position] = f(out[position], partial[row, 0])
-                else:
-                    out[w] = partial[row, 0]
-            cuda.syncthreads()  # `partial` is reused for the next outputs
+                    out[position] = f(out[position], acc)
+                else:  # partial results, (segment, output) row-major
+                    out[e] = acc
+                e = ix(e + stride)
+
+        def per_warp(
+            out: Storage,
+            out_shape: Any,
+            out_strides: Any,
+            a: Storage,
+            a_shape: Any,
+            a_strides: Any,
+            reduce_dim: int,
+            out_size: int,
+            segments: int,
+            length: int,
+            into_out: bool,
+        ) -> None:
+            lane = ix(cuda.threadIdx.x % WARP)
+            n, outs, piece = ix(a_shape[reduce_dim]), ix(out_size), ix(length)
+            pieces = ix(out_size * segments)
+            w = ix(ix(cuda.blockIdx.x) * ix(REDUCE_WARPS) + ix(cuda.threadIdx.x // WARP))
+            stride = ix(ix(cuda.gridDim.x) * ix(REDUCE_WARPS))
+            # a warp's lanes share `w`: each runs every round, so the shuffles below see all 32
+            while w < pieces:
+                o = ix(w % outs)
+                lo = ix(w // outs) * piece
+                count = min(n, lo + piece) - lo  # >= 1: no piece is empty
+                rest, start, position = o, lo, ix(0)  # stride 1 along the row
+                for d in range(len(out_shape) - 1, -1, -1):  # the row's first element
+                    if d != reduce_dim:
+                        size = ix(out_shape[d])
+                        k = ix(rest % size)
+                        rest = ix(rest // size)
+                        start += k * ix(a_strides[d])
+                        position += k * ix(out_strides[d])
+                # lanes past a short piece hold a value they never pass on (see the tree below)
+                acc = a[start + lane] if lane < count else a[start]
+                j = lane + ix(WARP)
+                while j < count:
+                    acc = f(acc, a[start + j])
+                    j += ix(WARP)
+                # tree: lane i folds in lane i + offset's value, if that lane held one; values
+                # pass only from lanes below `count`, so lane 0 ends with the whole piece
+                offset = ix(WARP // 2)
+                while offset > ix(0):
+                    other = cuda.shfl_down_sync(FULL_MASK, acc, offset)
+                    if lane + offset < count:
+                        acc = f(acc, other)
+                    offset = ix(offset // ix(2))
+                if lane == 0:
+                    if into_out:
+                        out[position] = f(out[position], acc)
+                    else:
+                        out[w] = acc
+                w = ix(w + stride)
+
+        per_thread.__qualname__ += f"_{ix}"  # each twin its own disk cache files
+        per_warp.__qualname__ += f"_{ix}"
+        return _jit(cache=cacheable)(per_thread), _jit(cache=cacheable)(per_warp)
+
+    narrow, wide = kernels_with(numba.uint32), kernels_with(numba.int64)
 
     def fold(
         out: Storage,
@@ -591,13 +704,17 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         dim: int,
     ) -> None:
         out_size, n = math.prod(shape), a_shape[dim]
-        warp = a_strides[dim] == 1 and n > SHORT_ROW
+        warp = a_strides[dim] == 1 and n > SHORT_ROW and _warp_shuffles()
         lanes = WARP if warp else 1
         # split rows only while the outputs alone leave the GPU idle, into long pieces
         segments = max(1, min(-(-PARALLEL_THREADS // (out_size * lanes)), n // (SEGMENT * lanes)))
         length = -(-n // segments)
         segments = -(-n // length)  # no empty piece
         target = _device_array(out_size * segments) if segments > 1 else out
+        furthest = max(
+            _furthest(a_shape, a_strides), _furthest(shape, strides), out_size * segments
+        )
+        per_thread, per_warp = wide if furthest >= INDEX32_LIMIT else narrow
         args = (target, shape, strides, a, a_shape, a_strides, dim)
         args += (out_size, segments, length, segments == 1)
         if warp:
@@ -626,7 +743,7 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         (a,) = _on_gpu(out, a)
         fold(out, shape, _ints(out_strides), a, a_shape_, _ints(a_strides), reduce_dim)
 
-    run.kernels = (per_thread, per_warp)  # type: ignore[attr-defined]
+    run.kernels = (*narrow, *wide)  # type: ignore[attr-defined]
     return run
 
 

@@ -200,9 +200,11 @@ def dropout(
     evaluation needs no rescaling: pass `ignore=True` (the course's scripts pass
     `self.mode == "eval"`) and the input comes back unchanged. `rate=1` gives zeros.
 
-    Dimension 0 counts samples. A sample's mask depends only on one 64-bit draw from `rng`
-    per call and on the sample's index in the batch (plus `batch_offset`), never on how many
-    samples the call sees: a batch split across processes gets the masks it gets whole.
+    Dimension 0 counts samples (or, inside `batch_offset(first, count)`, the input holds
+    `count` samples one after the other, as a `(B*T, C)` view of `(B, T, C)` does). A sample's
+    mask depends only on one 64-bit draw from `rng` per call and on the sample's index in the
+    batch (plus `batch_offset`), never on how many samples the call sees: a batch split across
+    processes gets the masks it gets whole.
 
     Args:
         input: any tensor.
@@ -221,28 +223,41 @@ def dropout(
     if rate == 1.0:
         return input * 0.0
     key = (random if rng is None else rng).getrandbits(64)
-    per_sample = input.size // input.shape[0] if input.shape[0] else 0  # (`max` is ours here)
-    first = _first_sample.get() * per_sample
+    first, count = _first_sample.get()
+    samples = input.shape[0] if count is None else count
+    if samples and input.size % samples:
+        raise ValueError(
+            f"dropout: an input of shape {input.shape} does not split into the {samples} "
+            f"samples batch_offset says it holds"
+        )
+    per_sample = input.size // samples if samples else 0  # (`max` is ours here)
+    first = first * per_sample
     keep = _uniforms(key, first, input.size) >= rate
     scale = (keep / (1.0 - rate)).astype(input.dtype)
     mask = Tensor.make(scale, input.shape, backend=input.backend)
     return input * mask
 
 
-# Index of the first sample of the batches `dropout` sees (nonzero in a data-parallel shard).
-_first_sample: ContextVar[int] = ContextVar("first_sample", default=0)
+# The first sample of the batches `dropout` sees (nonzero in a data-parallel shard), and how
+# many samples each holds (None: its dimension 0).
+_first_sample: ContextVar[tuple[int, int | None]] = ContextVar("first_sample", default=(0, None))
 
 
 @contextmanager
-def batch_offset(first: int) -> Iterator[None]:
+def batch_offset(first: int, count: int | None = None) -> Iterator[None]:
     """Inside this block, dropout treats its input's sample 0 as sample `first` of the batch.
 
     A data-parallel process that computes samples `first..` of a global batch uses it, so
-    that each sample gets the mask it would get in the whole batch on one process.
+    that each sample gets the mask it would get in the whole batch on one process. With
+    `count`, every input dropout sees holds `count` samples, each of `size / count` values
+    (a language model's `(B*T, C)` activations, attention's `(B*H, T, T)` weights); without,
+    its dimension 0 counts them.
     """
     if first < 0:
         raise ValueError(f"batch_offset needs a non-negative first sample, got {first!r}")
-    token = _first_sample.set(int(first))
+    if count is not None and count < 1:
+        raise ValueError(f"batch_offset needs a positive count of samples, got {count!r}")
+    token = _first_sample.set((int(first), None if count is None else int(count)))
     try:
         yield
     finally:

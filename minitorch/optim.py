@@ -73,6 +73,15 @@ class SGD(Optimizer):
         self.momentum = momentum
 
     def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
+        if _fusable(value):
+            p, g = _flat_values(value), _flat_values(grad)
+            first = "velocity" not in state
+            velocity = np.empty_like(p) if first else _flat_state(state, "velocity", p)
+            out = np.empty_like(p)
+            _sgd_step(out, p, g, velocity, self.lr, self.momentum, first)
+            if self.momentum:
+                state["velocity"] = velocity
+            return Tensor.make(out, value.shape, backend=value.backend)
         if self.momentum:
             velocity = state.get("velocity")
             grad = grad if velocity is None else self.momentum * velocity + grad
@@ -114,6 +123,8 @@ class Adam(Optimizer):
         self.eps = eps
 
     def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
+        if _fusable(value):
+            return self._fused(value, grad, state, 0.0)
         b1, b2 = self.betas
         t = state.get("step", 0) + 1
         m = (1.0 - b1) * grad if t == 1 else b1 * state["m"] + (1.0 - b1) * grad
@@ -122,6 +133,20 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - b1**t)
         v_hat = v / (1.0 - b2**t)
         return value - self.lr * m_hat / (_sqrt(v_hat) + self.eps)
+
+    def _fused(self, value: Tensor, grad: Tensor, state: dict[str, Any], decay: float) -> Tensor:
+        """The step as one compiled loop over the values (as PyTorch's fused Adam/AdamW),
+        with AdamW's `decay` (0 for Adam): the composed step is a dozen full passes and
+        graph-free tensors per parameter, which costs more than a small model's own work."""
+        b1, b2 = self.betas
+        t = state.get("step", 0) + 1
+        p, g = _flat_values(value), _flat_values(grad)
+        m = np.zeros_like(p) if t == 1 else _flat_state(state, "m", p)
+        v = np.zeros_like(p) if t == 1 else _flat_state(state, "v", p)
+        state.update(step=t, m=m, v=v)
+        out = np.empty_like(p)
+        _adamw_step(out, p, g, m, v, self.lr, b1, b2, self.eps, decay, 1.0 - b1**t, 1.0 - b2**t)
+        return Tensor.make(out, value.shape, backend=value.backend)
 
 
 def _sqrt(x: Any) -> Any:
@@ -190,39 +215,11 @@ class AdamW(Adam):
 
     def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
         decay = state["weight_decay"]
-        if isinstance(value, Tensor) and issubclass(value.backend.ops, FastOps):
+        if _fusable(value):
             return self._fused(value, grad, state, decay)
         if decay:
             value = value * (1.0 - self.lr * decay)
         return super()._update(value, grad, state)
-
-    def _fused(self, value: Tensor, grad: Tensor, state: dict[str, Any], decay: float) -> Tensor:
-        """The same step as one compiled loop over the values (as PyTorch's fused AdamW):
-        the composed step is a dozen full passes and graph-free tensors per parameter, which
-        costs more than the model's own elementwise work at nanoGPT's sizes."""
-        b1, b2 = self.betas
-        t = state.get("step", 0) + 1
-        p = value.contiguous()._tensor._storage[: value.size]
-        g = grad.contiguous()._tensor._storage[: value.size]
-        if t == 1:
-            state["m"], state["v"] = np.zeros_like(p), np.zeros_like(p)
-        state["step"] = t
-        out = np.empty_like(p)
-        _adamw_step(
-            out,
-            p,
-            g,
-            state["m"],
-            state["v"],
-            self.lr,
-            b1,
-            b2,
-            self.eps,
-            decay,
-            1.0 - b1**t,
-            1.0 - b2**t,
-        )
-        return Tensor.make(out, value.shape, backend=value.backend)
 
 
 @njit(cache=True)
@@ -233,6 +230,38 @@ def _adamw_step(out, p, g, m, v, lr, b1, b2, eps, decay, correct1, correct2):  #
         v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i]
         step = (m[i] / correct1) / (math.sqrt(v[i] / correct2) + eps)
         out[i] = p[i] * (1.0 - lr * decay) - lr * step
+
+
+def _fusable(value: Any) -> bool:
+    """Whether a parameter's update runs as one compiled loop: a Tensor on the fast backend
+    (the other backends compose the update from tensor operations)."""
+    return isinstance(value, Tensor) and issubclass(value.backend.ops, FastOps)
+
+
+def _flat_values(t: Tensor) -> np.ndarray:
+    """A tensor's values as a flat row-major array (its storage, when it is row-major)."""
+    return t.contiguous()._tensor._storage[: t.size]
+
+
+def _flat_state(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
+    """The fused state array `state[key]` (one flat array per parameter); a moment kept as
+    a Tensor (by the composed update, or a checkpoint of one) is read into that form."""
+    kept = state[key]
+    if isinstance(kept, Tensor):
+        kept = np.array(kept.to_numpy(), dtype=like.dtype).reshape(-1)
+    return kept
+
+
+@njit(cache=True)
+def _sgd_step(out, p, g, velocity, lr, momentum, first):  # type: ignore[no-untyped-def]
+    r"""SGD's update of every value (PyTorch's form): with `momentum`, $v \leftarrow \mu v + g$
+    in place (`first`: $v = g$), then $p - \text{lr} \cdot v$; without, $p - \text{lr} \cdot g$."""
+    for i in range(p.size):
+        step = g[i]
+        if momentum != 0.0:
+            step = g[i] if first else momentum * velocity[i] + g[i]
+            velocity[i] = step
+        out[i] = p[i] - lr * step
 
 
 def clip_grad_norm(parameters: Sequence[Parameter], max_norm: float) -> float:

@@ -110,10 +110,13 @@ class Tensor(Named):
         dtype (as in PyTorch, a Python number does not promote `x * 2.0`), and a tensor on
         another device (host or GPU) moves to this one's (`ToBackend`: gradients go back)."""
         if isinstance(b, Tensor):
-            if b.backend.device == self.backend.device:
+            if b.backend is self.backend or b.backend.device == self.backend.device:
                 return b
             return ToBackend.apply(b, backend=self.backend)
         if isinstance(b, (int, float, np.integer, np.floating)):
+            if self.backend.device == "host":  # the common case, without make's checks
+                number = TensorData.row_major(np.array([b], self.dtype), (1,))
+                return Tensor(number, backend=self.backend)
             return Tensor.make(np.array([b], self.dtype), (1,), backend=self.backend)
         raise TypeError(f"cannot combine a Tensor with {type(b).__name__} {b!r}")
 
@@ -274,7 +277,9 @@ class Tensor(Named):
     def mean(self, dim: int | None = None) -> Tensor:
         """Mean along `dim`, or of everything: the sum divided by the count."""
         count = self.size if dim is None else self.shape[dim_index(dim, self.shape)]
-        return self.sum(dim) / count
+        # times 1/count, as `/ count` computes it (Mul and Inv), with one operation fewer;
+        # an empty mean is 0 * inf = nan, as in PyTorch
+        return self.sum(dim) * (1.0 / count if count else math.inf)
 
     def all(self, dim: int | None = None) -> Tensor:
         """1.0 where every value (of a 0/1 tensor) along `dim`, or everywhere, is 1.0."""

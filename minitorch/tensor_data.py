@@ -261,6 +261,17 @@ class TensorData:
             the end of storage.
     """
 
+    __slots__ = (
+        "_storage",
+        "shape",
+        "strides",
+        "size",
+        "dims",
+        "_shape",
+        "_strides",
+        "_contiguous",
+    )
+
     def __init__(
         self,
         storage: Union[Sequence[float], Storage],
@@ -295,6 +306,29 @@ class TensorData:
                 f"shape {self.shape} with strides {self.strides} reads position {last}, "
                 f"past the end of a storage of {len(self._storage)} values"
             )
+
+    @classmethod
+    def row_major(cls, storage: Storage, shape: tuple[int, ...]) -> TensorData:
+        """The row-major layout of `shape` over `storage`, an array of exactly that many
+        values the caller has just allocated (a kernel's output): the constructor without
+        its checks, which such storage cannot fail, on the path of every operation."""
+        try:
+            layout = _LAYOUTS[(shape, None)]
+        except KeyError:
+            return cls(storage, shape)
+        data = object.__new__(cls)
+        data._storage = storage
+        (
+            data.shape,
+            data.strides,
+            data.size,
+            data.dims,
+            data._shape,
+            data._strides,
+            _,
+            data._contiguous,
+        ) = layout
+        return data
 
     @property
     def dtype(self) -> DType:

@@ -66,6 +66,10 @@ class History:
     inputs: Sequence[Tensor] = ()
 
 
+# The context of every call that records nothing: `save_for_backward` skips saving.
+_CONSTANT = Context(no_grad=True)
+
+
 class Function:
     """A differentiable tensor operation: subclasses define static `forward` and `backward`."""
 
@@ -83,17 +87,16 @@ class Function:
         Returns:
             The output tensor.
         """
-        need_grad = False
         if _grad_enabled[-1]:  # is_grad_enabled(), without a call on the hottest path
             for t in inputs:
                 if t.history is not None:  # t.requires_grad(), on the hottest path
-                    need_grad = True
-                    break
-        ctx = Context(no_grad=not need_grad)
-        out = cls.forward(ctx, *inputs, **params)
-        if need_grad:
-            out.history = History(cls, ctx, inputs)
-        return out
+                    ctx = Context(False)
+                    out = cls.forward(ctx, *inputs, **params)
+                    out.history = History(cls, ctx, inputs)
+                    return out
+        # A constant result (no_grad, a backward pass, constant inputs): the shared
+        # context saves nothing, so no context is made per call.
+        return cls.forward(_CONSTANT, *inputs, **params)
 
     @classmethod
     def backward_all(cls, ctx: Context, grad_output: Tensor) -> tuple[Tensor, ...]:
@@ -405,11 +408,17 @@ class Cast(Function):
         return grad_output
 
 
+_SWAP_LAST = {2: (1, 0), 3: (0, 2, 1)}  # the orders `_transpose` uses (matmul operands)
+
+
 def _transpose(a: Tensor) -> Tensor:
     """Swap the last two dimensions (a view)."""
-    order = list(range(a.dims))
-    order[-2], order[-1] = order[-1], order[-2]
-    return a.permute(*order)
+    order = _SWAP_LAST.get(a.dims)
+    if order is None:
+        swapped = list(range(a.dims))
+        swapped[-2], swapped[-1] = swapped[-1], swapped[-2]
+        order = tuple(swapped)
+    return Permute.apply(a, order=order)
 
 
 class MatMul(Function):

@@ -155,11 +155,15 @@ class TensorOps:
         shape); without `out`, a new contiguous tensor of `a`'s shape is allocated.
         """
         kernel = cls.map_kernel(fn)
+        flat = getattr(kernel, "flat", None)  # see `zip`
 
         def apply(a: Tensor, out: Tensor | None = None) -> Tensor:
             x = a._tensor
             if out is None:
-                out = _output(cls, a, x.shape, x._storage.dtype)
+                out = _output(cls, a, x.shape, x._storage.dtype, x.size)
+                if flat is not None and x._contiguous:
+                    flat(out._tensor._storage, x._storage)
+                    return out
             elif shape_broadcast(x.shape, out.shape) != out.shape:
                 raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
             o = out._tensor
@@ -173,11 +177,21 @@ class TensorOps:
     def zip(cls, fn: Callable[[float, float], float]) -> Callable[[Tensor, Tensor], Tensor]:
         """Lift `fn` to pairs of tensors, broadcasting them to a common shape."""
         kernel = cls.zip_kernel(fn)
+        # A backend's kernel may have `flat`: the same loop over storages that share one
+        # row-major layout (no shapes, strides or index math), called with the storages.
+        flat = getattr(kernel, "flat", None)
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
             x, y = a._tensor, b._tensor
-            shape = x.shape if x.shape == y.shape else shape_broadcast(x.shape, y.shape)
-            out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
+            if x.shape == y.shape:
+                dtype = _promote(x._storage.dtype, y._storage.dtype)
+                out = _output(cls, a, x.shape, dtype, x.size)
+                if flat is not None and x._contiguous and y._contiguous:
+                    flat(out._tensor._storage, x._storage, y._storage)
+                    return out
+            else:
+                shape = shape_broadcast(x.shape, y.shape)
+                out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
             o = out._tensor
             kernel(
                 o._storage,
@@ -223,28 +237,43 @@ class TensorOps:
         Raises:
             IndexingError: naming both shapes, when they cannot be multiplied.
         """
-        if a.dims not in (2, 3) or b.dims not in (2, 3):
+        x, y = a._tensor, b._tensor
+        if x.dims not in (2, 3) or y.dims not in (2, 3):
             raise IndexingError(f"matmul needs 2-D or 3-D operands, got {a.shape} @ {b.shape}")
-        a3, b3 = _batched(a._tensor), _batched(b._tensor)
-        if a3.shape[2] != b3.shape[1]:
+        (x_batch, rows, inner), x_shape, x_strides = _batched(x)
+        (y_batch, y_inner, cols), y_shape, y_strides = _batched(y)
+        if inner != y_inner:
             raise IndexingError(
-                f"matmul: inner sizes differ in {a.shape} @ {b.shape} "
-                f"({a3.shape[2]} against {b3.shape[1]})"
+                f"matmul: inner sizes differ in {a.shape} @ {b.shape} ({inner} against {y_inner})"
             )
-        if a3.shape[0] != b3.shape[0] and 1 not in (a3.shape[0], b3.shape[0]):
+        if x_batch != y_batch and 1 not in (x_batch, y_batch):
             raise IndexingError(f"matmul: batch sizes of {a.shape} @ {b.shape} do not broadcast")
-        batch = max(a3.shape[0], b3.shape[0])
-        dtype = _promote(a3._storage.dtype, b3._storage.dtype)
-        out = _output(cls, a, (batch, a3.shape[1], b3.shape[2]), dtype)
-        cls.matrix_multiply_kernel(*out._tensor.tuple(), *a3.tuple(), *b3.tuple())
-        if a.dims == 2 and b.dims == 2:
-            out = out._new(TensorData(out._tensor._storage, out.shape[1:]))  # (1, i, j) -> (i, j)
-        return out
+        batch = max(x_batch, y_batch)
+        dtype = _promote(x._storage.dtype, y._storage.dtype)
+        storage = cls.output_storage(batch * rows * cols, dtype)
+        # two 2-D operands give a 2-D result, which the kernel writes as (1, i, j)
+        shape = (rows, cols) if x.dims == 2 and y.dims == 2 else (batch, rows, cols)
+        out = TensorData.row_major(storage, shape)
+        _, out_shape, out_strides = _batched(out)
+        cls.matrix_multiply_kernel(
+            storage, out_shape, out_strides, x._storage, x_shape, x_strides, y._storage, y_shape,
+            y_strides
+        )  # fmt: skip
+        return a._new(out)
 
 
-def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...], dtype: DType) -> Tensor:
-    """A new row-major tensor on `like`'s backend, for a kernel that writes every element."""
-    return like._new(TensorData(ops.output_storage(math.prod(shape), dtype), shape))
+def _output(
+    ops: type[TensorOps],
+    like: Tensor,
+    shape: tuple[int, ...],
+    dtype: DType,
+    size: int | None = None,
+) -> Tensor:
+    """A new row-major tensor on `like`'s backend, for a kernel that writes every element
+    (`size`: the shape's, when the caller knows it)."""
+    if size is None:
+        size = math.prod(shape)
+    return like._new(TensorData.row_major(ops.output_storage(size, dtype), shape))
 
 
 def _promote(a: DType, b: DType) -> DType:
@@ -264,11 +293,23 @@ def copy_to_backend(t: Tensor, backend: TensorBackend) -> Tensor:
     return type(t)(TensorData(storage, data.shape, data.strides), backend=backend)
 
 
-def _batched(data: TensorData) -> TensorData:
-    """A 2-D layout read as 3-D `(1, i, k)`, sharing storage; 3-D layouts unchanged."""
+# 2-D layouts read as 3-D, by (shape, strides): built once, as TensorData's are.
+_BATCHED: dict[tuple[object, object], tuple[tuple[int, ...], Shape, Strides]] = {}
+
+
+def _batched(data: TensorData) -> tuple[tuple[int, ...], Shape, Strides]:
+    """The 3-D shape `(batch, i, k)` of a 2-D or 3-D layout, and its shape and strides as
+    the kernels take them: a 2-D layout is a batch of one, `(1, i, k)` with stride 0."""
     if data.dims == 3:
-        return data
-    return TensorData(data._storage, (1,) + data.shape, (0,) + data.strides)
+        return data.shape, data._shape, data._strides
+    key = (data.shape, data.strides)
+    found = _BATCHED.get(key)
+    if found is None:
+        shape, strides = (1, *data.shape), (0, *data.strides)
+        found = (shape, np.array(shape, np.int32), np.array(strides, np.int32))
+        if len(_BATCHED) < 10_000:
+            _BATCHED[key] = found
+    return found
 
 
 class TensorBackend:

@@ -2,14 +2,13 @@
 
 from streamlit.testing.v1 import AppTest
 
-from minitorch.app.views import PAGES
+from minitorch.app.views import pages
 
 
 def page(name: str, timeout: float = 60) -> AppTest:
     """The page script `views/<name>.py`, run once (and checked for exceptions)."""
-    at = AppTest.from_file(
-        str(next(p.path for p in PAGES if p.file == f"{name}.py")), default_timeout=timeout
-    )
+    path = next(p.path for p in pages() if p.path is not None and p.path.stem == name)
+    at = AppTest.from_file(str(path), default_timeout=timeout)
     return ok(at.run())
 
 

@@ -32,3 +32,19 @@ def _fast_kernel_threads_restored():
     yield
     numba.set_num_threads(threads)
     fast_ops.Kernel.serial_only = serial_only
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _simulator_has_warp_shuffles():
+    """numba's simulator has no `shfl_*_sync`: emulate them (tests/cuda_simulator.py), so the
+    CUDA kernels that shuffle run from their own source there."""
+    import numba
+
+    if numba.config.ENABLE_CUDASIM:
+        from .cuda_simulator import install_warp_shuffles
+
+        try:
+            install_warp_shuffles()
+        except ImportError:  # numba-cuda is not installed
+            pass
+    yield

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from minitorch.app.views import PAGES
+from minitorch.app.views import pages
+from minitorch.tasks.registry import task_named
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 90  # seconds for the server to answer its health check
 PAGE_TIMEOUT = 60  # seconds for a page to finish running
 TRAIN_TIMEOUT = 120
+CLASSIC_TITLE = task_named("classic").title  # the classic task's page: the Training page
 
 
 def _free_port() -> int:
@@ -191,14 +193,14 @@ def _metric(driver, label: str) -> str:
     raise AssertionError(f"no metric {label!r} on the page")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.url)
+@pytest.mark.parametrize("page", pages(), ids=lambda p: p.url)
 def test_every_page_opens_with_its_title_and_no_error(server, browser, shots, page):
     path = "" if page.default else page.url
     _open(browser, f"{server}/{path}", page.title)
     assert _errors(browser) == []
     # the sidebar lists every page
     nav = browser.find_element(By.CSS_SELECTOR, '[data-testid="stSidebarNav"]').text
-    assert all(p.title in nav for p in PAGES)
+    assert all(p.title in nav for p in pages())
     _screenshot(browser, shots, page.url)
 
 
@@ -227,7 +229,7 @@ def test_autodiff_page_recomputes_a_typed_expression(server, browser, shots):
 
 
 def test_training_page_trains_and_shows_the_result(server, browser, shots):
-    _open(browser, f"{server}/training", "Training")
+    _open(browser, f"{server}/classic", CLASSIC_TITLE)
     button = next(
         b
         for b in browser.find_elements(By.CSS_SELECTOR, "button")
@@ -265,7 +267,7 @@ def _epoch(driver) -> int:
 
 
 def test_training_page_updates_while_training_and_stops(server, browser):
-    _open(browser, f"{server}/training", "Training")
+    _open(browser, f"{server}/classic", CLASSIC_TITLE)
     # long enough to watch on any machine: 5,000 classic epochs take about 3 s with warm kernels
     _type(browser, "epochs", "100000")
     _button(browser, "Train").click()

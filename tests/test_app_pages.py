@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import minitorch  # noqa: E402
 from minitorch.app import APP_PATH  # noqa: E402
-from minitorch.app.views import PAGES  # noqa: E402
+from minitorch.app.views import pages  # noqa: E402
 from tests.app_testing import metrics, ok, page  # noqa: E402
 from tests.test_app_expr import HOSTILE, SENTINEL  # noqa: E402
 
@@ -24,10 +24,10 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
-@pytest.mark.parametrize("entry", PAGES, ids=lambda p: p.file)
+@pytest.mark.parametrize("entry", pages(), ids=lambda p: p.url)
 def test_entry_script_renders_every_page_with_its_title(entry):
     at = ok(AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT).run())
-    at.switch_page(f"views/{entry.file}")
+    at.switch_page(str(entry.path.relative_to(APP_PATH.parent)))
     ok(at.run())
     assert at.title[0].value == entry.title
     assert not at.error

@@ -55,7 +55,7 @@ def sst(tmp_path_factory) -> Path:
 def test_digits_page_trains_and_answers(tmp_path):
     at = page("mnist")
     assert "Train a model" in at.info[0].value
-    at.select_slider(key="size").set_value(100).run()
+    at.select_slider(key="train_size").set_value(100).run()
     train_here(at, "mnist_job")
     assert metrics(at)["validation accuracy"].endswith("%")
     assert len(at.image) >= 4  # predictions, confusion, the picked digit, feature maps
@@ -119,7 +119,7 @@ def test_sentiment_page_needs_data_then_trains_and_answers(sst):
     at.button(key="train").click().run()
     assert "Cannot train" in ok(at).error[0].value
     at.text_input(key="data").input(str(sst)).run()
-    at.select_slider(key="maps").set_value(5).run()
+    at.select_slider(key="feature_maps").set_value(5).run()
     train_here(at, "sentiment_job")
     shown = metrics(at)
     assert shown["the model says"] in ("positive", "negative")

@@ -80,7 +80,8 @@ def limits() -> dict[str, dict[str, int]]:
 def test_every_kernel_compiles_for_sm90_without_spills_or_local_memory(limits):
     from minitorch import cuda_ops
 
-    expected = 8 * 2 + 8 * 2 + 3 * 2 + 2 + 4  # map, zip, reduce, matmul, conv/fill/practice
+    # map and zip (row-major and strided each, and one 64-bit twin), reduce, matmul, the rest
+    expected = (8 * 2 + 1) + (8 * 2 + 1) + (3 * 2 + 2) + 2 + 4
     assert len(limits) == expected
     for name, lim in limits.items():
         assert lim["spill_stores"] == lim["spill_loads"] == 0, f"{name} spills: {lim}"
@@ -108,13 +109,64 @@ def test_shared_memory_is_sized_by_constants_a_launch_cannot_change(limits):
     # the driver reserves some shared memory in every block that uses any (1 KiB on sm_90)
     reserved = limits["practice sum"]["shared"] - 8 * cuda_practice.PRACTICE_BLOCK
     assert 0 <= reserved <= 1024
-    for fn in ("add", "mul", "max"):
-        per_warp = limits[f"reduce {fn} per-warp"]["shared"]
-        assert per_warp == 8 * cuda_ops.REDUCE_BLOCK + reserved
+    for fn in ("add", "mul", "max"):  # a warp combines its lanes by shuffles
+        assert limits[f"reduce {fn} per-warp"]["shared"] == 0
         assert limits[f"reduce {fn} per-thread"]["shared"] == 0
     tiles = cuda_ops.GPU_TILES
     matmul = 8 * tiles.bk * (tiles.rows + tiles.cols) + reserved
     assert limits["matmul gpu tiles"]["shared"] == matmul <= 48 * 1024
+
+
+PTX = HAVE_COMPILER + textwrap.dedent(
+    """
+    import json, re
+    from minitorch import cuda_ops, operators
+    cuda_ops.numpy_compat()
+    arr, i64 = types.Array(types.float64, 1, "C"), types.int64
+    d2, d3 = types.UniTuple(i64, 2), types.UniTuple(i64, 3)
+    _, strided, wide = cuda_ops.tensor_zip(operators.add).kernels
+    zip_args = (arr, d3, d3, arr, d3, arr, d3, i64, i64, i64)
+    _, per_warp, _, _ = cuda_ops.tensor_reduce(operators.add).kernels
+    reduce_args = (arr, d2, d2, arr, d2, d2, i64, i64, i64, i64, types.boolean)
+    found = {}
+    for name, kernel, args in (
+        ("zip strided", strided, zip_args),
+        ("zip strided 64-bit", wide, zip_args),
+        ("reduce per-warp", per_warp, reduce_args),
+    ):
+        ptx, _ = cuda.compile_ptx(kernel.py_func, args, cc=(9, 0))
+        ops = re.findall(r"\\b(div|rem|shfl\\.sync\\.down|bar\\.sync)\\.?([su]\\d+)?", ptx)
+        found[name] = sorted(".".join(x for x in op if x) for op in ops)
+    print(json.dumps(found))
+    """
+).replace("types.", "nt.")
+
+
+@pytest.fixture(scope="module")
+def ptx_ops() -> dict[str, list[str]]:
+    """Division, remainder, shuffle and barrier instructions in a few kernels' sm_90 PTX."""
+    return json.loads(compiled(PTX).strip().splitlines()[-1])
+
+
+def test_the_3d_strided_zip_divides_in_32_bits_once_per_row(ptx_ops):
+    """A GPU divides 64-bit integers in a software routine (a loop of tens of instructions).
+    The 3-D strided zip divides only to find a job's row and that row's start: a 32-bit
+    division for the job and one for the middle dimension, whose remainder LLVM takes from
+    the quotient; none in the loop along the row, and none in 64 bits. (It once had 7 64-bit
+    divisions and remainders, each beside LLVM's 32-bit bypass for small values: a `range`
+    counts its steps by dividing, and each element found its index by dividing.)"""
+    assert ptx_ops["zip strided"] == ["div.u32", "div.u32", "rem.u32"]
+    assert "div.s64" in ptx_ops["zip strided 64-bit"]  # the twin for tensors past 2^31 values
+
+
+def test_a_warp_folds_its_lanes_by_shuffles_without_barriers(ptx_ops):
+    ops = ptx_ops["reduce per-warp"]
+    # five offsets (16, 8, 4, 2, 1), unrolled (LLVM may copy the tree into each path that
+    # reaches it), each a pair of 32-bit shuffles of a float64
+    shuffles = ops.count("shfl.sync.down")
+    assert shuffles > 0 and shuffles % (2 * 5) == 0
+    assert "bar.sync" not in ops
+    assert {op for op in ops if op.startswith(("div", "rem"))} <= {"div.u32", "rem.u32"}
 
 
 def test_gpu_launches_are_configured_once_and_quietly():
@@ -176,4 +228,21 @@ def test_editing_a_source_the_kernels_compile_changes_their_disk_cache(tmp_path)
     after = run_without_simulator(code, root=tmp_path)
     assert before.returncode == after.returncode == 0, before.stderr[-2000:] + after.stderr
     names = before.stdout.split(), after.stdout.split()
-    assert len(names[0]) == 3 and not set(names[0]) & set(names[1])
+    assert len(set(names[0])) == 4 and not set(names[0]) & set(names[1])
+
+
+def test_the_gpu_benchmark_without_a_gpu_says_so_in_one_line():
+    code = textwrap.dedent(
+        """
+        import runpy
+        from numba import cuda
+        if cuda.is_available():
+            raise SystemExit(3)  # a GPU is here: the benchmark would run for minutes
+        runpy.run_path("bench/gpu.py", run_name="__main__")
+        """
+    )
+    done = run_without_simulator(code)
+    if done.returncode == 3:
+        pytest.skip("a GPU is here")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "NUMBA_ENABLE_CUDASIM=1" in done.stderr

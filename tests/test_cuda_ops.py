@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import cuda
 
 import minitorch
 from minitorch import IndexingError, SimpleBackend, Tensor, TensorData, grad_check, operators
@@ -79,6 +80,29 @@ def test_reduce_folds_rows_of_any_length_and_keeps_the_start_value(shape, dim):
     np.testing.assert_array_equal(top.to_numpy(), values.max(dim, keepdims=True))
 
 
+@pytest.mark.parametrize("index_bits", [32, 64])
+def test_reduce_matches_numpy_with_either_index_width(monkeypatch, index_bits):
+    """The 64-bit twins (for tensors past 2^31 values) run here on small tensors: every
+    kernel, and the second pass over split rows, over each dimension of a permuted layout."""
+    if index_bits == 64:
+        monkeypatch.setattr(cuda_ops, "INDEX32_LIMIT", 0)
+    seen = []
+    launch = cuda_ops._launch
+    monkeypatch.setattr(cuda_ops, "_launch", lambda k, g, b: seen.append(k) or launch(k, g, b))
+    values = np.random.default_rng(7).normal(size=(3, 40, 5))
+    x = cuda_tensor(values.transpose(2, 0, 1).copy()).permute(1, 2, 0)  # strides (40, 1, 120)
+    for dim in range(3):
+        np.testing.assert_allclose(
+            CudaBackend.add_reduce(x, dim).to_numpy(), values.sum(dim, keepdims=True), rtol=1e-12
+        )
+    long_row = np.random.default_rng(8).normal(size=3000)
+    total = CudaBackend.add_reduce(cuda_tensor(long_row), 0).to_numpy()[0]
+    assert total == pytest.approx(long_row.sum(), rel=1e-12)
+    kernels = cuda_ops.tensor_reduce(operators.add).kernels
+    used = {kernels.index(k) for k in seen if k in kernels}
+    assert used == ({0, 1} if index_bits == 32 else {2, 3})  # per-thread and per-warp both
+
+
 def launches(monkeypatch) -> list[tuple[str, object]]:
     """Record (kernel name, grid) of every launch from now on."""
     seen = []
@@ -93,16 +117,80 @@ def launches(monkeypatch) -> list[tuple[str, object]]:
     return seen
 
 
-def test_long_rows_of_any_layout_are_walked_a_block_per_row(monkeypatch):
-    seen = launches(monkeypatch)
-    values = np.random.default_rng(4).normal(size=(130, 2))
-    flipped = cuda_tensor(values).permute(1, 0)  # (2, 130), strides (1, 2)
-    copy = flipped.contiguous()
-    row = cuda_tensor(values[:, 0])
-    total = flipped + row  # a zip broadcasting a row over a strided operand
-    np.testing.assert_array_equal(copy.to_numpy(), values.T)
-    np.testing.assert_array_equal(total.to_numpy(), values.T + values[:, 0])
-    assert [grid for name, grid in seen if name == "strided"] == [2, 2]  # a block per row
+def plan(shape, *operands):
+    """The launch plan of a strided map/zip writing a row-major `shape` from operands given as
+    (shape, strides), with the default block and grid limits."""
+    strides = cuda_ops._row_major(shape)
+    return cuda_ops._plan(shape, strides, operands, cuda_ops.THREADS, cuda_ops.MAX_BLOCKS)
+
+
+def test_a_row_shorter_than_a_warp_is_one_threads_job():
+    p = plan((40, 3), ((40, 3), (1, 40)))  # a transposed operand: rows of 3
+    assert (p.block, p.jobs, p.chunks, p.chunk) == ((1, 256), 40, 1, 3)
+    assert p.grid == 1 and not p.wide
+
+
+def test_a_long_row_is_cut_into_pieces_each_a_warps_job():
+    p = plan((2, 600), ((2, 600), (1, 2)))
+    assert (p.block, p.chunk, p.chunks, p.jobs) == ((32, 8), 32 * cuda_ops.ROW_CHUNK, 3, 6)
+    assert plan((2, 40), ((2, 40), (1, 2))).chunk == 64  # a piece no longer than the row needs
+
+
+def test_size_one_dimensions_go_and_dimensions_laid_out_as_one_merge():
+    """A (C, 1, 1) bias over (N, C, H, W) images: the (H, W) plane is one row of H * W values."""
+    p = plan((2, 3, 4, 5), ((3, 1, 1), (1, 1, 1)))
+    assert p.shape == (2, 3, 20) and p.out_strides == (60, 20, 1) and p.strides == ((0, 1, 0),)
+    p = plan((2, 1, 3), ((2, 1, 3), (3, 99, 1)))  # a size-1 dimension's stride: any
+    assert p.shape == (6,) and p.strides == ((1,),)
+    assert plan((1, 1), ((1,), (1,))).shape == (1,)
+
+
+def test_index_math_is_32_bit_unless_a_count_or_position_needs_more():
+    assert not plan((2**15, 2**15), ((2**15, 2**15), (1, 2**15))).wide  # 2^30 values
+    assert plan((2**16, 2**15), ((2**16, 2**15), (1, 2**16))).wide  # 2^31 values
+    assert not plan((4, 3), ((4, 3), (2**29, 1))).wide  # positions up to 3 * 2^29 + 2
+    assert plan((4, 3), ((4, 3), (2**30, 1))).wide  # positions up to 3 * 2^30 + 2
+
+
+ODD_LAYOUTS = [
+    ((7, 33), (33,)),  # broadcast row, rows just past a warp
+    ((3, 5, 31), (5, 1)),  # broadcast column, rows just short of a warp
+    ((2, 3, 4, 5), (3, 1, 1)),  # merged dimensions
+    ((4, 300), (4, 1)),  # long rows in pieces, broadcast along them
+    ((3, 1), ()),  # a 0-dim operand
+    ((0, 3), (3,)),  # empty
+]
+
+
+@pytest.mark.parametrize("index_bits", [32, 64])
+@pytest.mark.parametrize(("shape", "other"), ODD_LAYOUTS)
+def test_strided_zip_and_map_match_numpy_on_odd_layouts(monkeypatch, index_bits, shape, other):
+    """Transposed, broadcast, 0-dim and empty operands, with either index width (the 64-bit
+    kernels, for tensors past 2^31 values, run here on small ones)."""
+    if index_bits == 64:
+        monkeypatch.setattr(cuda_ops, "INDEX32_LIMIT", 0)
+        cuda_ops._plan.cache_clear()
+    seen = []
+    launch = cuda_ops._launch
+    monkeypatch.setattr(cuda_ops, "_launch", lambda k, g, b: seen.append(k) or launch(k, g, b))
+    rng = np.random.default_rng(len(shape))
+    values = rng.normal(size=shape[::-1]).T  # stored transposed
+    x = cuda_tensor(values.T).permute(*reversed(range(len(shape))))
+    y_values = rng.normal(size=other)
+    y = (
+        cuda_tensor(y_values.reshape(-1)).view(*other)
+        if other
+        else cuda_tensor(y_values.reshape(1)).view()
+    )
+    np.testing.assert_array_equal((x * y).to_numpy(), values * y_values)
+    np.testing.assert_array_equal((-x).to_numpy(), -values)
+    cuda_ops._plan.cache_clear()
+    if values.size:
+        wide = {
+            cuda_ops.tensor_zip(operators.mul).kernels[2],
+            cuda_ops.tensor_map(operators.neg).kernels[2],
+        }
+        assert bool(wide & set(seen)) == (index_bits == 64)
 
 
 def test_a_zero_dim_tensor_reaches_the_kernels_as_one_dimension(monkeypatch):
@@ -134,6 +222,67 @@ def test_a_long_row_is_split_across_warps_then_folded_by_a_second_pass(monkeypat
     total = CudaBackend.add_reduce(cuda_tensor(values), 0)
     assert [name for name, _ in seen] == ["per_warp", "per_thread"]
     assert total.to_numpy()[0] == pytest.approx(values.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [9, 31, 32, 33, 63, 64, 65, 100])
+def test_a_warp_folds_a_contiguous_row_of_any_length_by_shuffles(monkeypatch, n):
+    """Rows that fill a warp's lanes partly, exactly, or several times over; a NaN at either
+    end of the row (the first lane's value, and one only the last lanes read) wins the max."""
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(n).normal(size=(3, n))
+    values[1, 0] = values[2, -1] = np.nan
+    x = cuda_tensor(values)
+    total = CudaBackend.add_reduce(x, 1).to_numpy()
+    top = cuda_ops.CudaOps.reduce(operators.max, -np.inf)(x, 1).to_numpy()
+    assert {name for name, _ in seen} == {"per_warp"}
+    np.testing.assert_allclose(total, values.sum(1, keepdims=True), rtol=1e-12)
+    np.testing.assert_array_equal(top, np.max(values, 1, keepdims=True))
+
+
+# (kernels at module level: the simulator swaps the `cuda` of a kernel's module globals)
+@cuda.jit
+def shuffle_down_5(out):
+    i = cuda.grid(1)
+    out[i] = cuda.shfl_down_sync(cuda_ops.FULL_MASK, i * 1.0, 5)
+
+
+@cuda.jit
+def shuffle_in_half_a_warp(out):
+    i = cuda.grid(1)
+    if i < 16:
+        out[i] = cuda.shfl_down_sync(cuda_ops.FULL_MASK, 1.0, 1)
+
+
+def test_the_simulated_shuffle_gives_each_lane_the_value_delta_lanes_down():
+    """(On a GPU, the hardware's own shuffle: the same test.)"""
+    out = cuda.device_array(64)
+    shuffle_down_5[1, 64](out)
+    lanes = np.arange(64) % 32
+    expected = np.where(lanes + 5 < 32, np.arange(64) + 5, np.arange(64))
+    np.testing.assert_array_equal(out.copy_to_host(), expected)
+
+
+@pytest.mark.skipif(not cuda_ops.SIMULATED, reason="tests the simulator's emulation")
+def test_the_simulated_shuffle_fails_when_a_lane_of_its_mask_skips_it(monkeypatch):
+    """A shuffle inside a branch that half the warp skips is undefined on a GPU: the
+    emulation names the missing lanes instead of hanging or inventing a value."""
+    from . import cuda_simulator
+
+    monkeypatch.setattr(cuda_simulator, "TIMEOUT", 0.2)
+    with pytest.raises(cuda_simulator.WarpDivergenceError, match=r"lanes \[16, 17, .*31\]"):
+        shuffle_in_half_a_warp[1, 32](cuda.device_array(32))
+
+
+@pytest.mark.skipif(not cuda_ops.SIMULATED, reason="the simulator's fallback")
+def test_a_simulator_without_shuffles_folds_contiguous_rows_a_thread_each(monkeypatch):
+    from numba.cuda.simulator.kernelapi import FakeCUDAModule
+
+    monkeypatch.delattr(FakeCUDAModule, "shfl_down_sync")
+    seen = launches(monkeypatch)
+    values = np.random.default_rng(5).normal(size=(2, 40))
+    out = CudaBackend.add_reduce(cuda_tensor(values), 1)
+    assert {name for name, _ in seen} == {"per_thread"}
+    np.testing.assert_allclose(out.to_numpy(), values.sum(1, keepdims=True), rtol=1e-12)
 
 
 def test_reducing_a_non_contiguous_dimension_gives_each_thread_an_output(monkeypatch):

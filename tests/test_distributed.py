@@ -1,9 +1,11 @@
 """Data-parallel training (`minitorch.distributed`): shards, dropout masks, and 2-rank MPI jobs.
 
 The MPI tests start real jobs with `mpiexec -n 2` (the mpich wheel's, from
-`pip install "minitorch[distributed]"`) running this file as a worker script, and skip with
-the reason when mpi4py or mpiexec is missing. They check that two ranks end with the weights
-of one process, and that a rank that raises, exits or is killed ends the whole job promptly.
+`pip install "minitorch[distributed]"`) running `minitorch train` or this file as a worker
+script, and skip with the reason when mpi4py or mpiexec is missing. They check that two ranks
+end with the weights of one process (digits, sentiment, the language model; dropout on), that
+a Ctrl-C stops every rank at the same step and the run resumes under any number of ranks, and
+that a rank that raises, exits or is killed ends the whole job promptly.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ import minitorch
 from minitorch.distributed import (
     ShardedTask,
     World,
+    agreed_stop,
     allreduce_gradients,
     distribute,
     shard,
@@ -34,6 +38,7 @@ from minitorch.distributed import (
     world,
 )
 from minitorch.tasks.loop import Batch, Batches, batch_indices
+from tests.test_tasks_cli import mnist_folder, sst_folder  # noqa: F401 - fixtures
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
@@ -71,6 +76,28 @@ def test_dropout_gives_a_sample_the_same_mask_however_the_batch_is_split(split):
     )
 
 
+@pytest.mark.parametrize("split", [1, 2, 3])
+@pytest.mark.parametrize("per_sample", [(4,), (3, 3)])  # (B*T, C) and (B*H, T, T) views
+def test_dropout_masks_split_by_samples_when_dimension_0_is_not_the_batch(split, per_sample):
+    # a language model's activations are (B*T, C) and its attention weights (B*H, T, T):
+    # batch_offset(first, count) tells dropout that the input holds `count` samples
+    b, t = 4, 3
+    values = np.random.default_rng(0).uniform(1, 2, (b * t, *per_sample))
+    whole = minitorch.dropout(minitorch.tensor(values.tolist()), 0.5, rng=random.Random(5))
+    parts = []
+    for lo, hi in ((0, split), (split, b)):
+        with minitorch.nn.batch_offset(lo, hi - lo):
+            x = minitorch.tensor(values[lo * t : hi * t].tolist())
+            parts.append(minitorch.dropout(x, 0.5, rng=random.Random(5)).to_numpy())
+    np.testing.assert_array_equal(np.concatenate(parts), whole.to_numpy())
+    assert 0 < (whole.to_numpy() == 0).mean() < 1
+    with (
+        pytest.raises(ValueError, match=r"shape \(7, .*does not split into the 5 samples"),
+        minitorch.nn.batch_offset(0, 5),
+    ):
+        minitorch.dropout(minitorch.tensor(values[:7].tolist()), 0.5)
+
+
 def _rows(x, lo, hi):
     return minitorch.tensor(x.to_numpy()[lo:hi].tolist())
 
@@ -79,6 +106,11 @@ def test_batch_offset_rejects_a_negative_start():
     with (
         pytest.raises(ValueError, match="non-negative first sample, got -1"),
         minitorch.nn.batch_offset(-1),
+    ):
+        pass
+    with (
+        pytest.raises(ValueError, match="positive count of samples, got 0"),
+        minitorch.nn.batch_offset(0, 0),
     ):
         pass
 
@@ -90,13 +122,27 @@ def test_a_single_process_is_rank_0_of_1_and_left_as_it_is():
     assert distribute(task) is task
     p = task.model.parameters()[0]
     p.value.grad = minitorch.tensor(np.ones(p.value.shape).tolist())
-    allreduce_gradients([p], scale=0.5)  # one rank: the sum is its own gradient, scaled
+    assert not allreduce_gradients([p], scale=0.5)  # one rank: its own gradient, scaled
     np.testing.assert_array_equal(p.value.grad.to_numpy(), 0.5)
+    assert allreduce_gradients([p], stop=True)  # the stop flag rides along
+    stop = threading.Event()
+    assert agreed_stop(task, stop) is stop and agreed_stop(task, None) is None
 
 
-def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_loudly():
+def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_loudly(
+    monkeypatch,
+):
     # In one process the collectives are no-ops, so a ShardedTask given World(rank 1 of 2)
-    # runs rank 1's side alone: enough to follow the code path of an empty shard.
+    # runs rank 1's side alone: enough to follow the code path of an empty shard. Rank 0's
+    # part of the small all-reduce that tells rank 1 the rows per sample is added here.
+    from minitorch.distributed import task as task_module
+
+    def allreduce(buffer, what=""):
+        if what.startswith("the row count"):
+            buffer += [1.0, 1.0]  # rank 0: one row per sample
+        return buffer
+
+    monkeypatch.setattr(task_module, "allreduce", allreduce)
     task = _digits_task(seed=0, n=8, batch=4)
     task.n_val = 0
     sharded = ShardedTask(task, World(rank=1, size=2))
@@ -106,11 +152,19 @@ def test_a_rank_without_samples_still_steps_and_a_too_small_first_batch_fails_lo
     loss, predicted = sharded.loss(full)
     assert predicted.shape == (4,)
     assert lone.x.local is None and len(lone.labels) == 1  # one sample: all of it on rank 0
+    task.model.train()
+    before = random.getstate()
     loss, predicted = sharded.loss(lone)
+    # the model ran forward on a stand-in sample: dropout drew its key as on rank 0
+    assert random.getstate() != before
     task.optimizer.zero_grad()
     loss.backward()  # a loss of 0 that still backpropagates
     assert all(p.value.grad is None for p in task.model.parameters())
     assert predicted.shape == (1,) and float(loss.item()) == 0.0
+    task.model.eval()
+    before = random.getstate()
+    sharded.loss(lone)  # evaluating draws nothing: no stand-in
+    assert random.getstate() == before
 
     fresh = ShardedTask(_digits_task(seed=0, n=8, batch=4), World(rank=3, size=4))
     with pytest.raises(ValueError, match="a global batch of 2 sample.s. leaves rank 3 of 4"):
@@ -240,9 +294,171 @@ def test_mpiexec_minitorch_train_mnist_ends_with_the_weights_of_one_process(tmp_
         assert done.returncode == 0, done.stderr
     a = load_file(tmp_path / "one" / "model.safetensors")
     b = load_file(tmp_path / "two" / "model.safetensors")
-    assert max(float(np.max(np.abs(a[k] - b[k]))) for k in a) <= 1e-9
+    worst = max(float(np.max(np.abs(a[k] - b[k]))) for k in a)
+    print(f"minitorch train mnist: largest weight difference, 2 ranks vs 1 process: {worst:.1e}")
+    assert worst <= 1e-9
     metrics = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert metrics["ranks"] == 2
+
+
+# `minitorch train TASK` on tiny data: the options after the task's name (`root` holds data)
+def _digits_options(root: Path, folder: Path) -> list[str]:
+    return [
+        *("mnist", "--data", str(folder), "--epochs", "2", "--batch", "8"),
+        *("--val-fraction", "0.25", "--optimizer", "adam", "--lr", "0.01", "--dtype", "float64"),
+    ]
+
+
+def _text_options(root: Path, folder: Path) -> list[str]:
+    """A one-layer GPT with dropout on a small generated text: 6 steps, evaluated every 3."""
+    text = root / "small.txt"
+    if not text.exists():
+        rng = random.Random(0)
+        words = "to be or not that is the question whether tis nobler in the mind".split()
+        lines = (" ".join(rng.choice(words) for _ in range(8)) for _ in range(200))
+        text.write_text("\n".join(lines))
+    return [
+        *("shakespeare", "--data", str(text), "--iters", "6", "--eval-every", "3"),
+        *("--layers", "1", "--embed", "16", "--heads", "2", "--block", "16", "--batch", "5"),
+        *("--dropout", "0.2", "--dtype", "float64", "--sample-tokens", "10"),
+    ]
+
+
+def _sentences_options(root: Path, folder: Path) -> list[str]:
+    """21 training sentences in batches of 4: the last batch leaves rank 1 without samples."""
+    return [
+        *("sentiment", "--data", str(folder), "--glove", str(folder / "glove.txt")),
+        *("--train-size", "21", "--epochs", "2", "--batch", "4", "--feature-maps", "5"),
+        *("--dropout", "0.5", "--optimizer", "adam", "--lr", "0.01", "--dtype", "float64"),
+    ]
+
+
+TASKS = {"mnist": _digits_options, "shakespeare": _text_options, "sentiment": _sentences_options}
+
+
+def _train(
+    ranks: int | None, options: list[str], out: Path, *extra: str, interrupt: int | None = None
+) -> subprocess.CompletedProcess:
+    """`minitorch train OPTIONS --out OUT EXTRA` alone or under `mpiexec -n ranks`; with
+    `interrupt`, that rank alone gets a SIGINT (as from Ctrl-C) at the first evaluation."""
+    argv = ["train", *options, "--out", str(out), "--backend", "fast", "--quiet", "--no-plots"]
+    out_, _ = _run(ranks, "cli", str(-1 if interrupt is None else interrupt), *argv, *extra)
+    return out_
+
+
+def _weights_of(out: Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    return load_file(out / "model.safetensors")
+
+
+def _largest_difference(a: Path, b: Path) -> float:
+    wa, wb = _weights_of(a), _weights_of(b)
+    assert sorted(wa) == sorted(wb)
+    return max(float(np.max(np.abs(wa[k] - wb[k]))) for k in wa)
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory, mnist_folder, sst_folder):  # noqa: F811
+    """`one_process(task)`: the folder of an uninterrupted one-process run (made once)."""
+    root = tmp_path_factory.mktemp("one-process")
+    folders = {"mnist": mnist_folder, "sentiment": sst_folder, "shakespeare": root}
+    done: dict[str, Path] = {}
+
+    def run(task: str) -> tuple[Path, list[str]]:
+        options = TASKS[task](root, folders[task])
+        if task not in done:
+            out = root / task
+            result = _train(None, options, out)
+            assert result.returncode == 0, result.stderr
+            done[task] = out
+        return done[task], options
+
+    return run
+
+
+@needs_mpi
+@pytest.mark.parametrize("task", ["shakespeare", "sentiment"])
+def test_mpiexec_minitorch_train_with_dropout_ends_with_the_weights_of_one_process(
+    task, one_process, tmp_path
+):
+    one, options = one_process(task)
+    two = _train(2, options, tmp_path)
+    assert two.returncode == 0, two.stderr
+    worst = _largest_difference(one, tmp_path)
+    print(f"{task}: largest weight difference, 2 ranks vs 1 process: {worst:.1e}")
+    assert worst <= 1e-9
+    a = json.loads((one / "metrics.json").read_text())
+    b = json.loads((tmp_path / "metrics.json").read_text())
+    assert a["ranks"] == 1 and b["ranks"] == 2
+    losses = "step_losses" if task == "shakespeare" else "train_loss"
+    np.testing.assert_allclose(b[losses], a[losses], rtol=1e-9)
+    assert len(set(a[losses])) > 1  # it trained
+
+
+@needs_mpi
+@pytest.mark.parametrize(("first", "then"), [(2, 1), (1, 2)])
+@pytest.mark.parametrize("task", ["mnist", "shakespeare"])
+def test_a_run_interrupted_on_one_rank_stops_every_rank_and_resumes_with_any_ranks(
+    task, first, then, one_process, tmp_path
+):
+    # the last rank alone gets the Ctrl-C (rank 1 of 2): the ranks must still agree on it
+    whole, options = one_process(task)
+    stopped = _train(first, options, tmp_path, interrupt=first - 1)
+    assert stopped.returncode == 130, stopped.stdout + stopped.stderr
+    assert "ending the job" not in stopped.stderr, stopped.stderr  # no rank was left waiting
+    kept = "epoch 1" if task == "mnist" else "step 3"
+    assert "interrupted at epoch 2, step " in stopped.stderr, stopped.stderr
+    assert f"the checkpoint of {kept} is kept" in stopped.stderr, stopped.stderr
+    resumed = _train(then, options, tmp_path, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    worst = _largest_difference(whole, tmp_path)
+    print(f"{task}: {first} rank(s), resumed on {then}: largest difference {worst:.1e}")
+    assert worst <= 1e-9
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["ranks"] == then
+
+
+@needs_mpi
+def test_ctrl_c_to_mpiexec_stops_every_rank_promptly_and_the_run_resumes(
+    mnist_folder,  # noqa: F811
+    tmp_path,
+):
+    options = _digits_options(tmp_path, mnist_folder)
+    options[options.index("--epochs") + 1] = "100000"
+    argv = ["train", *options, "--out", str(tmp_path), "--backend", "fast", "--quiet"]
+    env = {**_clean_env(), "NUMBA_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    job = subprocess.Popen(
+        [MPIEXEC, "-n", "2", sys.executable, "-m", "minitorch.cli", *argv, "--no-plots"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "training.safetensors").exists() and job.poll() is None:
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.05)
+        sent = time.perf_counter()
+        job.send_signal(signal.SIGINT)  # mpiexec forwards it to every rank
+        _, err = job.communicate(timeout=60)
+        seconds = time.perf_counter() - sent
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode == 130, err
+    assert "ending the job" not in err and "Traceback" not in err, err
+    assert seconds < 10, f"the ranks took {seconds:.1f} s to stop"
+    import re
+
+    epoch = int(re.search(r"the checkpoint of epoch (\d+) is kept", err).group(1))
+    assert "resume with: minitorch train mnist" in err
+    resumed = _train(2, options, tmp_path, "--resume", "--epochs", str(epoch + 1))
+    assert resumed.returncode == 0, resumed.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert len(metrics["val_loss"]) == epoch + 1 and metrics["ranks"] == 2
 
 
 @needs_mpi
@@ -409,7 +625,31 @@ def _fit(task: Any, epochs: int, seed: int) -> dict[str, list[float]]:
     return loop.fit(task, epochs, seed).as_dict()  # the loop that asks the task for it
 
 
+def _interrupt_at_the_first_evaluation(rank: int) -> None:
+    """Rank `rank` alone sends itself a SIGINT once the first evaluation is reported, as a
+    Ctrl-C that reaches one rank (the others never get it)."""
+    from minitorch.tasks import cli
+    from minitorch.tasks.loop import EvalReport
+
+    report = cli.Progress.__call__
+    sent = []
+
+    def call(self, r) -> None:
+        report(self, r)
+        if isinstance(r, EvalReport) and not sent and world().rank == rank:
+            sent.append(r)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    cli.Progress.__call__ = call
+
+
 def _worker(argv: list[str]) -> None:
+    if argv[0] == "cli":  # minitorch's command line, maybe with one rank interrupted
+        from minitorch.cli import main
+
+        if int(argv[1]) >= 0:
+            _interrupt_at_the_first_evaluation(int(argv[1]))
+        sys.exit(main(argv[2:]))
     w = world()
     if argv[0] == "train":
         model, out = argv[1], Path(argv[2])

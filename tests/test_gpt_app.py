@@ -19,8 +19,8 @@ def test_shakespeare_page_trains_generates_and_shows_attention() -> None:
     assert "Train a model" in at.info[0].value
     at.number_input(key="iters").set_value(10).run()
     at.number_input(key="layers").set_value(1).run()
-    at.selectbox(key="embed").set_value(16).run()
-    at.selectbox(key="block").set_value(16).run()
+    at.select_slider(key="embed").set_value(16).run()
+    at.select_slider(key="block").set_value(16).run()
     at.button(key="train").click().run()
     job = at.session_state["shakespeare_job"]
     assert job.join(timeout=TIMEOUT), "training did not finish"

@@ -142,3 +142,40 @@ def test_optimizers_reject_bad_settings():
         minitorch.Adam(ps, betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="positive eps"):
         minitorch.Adam(ps, eps=0.0)
+
+
+@pytest.mark.parametrize(
+    "make_optim",
+    [
+        lambda ps: minitorch.SGD(ps, lr=0.01, momentum=0.9),
+        lambda ps: minitorch.Adam(ps, lr=0.1),
+    ],
+    ids=["sgd-momentum", "adam"],
+)
+def test_fused_and_composed_updates_take_the_same_steps_and_hand_state_over(make_optim):
+    """On the fast backend the update is one compiled loop; it takes the steps the composed
+    update takes on the simple backend, keeps float32 parameters float32, and continues from
+    moments the composed update left as Tensors (a checkpoint written before fusing)."""
+    simple, fast = minitorch.SimpleBackend, minitorch.FastBackend
+    p_simple = minitorch.Parameter(on(simple, START))
+    p_fast = minitorch.Parameter(on(fast, START))
+    o_simple, o_fast = make_optim([p_simple]), make_optim([p_fast])
+    target_simple, target_fast = on(simple, TARGET), on(fast, TARGET)
+    for step in range(5):
+        for p, o, target in ((p_simple, o_simple, target_simple), (p_fast, o_fast, target_fast)):
+            o.zero_grad()
+            _loss(p.value, target).backward()
+            o.step()
+        if step == 1:  # hand the composed update's Tensor moments to the fused one
+            o_fast.state = [dict(s) for s in o_simple.state]
+            p_fast.update(on(fast, p_simple.value.to_numpy()))
+        np.testing.assert_allclose(p_fast.value.to_numpy(), p_simple.value.to_numpy(), rtol=1e-12)
+
+    p32 = minitorch.Parameter(minitorch.tensor(START, backend=fast, dtype=minitorch.float32))
+    o32 = make_optim([p32])
+    for _ in range(2):
+        o32.zero_grad()
+        _loss(p32.value, minitorch.tensor(TARGET, backend=fast, dtype=minitorch.float32)).backward()
+        o32.step()
+    assert p32.value.dtype == minitorch.float32
+    assert p32.value.requires_grad()

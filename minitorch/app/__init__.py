@@ -12,4 +12,4 @@ APP_PATH = Path(__file__).with_name("main.py")
 """The Streamlit entry script (give it to `streamlit run`)."""
 
 VIEWS_DIR = Path(__file__).with_name("views")
-"""One script per page."""
+"""The page scripts: one per part of the library, and the tasks' own pages."""

@@ -1,7 +1,8 @@
 """The app's entry script: `streamlit run minitorch/app/main.py` (or `minitorch app`).
 
-One sidebar entry per module of the library; each page is its own script in `views/` (not
-`pages/`, which Streamlit would also serve by itself, without this entry script).
+The sidebar lists the library's pages (one script each in `views/`, not `pages/`, which
+Streamlit would also serve by itself, without this entry script) and one page per registered
+task, generated from the task registry on every run (`views.pages()`).
 """
 
 import sys
@@ -14,16 +15,14 @@ except ImportError:  # `streamlit run` from a checkout that is not pip-installed
 
 import streamlit as st
 
-from minitorch.app.views import PAGES
+from minitorch.app.views import pages
 
 st.set_page_config(page_title="minitorch", page_icon=":material/school:", layout="wide")
+sections: dict[str, list] = {"Library": [], "Tasks": []}
+for page in pages():
+    sections["Tasks" if page.task else "Library"].append(page.streamlit_page())
 navigation = st.navigation(
-    [
-        st.Page(
-            page.path, title=page.title, icon=page.icon, url_path=page.url, default=page.default
-        )
-        for page in PAGES
-    ],
+    sections,
     expanded=True,  # every page stays listed, also beside a page's own sidebar widgets
 )
 navigation.run()

@@ -1,5 +1,5 @@
-"""What the task pages (MNIST digits, sentiment) share: a trained (or loaded) model in the
-session, and the training job's progress drawn from the loop's reports."""
+"""What the task pages share (each task's own page and the generic one): a trained (or
+loaded) model in the session, and the training job's progress drawn from the loop's reports."""
 
 from __future__ import annotations
 
@@ -68,8 +68,9 @@ def show_progress(job: TrainJob) -> None:
             f"once ... ({view.state})",
         )
     elif s is not None:
-        total = job.config.epochs
-        where = f"epoch {s.epoch} of {total}, step {s.step} of {s.steps}"
+        total = getattr(job.config, "epochs", None)
+        where = f"epoch {s.epoch}" + (f" of {total}" if total else "")
+        where += f", step {s.step} of {s.steps}"
         st.progress(
             min(1.0, s.step / s.steps),
             text=f"{job.label}: {where}, batch loss {s.loss:.4f} ({view.state})",
@@ -103,15 +104,15 @@ def train_controls(
     job_key: str,
     result_key: str,
     make_job: Callable[[], TrainJob | None],
-    to_loaded: Callable[[Any], Loaded],
+    to_loaded: Callable[[Any], Any],
 ) -> None:
     """Train and Stop buttons, and the job's progress, redrawn on its own while it runs.
 
     Args:
         job_key: where the session keeps the job.
-        result_key: where the job's result, as a `Loaded`, goes once it is done.
+        result_key: where the job's result, as the page keeps it, goes once it is done.
         make_job: builds the job when Train is pressed, or shows why not and returns None.
-        to_loaded: turns the task's result into the page's `Loaded` model.
+        to_loaded: turns the task's result into what the page keeps (a `Loaded` model).
     """
     job = st.session_state.get(job_key)
     buttons = st.columns([1, 1, 4])

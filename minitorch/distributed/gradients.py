@@ -4,7 +4,7 @@ One `Allreduce` per step, whatever the number of parameters: each gradient is co
 slice of one buffer, the buffer is summed over the ranks, and each slice becomes the gradient
 again. The buffer ends with one number per parameter, 1 where a rank has a gradient for it,
 so that a parameter no rank touched keeps no gradient (the optimizer then skips it, as it
-would in one process).
+would in one process), and one more, 1 where a rank asks the job to stop.
 
 On the CUDA backend the buffer lives in host memory unless the MPI library is CUDA-aware:
 then it stays on the GPU and MPI reads device memory. `last_path` says which path ran.
@@ -29,7 +29,9 @@ __all__ = ["allreduce_gradients", "check_same_start", "cuda_aware_mpi", "last_pa
 last_path = "none"  # "host" or "device": where the last gradient buffer was reduced
 
 
-def allreduce_gradients(parameters: Sequence[Any], scale: float = 1.0) -> None:
+def allreduce_gradients(
+    parameters: Sequence[Any], scale: float = 1.0, *, stop: bool = False
+) -> bool:
     r"""Replace each parameter's `.grad` by $\text{scale} \cdot \sum_\text{ranks} \text{grad}$.
 
     Args:
@@ -37,6 +39,10 @@ def allreduce_gradients(parameters: Sequence[Any], scale: float = 1.0) -> None:
             rank.
         scale: multiplies every local gradient first (1 when each rank's loss is already its
             share of the global mean, as `ShardedTask` makes it).
+        stop: this rank asks the job to stop (carried in the same buffer).
+
+    Returns:
+        Whether any rank passed `stop=True` (the same answer on every rank).
     """
     global last_path
     params = list(parameters)
@@ -44,12 +50,12 @@ def allreduce_gradients(parameters: Sequence[Any], scale: float = 1.0) -> None:
     on_gpu = any(g is not None and g.backend.cuda for g in grads)
     if on_gpu and cuda_aware_mpi():
         last_path = "device"
-        _reduce_on_device(params, grads, scale)
-        return
+        return _reduce_on_device(params, grads, scale, stop)
     last_path = "host"
     sizes = [p.value.size for p in params]
     total = sum(sizes)
-    buffer = np.zeros(total + len(params))
+    buffer = np.zeros(total + len(params) + 1)  # [gradients..., has-gradient flags..., stop]
+    buffer[-1] = float(stop)
     lo = 0
     for i, (g, n) in enumerate(zip(grads, sizes)):
         if g is not None:
@@ -67,16 +73,18 @@ def allreduce_gradients(parameters: Sequence[Any], scale: float = 1.0) -> None:
             grad = np.array(buffer[lo : lo + n], dtype=dtype)
             value.grad = Tensor.make(grad, value.shape, backend=value.backend)
         lo += n
+    return bool(buffer[-1] > 0)
 
 
-def _reduce_on_device(params: list[Any], grads: list[Any], scale: float) -> None:
+def _reduce_on_device(params: list[Any], grads: list[Any], scale: float, stop: bool) -> bool:
     """`allreduce_gradients` with the buffer in GPU memory (a CUDA-aware MPI reads it there)."""
     from numba import cuda
 
     sizes = [p.value.size for p in params]
     total = sum(sizes)
-    buffer = cuda.to_device(np.zeros(total + len(params)))
-    flags = np.zeros(len(params))
+    buffer = cuda.to_device(np.zeros(total + len(params) + 1))
+    flags = np.zeros(len(params) + 1)  # has-gradient flags, then stop
+    flags[-1] = float(stop)
     lo = 0
     for i, (g, n) in enumerate(zip(grads, sizes)):
         if g is not None:
@@ -97,6 +105,7 @@ def _reduce_on_device(params: list[Any], grads: list[Any], scale: float) -> None
             storage.copy_to_device(buffer[lo : lo + n])
             p.value.grad = Tensor.make(storage, p.value.shape, backend=p.value.backend)
         lo += n
+    return bool(flags[-1] > 0)
 
 
 @functools.cache

@@ -7,9 +7,10 @@ whose
 - batches are the same global batches on every rank (the loop's generator shuffles alike
   everywhere), each rank making only its contiguous shard of each, while `batch.labels` are
   the whole global batch's labels;
-- `loss` runs the task's loss on the shard (dropout told where the shard starts, so each
-  sample gets its one-process mask) and returns a `GlobalLoss`, whose value is the global
-  batch's mean loss, and the predictions for the whole global batch;
+- `loss` runs the task's loss on the shard (dropout told which samples of the global batch
+  the shard holds, so each sample gets its one-process mask) and returns a `GlobalLoss`,
+  whose value is the global batch's mean loss, and the predictions for the whole global
+  batch;
 - `GlobalLoss.backward()` backpropagates this rank's share of that mean (its loss scaled by
   shard / global batch), then sums every parameter's gradient over the ranks (one flat
   buffer, one `Allreduce`): when it returns, each rank holds the global batch's mean
@@ -22,22 +23,44 @@ Per step that is three all-reduces: the labels (with the batch), the loss and pr
 (with the loss), the gradients (with backward); the first two carry a few numbers a sample.
 A loop that calls `backward()` more than once before a step (gradient accumulation) would sum
 already summed gradients: the loops here do not.
+
+A sample may have several labels (a language model's window has one per position): a batch
+of `n` samples then has `n * r` labels and predictions, `r` the same for every sample of the
+batch, and the task's loss is their mean. A rank whose shard is empty (a global batch smaller
+than the job) still runs the model forward on one sample of the batch, without a graph, so
+that its random generators (dropout) advance as the other ranks' do.
+
+Stopping. Each all-reduce also carries one more number: whether the `stop` event of this rank
+is set (`agreed_stop`). A Ctrl-C reaches the ranks at slightly different moments; the loop
+asks the agreed flag, which changes on every rank at the same collective, so every rank ends
+at the same step boundary.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..autodiff import no_grad
 from ..nn import batch_offset
 from ..tasks.loop import Batch, Batches
 from ..tensor import Tensor
 from .gradients import allreduce_gradients, check_same_start
 from .world import World, allreduce, world
 
-__all__ = ["GlobalLoss", "Shard", "ShardedTask", "distribute", "shard", "shard_bounds"]
+__all__ = [
+    "GlobalLoss",
+    "Shard",
+    "ShardedTask",
+    "agreed_stop",
+    "distribute",
+    "shard",
+    "shard_bounds",
+]
 
 
 def shard_bounds(n: int, rank: int, size: int) -> tuple[int, int]:
@@ -59,9 +82,11 @@ def shard(global_batch_indices: np.ndarray, w: World | None = None) -> np.ndarra
 class Shard:
     """What `ShardedTask` hands the loop as a batch's `x`: this rank's part of the batch."""
 
-    local: Batch[Any] | None  # the task's own batch of samples first..first+len-1 (None: none)
+    local: Batch[Any] | None  # the task's own batch of samples first..first+count-1 (or None)
     first: int  # index of its first sample in the global batch
+    count: int  # samples in it (0: none here)
     total: int  # the global batch's size
+    stand_in: Callable[[], Batch[Any]] | None = None  # (no samples here) one sample's batch
 
 
 class GlobalLoss:
@@ -72,15 +97,15 @@ class GlobalLoss:
     (a one-element Tensor).
     """
 
-    def __init__(self, share: Tensor, value: float, parameters: list[Any]) -> None:
-        self.share, self.value, self.parameters = share, value, parameters
+    def __init__(self, share: Tensor, value: float, reduce: Callable[[], None]) -> None:
+        self.share, self.value, self.reduce = share, value, reduce
 
     def item(self) -> float:
         return self.value
 
     def backward(self, *args: Any, **kwargs: Any) -> None:
         self.share.backward(*args, **kwargs)
-        allreduce_gradients(self.parameters)
+        self.reduce()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["share"], name)
@@ -98,8 +123,10 @@ class ShardedTask:
     def __init__(self, task: Any, w: World) -> None:
         self.task, self.world = task, w
         self.model = task.model
-        self._labels: tuple[np.dtype, tuple[int, ...]] | None = None  # dtype, shape per sample
-        self._predictions: tuple[np.dtype, tuple[int, ...]] | None = None
+        # per gathered kind ("the labels", ...): the dtype and the shape after the first axis
+        self._kinds: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+        self.stop: threading.Event | None = None  # this rank's own stop request
+        self.stopping = False  # some rank asked to stop: the same on every rank
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["task"], name)
@@ -117,10 +144,9 @@ class ShardedTask:
             lo, hi = shard_bounds(len(group), self.world.rank, self.world.size)
             local = make(group[lo:hi]) if hi > lo else None
             labels = None if local is None else np.asarray(local.labels)
-            if labels is not None and self._labels is None:
-                self._labels = (labels.dtype, labels.shape[1:])
-            _, everyone = self._gather(labels, lo, len(group), self._labels, "the labels")
-            return Batch(Shard(local, lo, len(group)), everyone)
+            _, everyone = self._gather(labels, lo, hi - lo, len(group), "the labels")
+            stand_in = None if local is not None else (lambda: make(group[:1]))
+            return Batch(Shard(local, lo, hi - lo, len(group), stand_in), everyone)
 
         return Batches(list(batches.groups), make_shard)
 
@@ -129,24 +155,31 @@ class ShardedTask:
         the predictions for the whole global batch."""
         shard: Shard = batch.x
         if shard.local is None:  # a global batch smaller than the job: no samples here
+            if self.model.training and shard.stand_in is not None:
+                with no_grad():  # dropout draws its keys, as on the ranks with samples
+                    self.task.loss(shard.stand_in())
             share, predicted = self._nothing(), None
         else:
-            with batch_offset(shard.first):
+            with batch_offset(shard.first, shard.count):
                 loss, predicted = self.task.loss(shard.local)
-            share = loss * (len(shard.local.labels) / shard.total)
+            share = loss * (shard.count / shard.total)  # the task's loss: a mean over samples
             predicted = np.asarray(predicted)
-            if self._predictions is None:
-                self._predictions = (predicted.dtype, predicted.shape[1:])
-        value = float(share.item())
         total, everyone = self._gather(
             predicted,
             shard.first,
+            shard.count,
             shard.total,
-            self._predictions,
             "the loss and predictions",
-            value,
+            float(share.item()),
         )
-        return GlobalLoss(share, total, self.model.parameters()), everyone
+        return GlobalLoss(share, total, self._reduce_gradients), everyone
+
+    def _reduce_gradients(self) -> None:
+        stop = allreduce_gradients(self.model.parameters(), stop=self._stop_requested())
+        self.stopping = self.stopping or stop
+
+    def _stop_requested(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def _nothing(self) -> Tensor:
         """A loss of 0 that backpropagates (to a throwaway leaf, so no parameter gets a
@@ -159,27 +192,77 @@ class ShardedTask:
         self,
         rows: np.ndarray | None,
         first: int,
+        count: int,
         total: int,
-        kind: tuple[np.dtype, tuple[int, ...]] | None,
         what: str,
         number: float = 0.0,
     ) -> tuple[float, np.ndarray]:
-        """Every rank's `rows` in their places `first..` of an array of `total` rows, and the
-        sum of every rank's `number`: one all-reduce of one buffer."""
-        if kind is None:
+        """Every rank's `rows` (those of its `count` samples `first..`) in their places in an
+        array of the global batch's `total` samples' rows, and the sum of every rank's
+        `number`: one all-reduce of one buffer, which carries the stop flag too.
+
+        A sample has `r` rows, the same on every rank: `rows` is `(count * r, ...)`. When
+        the global batch leaves a rank without samples, one small all-reduce first tells it
+        `r`.
+        """
+        if rows is not None:
+            if count == 0 or len(rows) % count:
+                raise ValueError(
+                    f"{what} of rank {self.world.rank}: {len(rows)} rows for {count} sample(s), "
+                    f"not the same number for each sample"
+                )
+            self._kinds.setdefault(what, (rows.dtype, rows.shape[1:]))
+        if what not in self._kinds:  # no samples here, and none seen yet
             raise ValueError(
                 f"a global batch of {total} sample(s) leaves rank {self.world.rank} of "
                 f"{self.world.size} without samples before it has seen any: use a batch of at "
                 f"least {self.world.size} (one sample per rank)"
             )
-        dtype, per_sample = kind
-        size = total * int(np.prod(per_sample, dtype=np.int64))
-        buffer = np.zeros(1 + size)  # [number, rows...]
-        buffer[0] = number
+        dtype, tail = self._kinds[what]
+        if total < self.world.size:  # some rank has no samples: learn r from those that do
+            header = np.array([0.0, 0.0] if rows is None else [len(rows) // count, 1.0])
+            allreduce(header, f"the row count of {what}")
+            per_sample = round(header[0] / header[1])
+        else:
+            per_sample = len(rows) // count  # every rank has samples
+        width = int(np.prod(tail, dtype=np.int64))
+        buffer = np.zeros(2 + total * per_sample * width)  # [number, stop, rows...]
+        buffer[0], buffer[1] = number, float(self._stop_requested())
+        placed = buffer[2:].reshape(total * per_sample, *tail)
         if rows is not None:
-            buffer[1:].reshape(total, *per_sample)[first : first + len(rows)] = rows
+            placed[first * per_sample : first * per_sample + len(rows)] = rows
         allreduce(buffer, what)
-        return float(buffer[0]), buffer[1:].reshape(total, *per_sample).astype(dtype)
+        self.stopping = self.stopping or buffer[1] > 0
+        return float(buffer[0]), placed.astype(dtype)
+
+
+class _AgreedStop:
+    """A stop event as the loop reads it: set once any rank's own event was set, as every
+    rank learnt in the same collective (so all of them end at the same step boundary)."""
+
+    def __init__(self, task: ShardedTask) -> None:
+        self.task = task
+
+    def is_set(self) -> bool:
+        return self.task.stopping
+
+    def set(self) -> None:
+        if self.task.stop is not None:
+            self.task.stop.set()
+
+
+def agreed_stop(task: Any, stop: threading.Event | None) -> Any:
+    """`stop` as the loop of a distributed `task` must read it: set on every rank at the same
+    step boundary once any rank's `stop` was set; `stop` itself in a single process.
+
+    Args:
+        task: what `distribute` returned.
+        stop: this rank's own event (a Ctrl-C sets it).
+    """
+    if not isinstance(task, ShardedTask) or stop is None:
+        return stop
+    task.stop = stop
+    return _AgreedStop(task)
 
 
 def distribute(task: Any) -> Any:

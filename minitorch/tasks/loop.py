@@ -447,9 +447,10 @@ def fit(
         `state`, advanced; `state.divergence` says where, if the loss or a parameter stopped
         being finite (training stops there: nothing non-finite is evaluated or saved).
     """
-    from ..distributed import distribute
+    from ..distributed import agreed_stop, distribute
 
     task = distribute(task)  # under MPI: this rank's shard of every batch; else task itself
+    stop = agreed_stop(task, stop)  # under MPI: every rank stops at the same step boundary
     if warm_up and state.iteration == 0:
         _warm_up(task, state, seed, callback)
     total_steps = schedule.iterations

@@ -2,12 +2,13 @@
 
 Adding a task is adding a folder `tasks/NAME/` whose `__init__.py` exports `TASK`, a `Task`
 record, and one line in `REGISTRY` below. `minitorch train NAME`, `minitorch eval NAME` and
-the app's task pages are generated from the records; `register` adds one at run time (a
-test's throwaway task, a plugin).
+the app's task pages (its sidebar entry, its training form) are generated from the records;
+`register` adds one at run time (a test's throwaway task, a plugin).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
 from collections.abc import Callable, Mapping
@@ -19,6 +20,8 @@ from .loop import Curves, LoopState
 
 __all__ = [
     "Task",
+    "AppField",
+    "CONFIG_DEFAULT",
     "TrainResult",
     "EvalResult",
     "REGISTRY",
@@ -70,6 +73,34 @@ class EvalResult(Protocol):
     def summary(self) -> str: ...
 
 
+class _ConfigDefault:
+    def __repr__(self) -> str:
+        return "CONFIG_DEFAULT"
+
+
+CONFIG_DEFAULT: Any = _ConfigDefault()  # an `AppField` without a default of its own
+
+
+@dataclass(frozen=True)
+class AppField:
+    """A config field as the app's training form offers it, where the command line's range is
+    too wide for a page (epochs 1-20, not any positive number). The widget, its label and help
+    come from the field itself (`options.option`'s metadata); these only narrow them.
+
+    Attributes:
+        name: the config field.
+        bounds: (lowest, highest) the form accepts, or None (what the config accepts).
+        choices: the values a slider offers, instead of a box to type into.
+        default: the form's first value, where it is not the config's default (None is
+            a value: an empty box).
+    """
+
+    name: str
+    bounds: tuple[float, float] | None = None
+    choices: tuple[Any, ...] = ()
+    default: Any = CONFIG_DEFAULT
+
+
 @dataclass(frozen=True)
 class Task:
     """One task, as the command line and the app see it.
@@ -97,6 +128,13 @@ class Task:
         eval_config: the dataclass of `minitorch eval NAME`'s options, or None (no eval).
         evaluate: `(eval_config) -> EvalResult`.
         eval_pictures: `(eval_result, out)` writes evaluation pictures, or None.
+        icon: the app's sidebar icon (a Material icon, ":material/NAME:").
+        app_fields: the config fields the app's training form offers, in order: a name, or
+            an `AppField` that narrows its range; the others keep their defaults. Empty:
+            every field.
+        page: the task's own app page, a Streamlit script named as a module
+            ("minitorch.app.views.mnist"), which the registry never imports; None: the app's
+            generic page for the task (a form, progress, curves, metrics and pictures).
     """
 
     name: str
@@ -113,6 +151,25 @@ class Task:
     eval_config: type | None = None
     evaluate: Callable[[Any], EvalResult] | None = None
     eval_pictures: Callable[[Any, Path], None] | None = None
+    icon: str = ":material/science:"
+    app_fields: tuple[AppField | str, ...] = ()
+    page: str | None = None
+
+    def form_fields(self) -> tuple[AppField, ...]:
+        """The fields of the app's training form (`app_fields`, each as an `AppField`).
+
+        Raises:
+            ValueError: a name in `app_fields` is not a field of `config`.
+        """
+        names = [f.name for f in dataclasses.fields(self.config) if f.init]
+        chosen = [AppField(f) if isinstance(f, str) else f for f in self.app_fields]
+        unknown = [f.name for f in chosen if f.name not in names]
+        if unknown:
+            raise ValueError(
+                f"task {self.name!r}: app_fields {', '.join(unknown)} are not fields of "
+                f"{self.config.__name__} ({', '.join(names)})"
+            )
+        return tuple(chosen) or tuple(AppField(name) for name in names)
 
 
 def register(task: Task) -> Task:

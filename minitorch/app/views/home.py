@@ -1,9 +1,10 @@
-"""The start page: what each page shows, with links."""
+"""The start page: what each page shows, with links (a task's from its registry record)."""
 
 import streamlit as st
 
 import minitorch
-from minitorch.app.views import PAGES
+from minitorch.app.views import LIBRARY_PAGES, task_pages
+from minitorch.tasks.registry import task_named
 
 st.title("minitorch")
 st.markdown(
@@ -16,16 +17,15 @@ _ABOUT = {
     "Modules": "a model as a tree of modules with named parameters",
     "Autodiff": "type an expression in x and y, see its graph, step through backpropagation",
     "Tensors": "storage, shape and strides; permute, view and broadcasting",
-    "Training": "train the classic network on a toy data set and watch it learn",
     "Backends": "time the same operation on each tensor backend",
-    "Digits": "a convolutional network reads handwritten digits: train it, see what it sees",
-    "Sentiment": "a 1-D convolutional network reads sentences: type one, get its verdict",
 }
-for page in PAGES:
+for page in LIBRARY_PAGES:
     if page.title in _ABOUT:
-        st.page_link(
-            str(page.path), label=f"**{page.title}**: {_ABOUT[page.title]}", icon=page.icon
-        )
+        st.page_link(page.streamlit_page(), label=f"**{page.title}**: {_ABOUT[page.title]}")
+st.subheader("Tasks")
+st.caption("Train each one here, or with `minitorch train NAME` on the command line.")
+for page in task_pages():
+    st.page_link(page.streamlit_page(), label=f"**{page.title}**: {task_named(page.task).help}")
 st.caption(
     f"{len(minitorch.__all__)} public names in `minitorch`; data sets: "
     f"{', '.join(minitorch.datasets)}."

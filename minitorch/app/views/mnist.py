@@ -9,6 +9,7 @@ import streamlit as st
 
 from minitorch import no_grad
 from minitorch.app.common import app_message, show_figure
+from minitorch.app.forms import config_form
 from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import (
     Loaded,
@@ -28,7 +29,6 @@ from minitorch.tasks.mnist.train import (
     predict,
     to_input,
 )
-from minitorch.tasks.optimizers import OPTIMIZERS
 from minitorch.tasks.registry import task_named
 from minitorch.viz.tasks import plot_confusion, plot_digit_grid, plot_feature_maps
 
@@ -72,35 +72,15 @@ st.markdown(
 
 mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
 if mode == "Train here":
-    d = MnistConfig()
-    c = st.columns(6)
-    epochs = c[0].number_input("epochs", 1, 20, 2, key="epochs")
-    size = c[1].select_slider(
-        "training digits", [100, 250, 500, 1000, 2000, 4500], 1000, key="size"
-    )
-    batch = c[2].select_slider("batch", [8, 16, 32, 64, 128], d.batch, key="batch")
-    optimizer = c[3].selectbox(
-        "optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d.optimizer), key="optimizer"
-    )
-    lr = c[4].select_slider(
-        "learning rate", [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1], d.lr, key="lr"
-    )
-    backend = c[5].selectbox("backend", available_backends(), key="backend")
+    config = config_form(TASK.config, TASK.form_fields())
 
     def make_job() -> TrainJob | None:
-        try:
-            config = MnistConfig(
-                epochs=int(epochs),
-                train_size=int(size),
-                batch=int(batch),
-                optimizer=optimizer,
-                lr=float(lr),
-                backend=backend,
-            )
-        except TaskError as err:
-            st.error(f"Cannot train: {app_message(err, MnistConfig)}")
+        if isinstance(config, str):
+            st.error(f"Cannot train: {config}")
             return None
-        return TrainJob(TASK, config, label=f"LeNet on {size} digits, {optimizer} lr {lr}")
+        c = config
+        label = f"LeNet on {c.train_size or 'all'} digits, {c.optimizer} lr {c.lr}"
+        return TrainJob(TASK, config, label=label)
 
     train_controls("mnist_job", "mnist", make_job, trained)
 else:

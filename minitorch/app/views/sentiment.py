@@ -9,12 +9,12 @@ import numpy as np
 import streamlit as st
 
 from minitorch.app.common import app_message, show_figure
+from minitorch.app.forms import config_form
 from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import Loaded, current_model, load_model, train_controls
 from minitorch.backends import available_backends
 from minitorch.tasks.common import task_backend
 from minitorch.tasks.errors import TaskError
-from minitorch.tasks.optimizers import OPTIMIZERS
 from minitorch.tasks.registry import task_named
 from minitorch.tasks.sentiment.data import Sentences, load_split, tokenize
 from minitorch.tasks.sentiment.train import SentimentConfig, build_model, score, vectors_for
@@ -23,10 +23,6 @@ from minitorch.viz.tasks import plot_confusion, plot_sentences
 MAX_SENTENCE = 2_000  # characters: a review, not a book
 TASK = task_named("sentiment")
 DATA_ENV = "MINITORCH_SST2"  # where the page looks for SST-2 first
-DATA_DEFAULT = "data/SST-2"  # GLUE's own folder name, relative to where the app runs
-# The page's defaults learn something a visitor sees within a minute or two on two cores
-# (the command line's defaults train on every phrase, which takes far longer).
-PAGE_DEFAULTS = {"epochs": 3, "size": 3000, "maps": 25, "optimizer": "adam", "lr": 0.005}
 
 
 def trained(result) -> Loaded:
@@ -79,58 +75,31 @@ st.markdown(
 
 mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
 if mode == "Train here":
-    d = PAGE_DEFAULTS
-    data = st.text_input(
-        "SST-2 folder (train.tsv, dev.tsv)", os.environ.get(DATA_ENV, DATA_DEFAULT), key="data"
-    )
+    given = {"data": os.environ[DATA_ENV]} if DATA_ENV in os.environ else {}
+    config = config_form(TASK.config, TASK.form_fields(), defaults=given)
+    data = st.session_state["data"]
     problem = data_problem(data)
     if problem:
         st.info(problem)
-    c = st.columns(6)
-    epochs = c[0].number_input("epochs", 1, 20, d["epochs"], key="epochs")
-    size = c[1].number_input(
-        "training sentences (0: all)",
-        0,
-        100_000,
-        d["size"],
-        step=50,
-        key="size",
-        help="the course trains on 450; SST-2 has 67,349 phrases",
-    )
-    maps = c[2].select_slider("maps per width", [5, 10, 25, 50, 100], d["maps"], key="maps")
-    optimizer = c[3].selectbox(
-        "optimizer", list(OPTIMIZERS), list(OPTIMIZERS).index(d["optimizer"]), key="optimizer"
-    )
-    lr = c[4].select_slider(
-        "learning rate", [0.001, 0.005, 0.01, 0.05, 0.1, 0.5], d["lr"], key="lr"
-    )
-    backend = c[5].selectbox("backend", available_backends(), key="backend")
 
     def make_job() -> TrainJob | None:
         if data_problem(data):
             st.error(f"Cannot train: {data_problem(data)}")
             return None
+        if isinstance(config, str):
+            st.error(f"Cannot train: {config}")
+            return None
         try:
-            config = SentimentConfig(
-                data=Path(data),
-                epochs=int(epochs),
-                train_size=int(size) or None,
-                feature_maps=int(maps),
-                optimizer=optimizer,
-                lr=float(lr),
-                backend=backend,
-            )
-            load_split(
-                config.data, "dev"
-            )  # an unreadable file is a message now, not a failed job later
+            load_split(config.data, "dev")  # an unreadable file is a message now, not a failed job
         except TaskError as err:
             st.error(f"Cannot train: {app_message(err, SentimentConfig)}")
             return None
-        return TrainJob(
-            TASK,
-            config,
-            label=f"Kim CNN on {size or 'all'} sentences, {maps} maps, {optimizer} lr {lr}",
+        c = config
+        label = (
+            f"Kim CNN on {c.train_size or 'all'} sentences, {c.feature_maps} maps, "
+            f"{c.optimizer} lr {c.lr}"
         )
+        return TrainJob(TASK, config, label=label)
 
     train_controls("sentiment_job", "sentiment", make_job, trained)
 else:

@@ -2,12 +2,13 @@
 loop) or load a checkpoint from `minitorch train shakespeare`; type a prompt, generate text,
 and see where every head of every layer looks."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import streamlit as st
 
 from minitorch.app.common import show_figure
+from minitorch.app.forms import config_form
 from minitorch.app.job import TrainJob
 from minitorch.app.tasks_view import REFRESH_SECONDS, load_model
 from minitorch.backends import available_backends
@@ -17,7 +18,6 @@ from minitorch.tasks.shakespeare.data import Vocabulary
 from minitorch.tasks.shakespeare.generate import sample
 from minitorch.tasks.shakespeare.model import build_model, vocabulary_of
 from minitorch.tasks.shakespeare.pictures import PROMPT, attention_for
-from minitorch.tasks.shakespeare.train import ShakespeareConfig
 from minitorch.viz.attention import plot_attention_maps, plot_loss_curves
 
 MAX_TOKENS = 1_000  # characters per generation: a speech, not a play
@@ -74,36 +74,26 @@ st.markdown(
 
 mode = st.radio("model", ["Train here", "Load a checkpoint"], horizontal=True, key="mode")
 if mode == "Train here":
-    c = st.columns(6)
-    iters = c[0].number_input("iterations", 10, 5_000, 300, step=50, key="iters")
-    layers = c[1].number_input("blocks", 1, 8, 2, key="layers")
-    heads = c[2].selectbox("heads", [1, 2, 4], 1, key="heads")
-    embed = c[3].selectbox("channels", [16, 32, 64, 128], 2, key="embed")
-    block = c[4].selectbox("context", [16, 32, 64], 1, key="block")
-    backend = c[5].selectbox("backend", available_backends(), key="backend")
+    config = config_form(TASK.config, TASK.form_fields())
     job = st.session_state.get("shakespeare_job")
     buttons = st.columns([1, 1, 4])
     if buttons[0].button("Train", type="primary", key="train", icon=":material/play_arrow:"):
         if job is not None:
             job.stop()
-        try:
-            config = ShakespeareConfig(
-                iters=int(iters),
-                eval_every=max(1, int(iters) // 5),
-                layers=int(layers),
-                heads=int(heads),
-                embed=int(embed),
-                block=int(block),
+        if isinstance(config, str):
+            st.error(f"Cannot train: {config}")
+        else:
+            # the page's schedule for a short run: five evaluations, a brisk learning rate
+            config = replace(
+                config,
+                eval_every=max(1, config.iters // 5),
                 batch=12,
                 lr=3e-3,
                 min_lr=3e-4,
-                warmup=min(100, int(iters) // 10),
-                backend=backend,
+                warmup=min(100, config.iters // 10),
             )
-        except TaskError as err:
-            st.error(f"Cannot train: {err}")
-        else:
-            label = f"GPT {layers}x{heads}x{embed}, context {block}, {iters} iterations"
+            c = config
+            label = f"GPT {c.layers}x{c.heads}x{c.embed}, context {c.block}, {c.iters} iterations"
             job = st.session_state["shakespeare_job"] = TrainJob(TASK, config, label).start()
     if buttons[1].button(
         "Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running

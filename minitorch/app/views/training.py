@@ -1,4 +1,5 @@
-"""Training: the classic classifier on a toy data set, trained live by the one training loop.
+"""The classic classifier on a toy data set (the `classic` task), trained live by the one
+training loop; its settings are the task's training form (`app/forms.py`).
 
 Press Train and the loss curve and decision boundary (`minitorch.viz.plot_loss`,
 `plot_decision_boundary`) redraw about once a second while it learns; Stop ends the run at the
@@ -8,10 +9,9 @@ figures and its snapshot of the parameters.
 
 import streamlit as st
 
-import minitorch
-from minitorch.app.common import app_message, show_figure
+from minitorch.app.common import show_figure
+from minitorch.app.forms import config_form
 from minitorch.app.job import TrainJob
-from minitorch.backends import available_backends
 from minitorch.tasks.classic.train import (
     SCALAR,
     ClassicConfig,
@@ -20,7 +20,6 @@ from minitorch.tasks.classic.train import (
     model_options,
 )
 from minitorch.tasks.common import task_backend
-from minitorch.tasks.errors import TaskError
 from minitorch.tasks.loop import Curves, load_snapshot
 from minitorch.tasks.registry import task_named
 from minitorch.viz import plot_decision_boundary, plot_loss
@@ -28,56 +27,25 @@ from minitorch.viz import plot_decision_boundary, plot_loss
 REFRESH_SECONDS = 1.0
 TASK = task_named("classic")
 
-st.title("Training")
+st.title(TASK.title)
 st.markdown(
     "The classic classifier, 2 → hidden → hidden → 1 with ReLU and a sigmoid output, "
     "trained by full-batch SGD on `-log P(right class)`."
 )
 
-defaults = ClassicConfig()
 with st.sidebar:
     st.subheader("Run settings")
-    dataset = st.selectbox(
-        "data set",
-        list(minitorch.datasets),
-        index=list(minitorch.datasets).index("Xor"),
-        key="dataset",
-    )
-    backends = [*available_backends(), SCALAR]  # only what can run on this machine
-    backend = st.selectbox(
-        "backend",
-        backends,
-        index=backends.index(defaults.backend),
-        key="backend",
-        help="fast: numba on all cores; simple: pure-Python kernels; "
-        "cuda: the GPU; scalar: one Scalar per number",
-    )
-    hidden = st.slider("hidden units", 1, 50, defaults.hidden, key="hidden")
-    lr = st.select_slider(
-        "learning rate", [0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], defaults.lr, key="lr"
-    )
-    epochs = st.number_input("epochs", 1, 100_000, defaults.epochs, step=50, key="epochs")
-    points = st.slider("points", 10, 200, defaults.points, step=10, key="points")
-    seed = st.number_input("seed", 0, 10_000, 0, key="seed")
+    config = config_form(TASK.config, TASK.form_fields(), columns=1)
 
 job: TrainJob | None = st.session_state.get("job")
 c1, c2, _ = st.columns([1, 1, 4])
 if c1.button("Train", type="primary", key="train", icon=":material/play_arrow:"):
     if job is not None:
         job.stop()
-    try:
-        config = ClassicConfig(
-            dataset=dataset,
-            backend=backend,
-            hidden=hidden,
-            epochs=int(epochs),
-            lr=float(lr),
-            points=points,
-            seed=int(seed),
-        )
+    if isinstance(config, str):
+        st.error(f"Cannot train: {config}")
+    else:
         job = st.session_state["job"] = TrainJob(TASK, config).start()
-    except TaskError as err:
-        st.error(f"Cannot train: {app_message(err, ClassicConfig)}")
     st.session_state.pop("boundary", None)
 if c2.button("Stop", key="stop", icon=":material/stop:", disabled=job is None or not job.running):
     job.stop()

@@ -3,7 +3,7 @@
 `minitorch train` (with or without the name `classic`) runs it; the app's Training page too.
 """
 
-from ..registry import Task
+from ..registry import AppField, Task
 from .train import ClassicConfig, build_model, train_classic
 
 __all__ = ["TASK"]
@@ -26,4 +26,15 @@ TASK = Task(
     build_model=build_model,
     schema=1,
     pictures=_pictures,
+    icon=":material/model_training:",
+    app_fields=(
+        "dataset",
+        "backend",
+        AppField("hidden", bounds=(1, 50)),
+        AppField("lr", choices=(0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)),
+        AppField("epochs", bounds=(1, 100_000)),
+        AppField("points", choices=tuple(range(10, 201, 10))),
+        AppField("seed", bounds=(0, 10_000)),
+    ),
+    page="minitorch.app.views.training",
 )

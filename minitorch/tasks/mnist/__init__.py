@@ -4,7 +4,7 @@ The task's name is `mnist` in code, on the command line and in the app, whose pa
 as "MNIST digits".
 """
 
-from ..registry import Task
+from ..registry import AppField, Task
 from .train import (
     CHECKPOINT_SCHEMA,
     MnistConfig,
@@ -45,4 +45,14 @@ TASK = Task(
     eval_config=MnistEvalConfig,
     evaluate=evaluate_mnist,
     eval_pictures=_eval_pictures,
+    icon=":material/draw:",
+    app_fields=(
+        AppField("epochs", bounds=(1, 20), default=2),
+        AppField("train_size", choices=(100, 250, 500, 1000, 2000, 4500), default=1000),
+        AppField("batch", choices=(8, 16, 32, 64, 128)),
+        "optimizer",
+        AppField("lr", choices=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1)),
+        "backend",
+    ),
+    page="minitorch.app.views.mnist",
 )

@@ -1,6 +1,6 @@
 """Sentiment: SST-2 sentences (GLUE's layout), GloVe vectors and the course's Kim CNN."""
 
-from ..registry import Task
+from ..registry import AppField, Task
 from .train import (
     CHECKPOINT_SCHEMA,
     SentimentConfig,
@@ -43,4 +43,16 @@ TASK = Task(
     eval_config=SentimentEvalConfig,
     evaluate=evaluate_sentiment,
     eval_pictures=_eval_pictures,
+    icon=":material/sentiment_satisfied:",
+    # the page's defaults learn something within a minute or two on two cores
+    app_fields=(
+        AppField("data", default="data/SST-2"),  # GLUE's own folder name, where the app runs
+        AppField("epochs", bounds=(1, 20)),
+        AppField("train_size", bounds=(1, 100_000), default=3000),
+        AppField("feature_maps", choices=(5, 10, 25, 50, 100), default=25),
+        AppField("optimizer", default="adam"),
+        AppField("lr", choices=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5), default=0.005),
+        "backend",
+    ),
+    page="minitorch.app.views.sentiment",
 )

@@ -1,7 +1,7 @@
 """Tiny Shakespeare: a character-level GPT (nanoGPT's CPU "baby GPT") trained on the corpus
 that ships with the package, evaluated over the whole validation split, sampled."""
 
-from ..registry import Task
+from ..registry import AppField, Task
 from .model import CHECKPOINT_SCHEMA, build_model
 from .train import (
     ShakespeareConfig,
@@ -36,4 +36,15 @@ TASK = Task(
     pictures=_pictures,
     eval_config=ShakespeareEvalConfig,
     evaluate=evaluate_shakespeare,
+    icon=":material/theater_comedy:",
+    # a small model the page trains in a minute: it already writes names and line breaks
+    app_fields=(
+        AppField("iters", bounds=(10, 5_000), default=300),
+        AppField("layers", bounds=(1, 8), default=2),
+        AppField("heads", choices=(1, 2, 4), default=2),
+        AppField("embed", choices=(16, 32, 64, 128), default=64),
+        AppField("block", choices=(16, 32, 64), default=32),
+        "backend",
+    ),
+    page="minitorch.app.views.shakespeare",
 )

@@ -246,15 +246,16 @@ def _windows(ids: np.ndarray, starts: np.ndarray, length: int) -> Batch[np.ndarr
 def _val_groups(n: int, block: int) -> list[np.ndarray]:
     """Start offsets of consecutive windows over `n` ids, `WINDOWS_PER_BATCH` a batch; a
     tail shorter than a window is its own (shorter) window, so every prediction counts once.
-    Each group is `(starts, length)` packed as an array whose last entry is the length."""
+    Each group is one `(start, length)` row per window (so any slice of it is a group too: a
+    data-parallel rank takes a contiguous share of the windows)."""
     full = (n - 1) // block
-    groups = [
-        np.append(np.arange(first, min(first + WINDOWS_PER_BATCH, full)) * block, block)
-        for first in range(0, full, WINDOWS_PER_BATCH)
-    ]
+    groups = []
+    for first in range(0, full, WINDOWS_PER_BATCH):
+        starts = np.arange(first, min(first + WINDOWS_PER_BATCH, full)) * block
+        groups.append(np.stack([starts, np.full_like(starts, block)], axis=1))  # (W, 2)
     tail = n - 1 - full * block
     if tail:
-        groups.append(np.array([full * block, tail]))
+        groups.append(np.array([[full * block, tail]]))
     return groups
 
 
@@ -276,7 +277,7 @@ class _ShakespeareLoop:
     def val_batches(self) -> Batches[np.ndarray]:
         ids = self.text.val
         groups = _val_groups(len(ids), self.config.block)
-        return Batches(groups, lambda g: _windows(ids, g[:-1], int(g[-1])))
+        return Batches(groups, lambda g: _windows(ids, g[:, 0], int(g[0, 1])))
 
     def loss(self, batch: Batch[np.ndarray]) -> tuple[Any, np.ndarray]:
         logits = self.model(batch.x)  # (B, T, V)
@@ -389,7 +390,7 @@ def evaluate(model: GPT, ids: np.ndarray) -> float:
     total = 0.0
     with no_grad():
         for g in _val_groups(len(ids), model.block):
-            batch = _windows(ids, g[:-1], int(g[-1]))
+            batch = _windows(ids, g[:, 0], int(g[0, 1]))
             logits = model(batch.x).view(batch.x.size, model.vocab)
             total += cross_entropy(logits, batch.labels).item() * batch.labels.size
     model.train()
