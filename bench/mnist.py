@@ -24,7 +24,7 @@ from _twins import cast_parameters, report, set_threads, torch_param  # noqa: I0
 
 from minitorch.backends import backend_named
 from minitorch.tasks.common import seed_everything
-from minitorch.tasks.loop import Batch, LoopState, Schedule, fit
+from minitorch.tasks.loop import LoopState, Schedule, fit
 from minitorch.tasks.mnist.model import LeNet
 from minitorch.tasks.mnist.train import PIXELS, MnistConfig, _MnistLoop, load_training_data
 from minitorch.tasks.optimizers import make_optimizer
@@ -108,24 +108,13 @@ def main() -> None:
     cast_parameters(model, args.dtype)
     optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
 
-    class Loop(_MnistLoop):
-        """The task's loop with its images in --dtype (a no-op where they are already)."""
-
-        def _make(self, digits):  # type: ignore[no-untyped-def]
-            make = super()._make(digits)
-
-            def cast(index: np.ndarray) -> Batch:
-                batch = make(index)
-                return Batch(batch.x.to(args.dtype), batch.labels)
-
-            return cast
-
+    # the task's own loop: it builds each batch in the model's dtype
     # warm up ours (numba compiles or loads its cache) on a few batches
-    warm = Loop(
+    warm = _MnistLoop(
         config, model, backend, train.take(np.arange(4 * args.batch)), val.take(np.arange(8))
     )
     fit(warm, Schedule(epochs=1), LoopState.start(optimizer, 0))
-    ours = Loop(config, model, backend, train, val)
+    ours = _MnistLoop(config, model, backend, train, val)
     twin = torch_twin(model)  # the same weights from here on
     torch_opt = {
         "sgd": lambda p: torch.optim.SGD(p, lr=args.lr),

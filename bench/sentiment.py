@@ -28,7 +28,7 @@ from _twins import cast_parameters, report, set_threads, torch_param  # noqa: I0
 
 from minitorch.backends import backend_named
 from minitorch.tasks.common import seed_everything
-from minitorch.tasks.loop import Batch, LoopState, Schedule, batch_indices, fit
+from minitorch.tasks.loop import LoopState, Schedule, batch_indices, fit
 from minitorch.tasks.optimizers import make_optimizer
 from minitorch.tasks.sentiment.data import load_split, load_vectors
 from minitorch.tasks.sentiment.model import KimCNN
@@ -100,22 +100,11 @@ def main() -> None:
     cast_parameters(model, args.dtype)
     optimizer = make_optimizer("sgd", model.parameters(), args.lr)
 
-    class Loop(_SentimentLoop):
-        """The task's loop with its inputs in --dtype (a no-op where they are already)."""
-
-        def _make(self, ids, labels):  # type: ignore[no-untyped-def]
-            make = super()._make(ids, labels)
-
-            def cast(index: np.ndarray) -> Batch:
-                batch = make(index)
-                return Batch(batch.x.to(args.dtype), batch.labels)
-
-            return cast
-
+    # the task's own loop: it builds each batch in the model's dtype
     # warm up ours (numba compiles or loads its cache) on a few batches
-    warm = Loop(config, model, backend, vocab, train.head(4 * args.batch), val)
+    warm = _SentimentLoop(config, model, backend, vocab, train.head(4 * args.batch), val)
     fit(warm, Schedule(epochs=1), LoopState.start(optimizer, 0))
-    ours = Loop(config, model, backend, vocab, train, val)
+    ours = _SentimentLoop(config, model, backend, vocab, train, val)
     twin = torch_twin(model)  # the same weights from here on
     torch_opt = torch.optim.SGD(twin.parameters(), lr=args.lr)
     y = torch.tensor(train.labels, dtype=dtype)

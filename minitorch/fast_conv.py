@@ -114,9 +114,9 @@ def _conv(
     * weights with unit stride along the output channel (many channels): parallel over
       output rows `(n, y)`; each input value is multiplied into all output channels at
       once, `acc[:] += a[c, y ± i, x ± j] * w[:, c, i, j]`;
-    * a narrow kernel (forward, input gradient; `a` with unit-stride rows): parallel over
-      output images `(n, o)`; each weight is multiplied into whole rows,
-      `out[y, :] += w[i, j] * a[y ± i, ± j:]`;
+    * a narrow kernel (forward, input gradient): parallel over input images and blocks of
+      `OUT_BLOCK` output channels, which share one zero-padded copy of the image; each
+      weight is multiplied into the whole image, `out[:, :] += w[c, i, j] * a[c, ± i:, ± j:]`;
     * a wide kernel (the weight gradient, whose kernel is a whole image; forward only):
       parallel over `(n, o)`; dot products of a row of `w` with a row of `a`.
 
@@ -128,12 +128,24 @@ def _conv(
     if w_strides[0] == 1 and out_ch > 1:
         for job in prange(batch * out_h):
             _one_row(job, sign, sizes, out, out_strides, a, a_strides, w, w_strides)
+    elif sign < 0 or w_shape[3] <= out_w:
+        blocks = (out_ch + OUT_BLOCK - 1) // OUT_BLOCK
+        for job in prange(batch * blocks):
+            n, first = job // blocks, job % blocks * OUT_BLOCK
+            last = min(out_ch, first + OUT_BLOCK)
+            _padded_images(
+                n, first, last, sign, sizes, out, out_strides, a, a_strides, w, w_strides
+            )
     else:
         for job in prange(batch * out_ch):
             _one_image(job, sign, sizes, out, out_strides, a, a_strides, w, w_strides)
 
 
-# The two loop nests of `conv_kernel` live in functions of their own, so that LLVM
+# Output channels per job of a narrow kernel: they share the copy of the input image (the
+# copy, not the arithmetic, was most of a job's time with one channel per job).
+OUT_BLOCK = 8
+
+# The loop nests of `conv_kernel` live in functions of their own, so that LLVM
 # optimises each one alone. `sizes` is (out_ch, out_h, out_w, in_ch, height, width, kh, kw).
 
 
@@ -205,69 +217,13 @@ def _one_image(
     w: np.ndarray,
     w_strides: np.ndarray,
 ) -> None:
-    """Output image `(n, o)`: whole rows innermost for a narrow kernel, else dot products
-    of kernel rows (`a` has unit-stride rows; so has `w` for the dot products)."""
+    """Output image `(n, o)` of a wide kernel (wider than the output: the weight gradient,
+    forward only): dot products of a row of `w` with a row of `a` (both unit-stride)."""
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
     n = job // out_ch
     o = job % out_ch
     out_image = n * out_strides[0] + o * out_strides[1]
-    if sign < 0 or kw <= out_w:
-        # Each input image is copied, zero-padded, into `padded`, whose rows are `wide`
-        # long; then every weight (i, j) is one long contiguous loop over the whole image,
-        # acc[y * wide + x] += w[i, j] * padded[(y ± i) * wide + x ± j], instead of a short
-        # loop per row. Columns x >= out_w of `acc` collect wrapped-around values and are
-        # dropped. Reversed, the padding goes before the image (top and left).
-        wide = out_w + kw - 1
-        length = out_h * wide
-        top = 0 if sign > 0 else kh - 1
-        left = 0 if sign > 0 else kw - 1
-        padded = np.zeros((out_h + kh - 1) * wide + kw - 1, out.dtype)
-        acc = np.zeros(length, out.dtype)
-        for c in range(in_ch):
-            a_image = n * a_strides[0] + c * a_strides[1]
-            w_image = o * w_strides[0] + c * w_strides[1]
-            # padded[r, s] = a[r - top, s - left]; what lies outside `a` is never written
-            # and stays 0
-            cols = min(width, wide - left)
-            for r in range(max(0, top), min(out_h + kh - 1, height + top)):
-                a_row = a_image + (r - top) * a_strides[2]
-                row = padded[r * wide + left : r * wide + left + cols]
-                if a_strides[3] == 1:
-                    row[:] = a[a_row : a_row + cols]
-                else:
-                    for x in range(cols):
-                        row[x] = a[a_row + x * a_strides[3]]
-            for i in range(kh):
-                # along a kernel row, reversed or not, the shift steps by -1 or +1 with j
-                if sign > 0:
-                    first, step = i * wide, 1
-                else:
-                    first, step = (kh - 1 - i) * wide + kw - 1, -1
-                w_row = w_image + i * w_strides[2]
-                j = 0
-                while j + 3 <= kw:  # three weights per pass: a third of the traffic to acc
-                    w0 = w[w_row + j * w_strides[3]]
-                    w1 = w[w_row + (j + 1) * w_strides[3]]
-                    w2 = w[w_row + (j + 2) * w_strides[3]]
-                    s0 = padded[first + step * j : first + step * j + length]
-                    s1 = padded[first + step * (j + 1) : first + step * (j + 1) + length]
-                    s2 = padded[first + step * (j + 2) : first + step * (j + 2) + length]
-                    for p in range(length):
-                        acc[p] += w0 * s0[p] + w1 * s1[p] + w2 * s2[p]
-                    j += 3
-                while j < kw:
-                    wv = w[w_row + j * w_strides[3]]
-                    src = padded[first + step * j : first + step * j + length]
-                    for p in range(length):
-                        acc[p] += wv * src[p]
-                    j += 1
-        for y in range(out_h):
-            o_row = out_image + y * out_strides[2]
-            for x in range(out_w):
-                out[o_row + x * out_strides[3]] = acc[y * wide + x]
-        return
-    # out[y, x] = sum over c, i of the dot product of a row of w and a row of a (forward
-    # direction only: the reversed input gradient never has a wide kernel)
+    # out[y, x] = sum over c, i of the dot product of a row of w and a row of a
     for y in range(out_h):
         x = 0
         while x < out_w:
@@ -288,6 +244,125 @@ def _one_image(
                         acc += a_slice[j] * w_slice[j]
             out[out_image + y * out_strides[2] + x] = acc
             x += 1
+
+
+# Taps (weights) applied per pass over the image: each pass loads and stores `acc` once for
+# this many multiply-adds; eight broadcast weights, their eight shifted loads and `acc` fit
+# the sixteen vector registers of AVX2.
+TAPS_PER_PASS = 8
+
+
+@numba.njit(cache=True, fastmath={"reassoc"})
+def _padded_images(
+    n: int,
+    first: int,
+    last: int,
+    sign: int,
+    sizes: tuple[int, ...],
+    out: np.ndarray,
+    out_strides: np.ndarray,
+    a: np.ndarray,
+    a_strides: np.ndarray,
+    w: np.ndarray,
+    w_strides: np.ndarray,
+) -> None:
+    """Output images `(n, first..last-1)` of a narrow kernel (forward, input gradient).
+
+    The input images `(n, c)` are copied once, zero-padded, into `padded`, whose rows are
+    `wide` long; then for each output channel every weight (c, i, j), a "tap", is one long
+    contiguous loop over the whole image,
+    acc[y * wide + x] += w[o, c, i, j] * padded[c, (y ± i) * wide + x ± j],
+    instead of a short loop per row, and `TAPS_PER_PASS` taps share each pass over `acc`.
+    Columns x >= out_w of `acc` collect wrapped-around values and are dropped; nothing wraps
+    into a kept column, so a NaN reaches only the outputs whose windows read it. Reversed,
+    the padding goes before the image (top and left).
+    """
+    out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
+    wide = out_w + kw - 1
+    length = out_h * wide
+    plane = (out_h + kh - 1) * wide + kw - 1  # one padded channel
+    top = 0 if sign > 0 else kh - 1
+    left = 0 if sign > 0 else kw - 1
+    padded = np.zeros(in_ch * plane, out.dtype)
+    cols = min(width, wide - left)
+    for c in range(in_ch):
+        # padded[c, r, s] = a[n, c, r - top, s - left]; what lies outside `a` stays 0
+        a_image = n * a_strides[0] + c * a_strides[1]
+        for r in range(max(0, top), min(out_h + kh - 1, height + top)):
+            a_row = a_image + (r - top) * a_strides[2]
+            row = padded[c * plane + r * wide + left : c * plane + r * wide + left + cols]
+            if a_strides[3] == 1:
+                row[:] = a[a_row : a_row + cols]
+            else:
+                for x in range(cols):
+                    row[x] = a[a_row + x * a_strides[3]]
+    # where each tap's shifted image starts in `padded`; along a kernel row, reversed or
+    # not, the shift steps by -1 or +1 with j
+    taps = in_ch * kh * kw
+    starts = np.empty(taps, np.int64)
+    for c in range(in_ch):
+        for i in range(kh):
+            for j in range(kw):
+                t = (c * kh + i) * kw + j
+                if sign > 0:
+                    starts[t] = c * plane + i * wide + j
+                else:
+                    starts[t] = c * plane + (kh - 1 - i) * wide + kw - 1 - j
+    weights = np.empty(taps, out.dtype)
+    acc = np.empty(length, out.dtype)
+    for o in range(first, last):
+        for c in range(in_ch):
+            for i in range(kh):
+                w_row = o * w_strides[0] + c * w_strides[1] + i * w_strides[2]
+                for j in range(kw):
+                    weights[(c * kh + i) * kw + j] = w[w_row + j * w_strides[3]]
+        acc[:] = 0.0
+        _apply_taps(acc, padded, weights, starts, length)
+        out_image = n * out_strides[0] + o * out_strides[1]
+        for y in range(out_h):
+            o_row = out_image + y * out_strides[2]
+            for x in range(out_w):
+                out[o_row + x * out_strides[3]] = acc[y * wide + x]
+
+
+@numba.njit(inline="always", fastmath={"reassoc"})
+def _apply_taps(
+    acc: np.ndarray, padded: np.ndarray, weights: np.ndarray, starts: np.ndarray, length: int
+) -> None:
+    """acc[p] += sum over taps t of weights[t] * padded[starts[t] + p], for p < length:
+    `TAPS_PER_PASS` taps per pass over `acc`, then threes, then ones."""
+    taps = len(weights)
+    t = 0
+    while t + TAPS_PER_PASS <= taps:
+        w0, w1, w2, w3 = weights[t], weights[t + 1], weights[t + 2], weights[t + 3]
+        w4, w5, w6, w7 = weights[t + 4], weights[t + 5], weights[t + 6], weights[t + 7]
+        s0 = padded[starts[t] : starts[t] + length]
+        s1 = padded[starts[t + 1] : starts[t + 1] + length]
+        s2 = padded[starts[t + 2] : starts[t + 2] + length]
+        s3 = padded[starts[t + 3] : starts[t + 3] + length]
+        s4 = padded[starts[t + 4] : starts[t + 4] + length]
+        s5 = padded[starts[t + 5] : starts[t + 5] + length]
+        s6 = padded[starts[t + 6] : starts[t + 6] + length]
+        s7 = padded[starts[t + 7] : starts[t + 7] + length]
+        for p in range(length):
+            acc[p] += (w0 * s0[p] + w1 * s1[p] + w2 * s2[p] + w3 * s3[p]) + (
+                w4 * s4[p] + w5 * s5[p] + w6 * s6[p] + w7 * s7[p]
+            )
+        t += TAPS_PER_PASS
+    while t + 3 <= taps:
+        w0, w1, w2 = weights[t], weights[t + 1], weights[t + 2]
+        s0 = padded[starts[t] : starts[t] + length]
+        s1 = padded[starts[t + 1] : starts[t + 1] + length]
+        s2 = padded[starts[t + 2] : starts[t + 2] + length]
+        for p in range(length):
+            acc[p] += w0 * s0[p] + w1 * s1[p] + w2 * s2[p]
+        t += 3
+    while t < taps:
+        w0 = weights[t]
+        s0 = padded[starts[t] : starts[t] + length]
+        for p in range(length):
+            acc[p] += w0 * s0[p]
+        t += 1
 
 
 @numba.njit(inline="always", fastmath={"reassoc"})

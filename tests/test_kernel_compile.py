@@ -32,14 +32,19 @@ def test_every_name_resolves_to_a_kernel_with_both_variants():
 
 
 def test_ahead_of_time_compiles_the_very_specialisation_a_tensor_operation_calls():
+    # Tests run before this one in the same process may have compiled these kernels for
+    # other dtypes (the real tasks train in float32): what is checked is that the real
+    # calls find the specialisation compile_kernels made and compile nothing more.
     kernel_compile.compile_kernels(["neg_map", "max_reduce"])
     serial = minitorch.FastBackend.neg_map.kernel.serial
-    assert len(serial.signatures) == 1
+    reduce = minitorch.FastBackend.max_reduce.kernel.serial
+    compiled = (len(serial.signatures), len(reduce.signatures))
+    assert min(compiled) >= 1
     a = minitorch.tensor([[1.0, -2.0], [3.0, 0.5]], backend=minitorch.FastBackend)
     assert (-a).to_numpy().tolist() == [[-1.0, 2.0], [-3.0, -0.5]]
     assert minitorch.max(a, 1).to_numpy().tolist() == [[1.0], [3.0]]
-    assert len(serial.signatures) == 1  # no second compile for the real call
-    assert len(minitorch.FastBackend.max_reduce.kernel.serial.signatures) == 1
+    # no second compile for the real calls
+    assert (len(serial.signatures), len(reduce.signatures)) == compiled
     assert {"neg_map", "max_reduce"} <= set(kernel_compile.used_kernels())
     assert kernel_compile.cold_kernels(["neg_map", "max_reduce"]) == []
 

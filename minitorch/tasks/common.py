@@ -19,6 +19,8 @@ from .options import option
 
 __all__ = [
     "Answers",
+    "Evaluation",
+    "result_summary",
     "config_json",
     "run_metrics",
     "seed_everything",
@@ -30,7 +32,9 @@ __all__ = [
     "check_common",
     "task_dtype",
     "cast_parameters",
+    "model_dtype",
     "course_init",
+    "train_task",
     "confusion_matrix",
     "save_checkpoint",
     "read_checkpoint_metadata",
@@ -71,6 +75,45 @@ class Answers:
 
     def confusion(self) -> np.ndarray:
         return confusion_matrix(self.labels, self.predicted, self.classes)
+
+
+def result_summary(task: str, where: str, val: Answers, curves: Curves) -> str:
+    """A training run's one line: `where` the accuracy was taken, the final train loss and the
+    mean epoch time (the same figures `metrics.json` holds)."""
+    seconds = f", {np.mean(curves.seconds):.1f} s/epoch" if len(curves) else ""
+    loss = f", final train loss {curves.train_loss[-1]:.4f}" if len(curves) else ""
+    figures = f"{val.accuracy:.2%} ({val.correct}/{val.total})"
+    return f"{task}: {where} accuracy {figures}{loss}{seconds}"
+
+
+class Evaluation:
+    """A checkpoint's answers on a labelled set (`minitorch eval TASK`): subclasses are
+    dataclasses with a `config` (naming the `checkpoint`) and `predictions`, and give the
+    `task` and `where` the answers were taken."""
+
+    task: str
+    config: Any
+    predictions: Answers
+
+    @property
+    def where(self) -> str:
+        raise NotImplementedError
+
+    def metrics(self) -> dict[str, Any]:
+        """The evaluation as `metrics.json` holds it."""
+        p = self.predictions
+        return {
+            "task": self.task,
+            "checkpoint": str(self.config.checkpoint),
+            "data": self.where,
+            "accuracy": p.accuracy,
+            "correct": p.correct,
+            "total": p.total,
+        }
+
+    def summary(self) -> str:
+        p = self.predictions
+        return f"{self.task}: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def config_json(config: Any) -> dict[str, Any]:
@@ -137,9 +180,10 @@ def seed_option() -> Any:
 DTYPES = ("float64", "float32")
 
 
-def dtype_option() -> Any:
-    """The `dtype` field every task config has."""
-    return option("float64", "the parameters' and data's floating-point type", choices=DTYPES)
+def dtype_option(default: str = "float64") -> Any:
+    """The `dtype` field every task config has: float64 for the toy tasks (gradient checks,
+    the course), float32 for the real ones, as PyTorch trains."""
+    return option(default, "the parameters' and data's floating-point type", choices=DTYPES)
 
 
 def check_common(config: Any) -> None:
@@ -200,12 +244,63 @@ def cast_parameters(model: Any, dtype: Any) -> Any:
     return model
 
 
+def model_dtype(model: Any) -> Any:
+    """The dtype of `model`'s parameters (the first one's; float64 for a model without any):
+    what its inputs are built in, so that no step promotes to float64."""
+    from .. import float64
+
+    for p in model.parameters():
+        return p.value.dtype
+    return float64
+
+
 def course_init(model: Any, backend: Any) -> None:
-    """The course's initialisation: every parameter uniform in [-0.05, 0.05)."""
+    """The course's initialisation: every parameter uniform in [-0.05, 0.05), in its dtype."""
     from ..tensor_create import rand
 
     for p in model.parameters():
-        p.update(0.1 * (rand(p.value.shape, backend=backend) - 0.5))
+        value = rand(p.value.shape, backend=backend, dtype=p.value.dtype)
+        p.update(0.1 * (value - 0.5))
+
+
+def train_task(
+    config: Any,
+    model: Any,
+    backend: Any,
+    loop: Any,
+    options: dict[str, Any],
+    callback: Any = None,
+    stop: Any = None,
+    run: Any = None,
+) -> LoopState:
+    """A real task's training, once its model and loop are built: the course's init if
+    `config.init` asks for it, the optimizer, resuming `run` (or starting it), then the
+    shared loop for `config.epochs`. `options` are the checkpoint's (see `model_options`).
+
+    Returns:
+        The loop's state at the end (curves, epochs done, why it stopped).
+    """
+    from .loop import Schedule, fit
+    from .optimizers import make_optimizer
+    from .resume import resume_or_start  # resume imports this module
+
+    if config.init == "course":
+        course_init(model, backend)
+    state = LoopState.start(
+        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
+    )
+    checkpoint = resume_or_start(run, config, model, state, options)
+    fit(
+        loop,
+        Schedule(epochs=config.epochs),
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple",
+        seed=config.seed,
+        checkpoint=checkpoint,
+    )
+    return state
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:

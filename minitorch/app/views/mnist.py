@@ -19,7 +19,7 @@ from minitorch.app.tasks_view import (
     train_controls,
 )
 from minitorch.backends import available_backends
-from minitorch.tasks.common import task_backend
+from minitorch.tasks.common import model_dtype, task_backend
 from minitorch.tasks.errors import TaskError
 from minitorch.tasks.mnist.model import CLASSES
 from minitorch.tasks.mnist.train import (
@@ -46,7 +46,8 @@ def answer(loaded: Loaded, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     model = loaded.model
     model.eval()
     with no_grad():
-        log_probs = model(to_input(images, loaded.options["pixels"], loaded.backend)).to_numpy()
+        x = to_input(images, loaded.options["pixels"], loaded.backend, model_dtype(model))
+        log_probs = model(x).to_numpy()
     return np.exp(log_probs), model.mid.to_numpy()
 
 

@@ -16,24 +16,27 @@ from ...tensor_create import tensor
 from ..common import (
     DTYPES,
     Answers,
+    Evaluation,
     backend_option,
     cast_parameters,
     check_common,
-    course_init,
     dtype_option,
     load_checkpoint,
+    model_dtype,
     read_checkpoint_metadata,
+    result_summary,
     run_metrics,
     seed_everything,
     seed_option,
     task_backend,
     task_dtype,
+    train_task,
 )
 from ..errors import TaskError
-from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
-from ..optimizers import OPTIMIZERS, make_optimizer
+from ..loop import Batch, Batches, Callback, Curves, LoopState, batch_indices
+from ..optimizers import OPTIMIZERS
 from ..options import option
-from ..resume import Run, resume_or_start
+from ..resume import Run
 from .data import Digits, load_embedded, load_idx_folder, split_validation
 from .model import CLASSES, LeNet
 
@@ -97,7 +100,7 @@ class MnistConfig:
     dropout: float = option(0.25, "dropout rate after the first linear layer")
     backend: str = backend_option()
     seed: int = seed_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch"):
@@ -136,7 +139,7 @@ class MnistEvalConfig:
         metavar="FOLDER",
     )
     backend: str = backend_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
 
 @dataclass
@@ -183,44 +186,27 @@ class MnistResult:
         return model_options(self.config)
 
     def summary(self) -> str:
-        val, c = self.val, self.curves
-        seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
-        loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
-        figures = f"{val.accuracy:.2%} ({val.correct}/{val.total})"
-        return f"mnist: validation accuracy {figures}{loss}{seconds}"
+        return result_summary("mnist", "validation", self.val, self.curves)
 
 
 @dataclass
-class MnistEvaluation:
+class MnistEvaluation(Evaluation):
     """A checkpoint's answers on MNIST's test digits."""
 
     config: MnistEvalConfig
     predictions: Predictions
+    task = "mnist"
 
     @property
     def where(self) -> str:
         return f"{self.config.data}/t10k"
 
-    def metrics(self) -> dict[str, Any]:
-        p = self.predictions
-        return {
-            "task": "mnist",
-            "checkpoint": str(self.config.checkpoint),
-            "data": self.where,
-            "accuracy": p.accuracy,
-            "correct": p.correct,
-            "total": p.total,
-        }
 
-    def summary(self) -> str:
-        p = self.predictions
-        return f"mnist: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
-
-
-def to_input(images: np.ndarray, pixels: str, backend: Any) -> Any:
-    """uint8 images `(n, 28, 28)` -> a float tensor `(n, 1, 28, 28)` scaled by `pixels`."""
-    x = PIXELS[pixels](images.astype(np.float64))
-    return tensor(x.reshape(len(images), 1, 28, 28), backend=backend)
+def to_input(images: np.ndarray, pixels: str, backend: Any, dtype: Any = np.float64) -> Any:
+    """uint8 images `(n, 28, 28)` -> a `dtype` tensor `(n, 1, 28, 28)` scaled by `pixels`
+    (the model's dtype: a float64 input would promote a float32 model's every step)."""
+    x = PIXELS[pixels](images.astype(np.dtype(dtype)))
+    return tensor(x.reshape(len(images), 1, 28, 28), backend=backend, dtype=dtype)
 
 
 class _MnistLoop:
@@ -230,12 +216,13 @@ class _MnistLoop:
         self, config: MnistConfig, model: LeNet, backend: Any, train: Digits, val: Digits
     ) -> None:
         self.config, self.model, self.backend = config, model, backend
+        self.dtype = model_dtype(model)
         self.train, self.val = train, val
 
     def _make(self, digits: Digits) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
             return Batch(
-                to_input(digits.images[index], self.config.pixels, self.backend),
+                to_input(digits.images[index], self.config.pixels, self.backend, self.dtype),
                 digits.labels[index],
             )
 
@@ -254,7 +241,7 @@ class _MnistLoop:
         log_probs = self.model(batch.x)  # (n, 10)
         onehot = np.zeros((len(batch.labels), CLASSES))
         onehot[np.arange(len(batch.labels)), batch.labels] = 1.0
-        picked = log_probs * tensor(onehot, backend=self.backend)
+        picked = log_probs * tensor(onehot, backend=self.backend, dtype=self.dtype)
         loss = -picked.sum() / float(len(batch.labels))
         return loss, log_probs.detach().to_numpy().argmax(axis=1)
 
@@ -282,9 +269,12 @@ CHECKPOINT_SCHEMA = {
 
 
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> LeNet:
-    """The network a checkpoint's options describe."""
+    """The network a checkpoint's options describe, in `dtype` (None: the options' own,
+    float64 when they name none)."""
     model = LeNet(backend, dropout=options.get("dropout", 0.25))
-    return cast_parameters(model, dtype if dtype is not None else np.float64)
+    return cast_parameters(
+        model, task_dtype(options.get("dtype", "float64")) if dtype is None else dtype
+    )
 
 
 def model_options(config: MnistConfig) -> dict[str, Any]:
@@ -319,22 +309,8 @@ def train_mnist(
     train, val = load_training_data(config)
     seed_everything(config.seed)
     model = build_model(model_options(config), backend, dtype)
-    if config.init == "course":
-        course_init(model, backend)
-    state = LoopState.start(
-        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
-    )
-    checkpoint = resume_or_start(run, config, model, state, model_options(config))
-    fit(
-        _MnistLoop(config, model, backend, train, val),
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    loop = _MnistLoop(config, model, backend, train, val)
+    state = train_task(config, model, backend, loop, model_options(config), callback, stop, run)
     return MnistResult(
         config, state.curves, state, predict(model, val, config.pixels, backend), model, len(train)
     )
@@ -354,10 +330,13 @@ def evaluate_mnist(config: MnistEvalConfig) -> MnistEvaluation:
 def predict(
     model: LeNet, digits: Digits, pixels: str, backend: Any, batch: int = 256
 ) -> Predictions:
-    """The model's log-probabilities for every digit, in eval mode and without a graph."""
+    """The model's log-probabilities for every digit, in eval mode and without a graph; the
+    digits go in as the model's dtype."""
     model.eval()
+    dtype = model_dtype(model)
     out = []
     with no_grad():
         for index in batch_indices(len(digits), batch):
-            out.append(model(to_input(digits.images[index], pixels, backend)).to_numpy())
+            x = to_input(digits.images[index], pixels, backend, dtype)
+            out.append(model(x).to_numpy())
     return Predictions(digits, np.concatenate(out) if out else np.zeros((0, CLASSES)))

@@ -16,24 +16,27 @@ from ...tensor_create import tensor
 from ..common import (
     DTYPES,
     Answers,
+    Evaluation,
     backend_option,
     cast_parameters,
     check_common,
-    course_init,
     dtype_option,
     load_checkpoint,
+    model_dtype,
     read_checkpoint_metadata,
+    result_summary,
     run_metrics,
     seed_everything,
     seed_option,
     task_backend,
     task_dtype,
+    train_task,
 )
 from ..errors import MissingData, TaskError
-from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
-from ..optimizers import OPTIMIZERS, make_optimizer
+from ..loop import Batch, Batches, Callback, Curves, LoopState, batch_indices
+from ..optimizers import OPTIMIZERS
 from ..options import option
-from ..resume import Run, resume_or_start
+from ..resume import Run
 from .data import PACKAGE_VECTORS, Sentences, Vocabulary, load_split, load_vectors
 from .model import KimCNN
 
@@ -106,7 +109,7 @@ class SentimentConfig:
     dropout: float = option(0.25, "dropout rate before the linear layer")
     backend: str = backend_option()
     seed: int = seed_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
     def __post_init__(self) -> None:
         if self.data is None:
@@ -173,7 +176,7 @@ class SentimentEvalConfig:
         metavar="FILE",
     )
     backend: str = backend_option()
-    dtype: str = dtype_option()
+    dtype: str = dtype_option("float32")
 
 
 @dataclass
@@ -224,39 +227,20 @@ class SentimentResult:
         return model_options(self.config, self.vocabulary)
 
     def summary(self) -> str:
-        val, c = self.val, self.curves
-        seconds = f", {np.mean(c.seconds):.1f} s/epoch" if len(c) else ""
-        loss = f", final train loss {c.train_loss[-1]:.4f}" if len(c) else ""
-        return (
-            f"sentiment: dev accuracy {val.accuracy:.2%} ({val.correct}/{val.total}){loss}{seconds}"
-        )
+        return result_summary("sentiment", "dev", self.val, self.curves)
 
 
 @dataclass
-class SentimentEvaluation:
+class SentimentEvaluation(Evaluation):
     """A checkpoint's answers on a GLUE split."""
 
     config: SentimentEvalConfig
     predictions: Scores
+    task = "sentiment"
 
     @property
     def where(self) -> str:
         return f"{self.config.data}/{self.config.split}.tsv"
-
-    def metrics(self) -> dict[str, Any]:
-        p = self.predictions
-        return {
-            "task": "sentiment",
-            "checkpoint": str(self.config.checkpoint),
-            "data": self.where,
-            "accuracy": p.accuracy,
-            "correct": p.correct,
-            "total": p.total,
-        }
-
-    def summary(self) -> str:
-        p = self.predictions
-        return f"sentiment: accuracy {p.accuracy:.2%} ({p.correct}/{p.total}) on {self.where}"
 
 
 def model_options(config: SentimentConfig, vocabulary: Vocabulary) -> dict[str, Any]:
@@ -303,7 +287,8 @@ def parameter_shapes(options: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> KimCNN:
-    """The network a checkpoint's options describe."""
+    """The network a checkpoint's options describe, in `dtype` (None: the options' own,
+    float64 when they name none)."""
     model = KimCNN(
         backend,
         embedding_dim=options["embedding_dim"],
@@ -311,7 +296,9 @@ def build_model(options: dict[str, Any], backend: Any, dtype: Any = None) -> Kim
         filter_sizes=options["filter_sizes"],
         dropout=options["dropout"],
     )
-    return cast_parameters(model, dtype if dtype is not None else np.float64)
+    if dtype is None:  # the options' own
+        dtype = task_dtype(options.get("dtype", "float64"))
+    return cast_parameters(model, dtype)
 
 
 def vectors_for(words: set[str], source: str, glove: Path | None = None) -> Vocabulary:
@@ -355,6 +342,7 @@ class _SentimentLoop:
         val: Sentences,
     ) -> None:
         self.config, self.model, self.backend = config, model, backend
+        self.dtype = model_dtype(model)
         self.vocabulary = vocabulary
         # word ids only: a batch is embedded when the loop asks for it
         self.train_ids = [vocabulary.ids(s) for s in train.words]
@@ -364,7 +352,11 @@ class _SentimentLoop:
     def _make(self, ids: list[np.ndarray], labels: np.ndarray) -> Any:
         def make(index: np.ndarray) -> Batch[Any]:
             x = embed(
-                self.vocabulary, [ids[i] for i in index], self.config.filter_sizes, self.backend
+                self.vocabulary,
+                [ids[i] for i in index],
+                self.config.filter_sizes,
+                self.backend,
+                self.dtype,
             )
             return Batch(x, labels[index])
 
@@ -383,17 +375,23 @@ class _SentimentLoop:
         r"""Binary cross-entropy $-\frac{1}{n}\sum_i \log \sigma(s_i z_i)$, $s_i = \pm 1$ the
         label's sign: the stable form of $-[y \log p + (1 - y) \log(1 - p)]$."""
         z = self.model.logits(batch.x)  # (n,)
-        sign = tensor(2.0 * batch.labels - 1.0, backend=self.backend)
+        sign = tensor(2.0 * batch.labels - 1.0, backend=self.backend, dtype=self.dtype)
         loss = -(z * sign).sigmoid().log().sum() / float(len(batch.labels))
         return loss, (z.detach().to_numpy() > 0).astype(np.int64)
 
 
 def embed(
-    vocabulary: Vocabulary, ids: list[np.ndarray], filter_sizes: tuple[int, ...], backend: Any
+    vocabulary: Vocabulary,
+    ids: list[np.ndarray],
+    filter_sizes: tuple[int, ...],
+    backend: Any,
+    dtype: Any = np.float64,
 ) -> Any:
-    """A batch of word-id arrays -> a tensor `(batch, dim, length)`, channels first for conv1d."""
+    """A batch of word-id arrays -> a `dtype` tensor `(batch, dim, length)`, channels first
+    for conv1d (the model's dtype: a float64 input would promote a float32 model's steps)."""
     vectors = vocabulary.embed(ids, min_length=max(filter_sizes))  # (B, L, D)
-    return tensor(np.ascontiguousarray(vectors.transpose(0, 2, 1)), backend=backend)  # (B, D, L)
+    channels_first = vectors.transpose(0, 2, 1)  # (B, L, D) -> (B, D, L)
+    return tensor(channels_first, backend=backend, dtype=dtype)
 
 
 def train_sentiment(
@@ -418,23 +416,9 @@ def train_sentiment(
     vocabulary = load_vectors(_words(train, val), config.glove)
     seed_everything(config.seed)
     model = build_model(model_options(config, vocabulary), backend, dtype)
-    if config.init == "course":
-        course_init(model, backend)
-    state = LoopState.start(
-        make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
-    )
-    checkpoint = resume_or_start(run, config, model, state, model_options(config, vocabulary))
     loop = _SentimentLoop(config, model, backend, vocabulary, train, val)
-    fit(
-        loop,
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    options = model_options(config, vocabulary)
+    state = train_task(config, model, backend, loop, options, callback, stop, run)
     total = sum(len(s) for s in loop.train_ids)
     unknown = sum(int(np.sum(s == 0)) for s in loop.train_ids) / max(total, 1)
     return SentimentResult(
@@ -479,13 +463,14 @@ def score(
     backend: Any,
     batch: int = 256,
 ) -> Scores:
-    """The model's P(positive) for every sentence, in eval mode and without a graph."""
+    """The model's P(positive) for every sentence, in eval mode and without a graph; the
+    vectors go in as the model's dtype."""
     model.eval()
+    dtype = model_dtype(model)
     ids = [vocabulary.ids(s) for s in sentences.words]
     out = []
     with no_grad():
         for index in batch_indices(len(ids), batch):
-            out.append(
-                model(embed(vocabulary, [ids[i] for i in index], filter_sizes, backend)).to_numpy()
-            )
+            x = embed(vocabulary, [ids[i] for i in index], filter_sizes, backend, dtype)
+            out.append(model(x).to_numpy())
     return Scores(sentences, np.concatenate(out) if out else np.zeros(0))
