@@ -156,7 +156,12 @@ def relu_back(x: float, d: float) -> float:
 
 def sigmoid_back(x: float, d: float) -> float:
     r"""$d \times \sigma(x)(1 - \sigma(x))$."""
-    s = sigmoid(x)
+    # `sigmoid(x)` written out: a kernel compiles this function on its own (no calls)
+    if x >= 0.0:
+        s = 1.0 / (1.0 + math.exp(-x))
+    else:
+        e = math.exp(x)
+        s = e / (1.0 + e)
     return d * s * (1.0 - s)
 
 
