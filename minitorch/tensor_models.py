@@ -62,14 +62,17 @@ class TensorMLP(Module):
         $P(\text{right class}) = \sigma(s z)$ with $s = \pm 1$ the label's sign, the same
         stable form as the scalar model ($1 - \sigma(z) = \sigma(-z)$).
         """
-        z = self.forward(tensor(list(X), backend=self.backend))  # (points, 1)
-        sign = tensor([[1.0 if label == 1 else -1.0] for label in y], backend=self.backend)
+        dtype = self.layer1.weights.value.dtype  # inputs in the model's dtype: no promotion
+        z = self.forward(tensor(list(X), backend=self.backend, dtype=dtype))  # (points, 1)
+        signs = [[1.0 if label == 1 else -1.0] for label in y]
+        sign = tensor(signs, backend=self.backend, dtype=dtype)
         loss = -((z * sign).sigmoid().log().mean())
         return loss, _probabilities(z)
 
     def predict(self, X: Sequence[Point]) -> list[float]:
         with no_grad():
-            return _probabilities(self.forward(tensor(list(X), backend=self.backend)))
+            dtype = self.layer1.weights.value.dtype
+            return _probabilities(self.forward(tensor(list(X), backend=self.backend, dtype=dtype)))
 
 
 def _probabilities(z: Tensor) -> list[float]:

@@ -191,3 +191,29 @@ def test_sentiment_scores_and_inputs_take_the_models_dtype(sentences, tmp_path) 
     with casts() as seen:
         got = score(model, vocabulary, said, (3, 4, 5), backend)
     assert seen == [] and got.probs.shape == (4,)
+
+
+def test_a_float32_step_of_the_toy_task_never_leaves_float32() -> None:
+    """`minitorch train --dtype float32`: the tensor classifier builds its points and label
+    signs in its own dtype (they were float64, which promoted every step)."""
+    from minitorch.tasks.classic.train import _ClassicLoop
+    from minitorch.tasks.classic.train import build_model as build_classifier
+    from minitorch.tasks.loop import Batch
+    from minitorch.tensor_models import TensorMLP
+
+    class Graph:
+        N = 6
+        X = [(0.1 * i, 0.9 - 0.1 * i) for i in range(6)]
+        y = [i % 2 for i in range(6)]
+
+    model = build_classifier({"hidden": 5, "seed": 0}, backend_named("fast"), float32)
+    assert isinstance(model, TensorMLP)
+    loop = _ClassicLoop(model, Graph(), 6)
+    batch = Batch(Graph.X, np.asarray(Graph.y))
+    with casts() as seen:
+        loss, _ = loop.loss(batch)
+        dtypes = graph_dtypes(loss)
+        loss.backward()
+    assert len(dtypes) > 5 and "leaf" in dtypes, dtypes
+    assert {name: d for name, d in dtypes.items() if d != {float32}} == {}
+    assert seen == [], f"float32 step converted dtypes: {seen}"
