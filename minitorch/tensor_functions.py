@@ -72,7 +72,11 @@ _CONSTANT = Context(no_grad=True)
 
 
 class Function:
-    """A differentiable tensor operation: subclasses define static `forward` and `backward`."""
+    """A differentiable tensor operation: subclasses define static `forward` and `backward`.
+
+    `backward` returns one gradient per tensor input; it may return None for an input that
+    is a constant (no history), whose gradient the engine drops anyway.
+    """
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -176,9 +180,13 @@ class Mul(Function):
         return a.backend.mul_zip(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_values
-        return grad_output * b, grad_output * a
+        # A constant's gradient would be dropped (a label sign, a 1/n): not computed.
+        return (
+            grad_output * b if a.history is not None else None,
+            grad_output * a if b.history is not None else None,
+        )
 
 
 class Sigmoid(Function):
@@ -450,9 +458,13 @@ class MatMul(Function):
         return a.backend.matrix_multiply(a, b)
 
     @staticmethod
-    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor, Tensor]:
+    def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_values
-        return grad_output @ _transpose(b), _transpose(a) @ grad_output
+        # as in Mul: no product for a constant operand (a network's input batch)
+        return (
+            grad_output @ _transpose(b) if a.history is not None else None,
+            _transpose(a) @ grad_output if b.history is not None else None,
+        )
 
 
 class ToBackend(Function):

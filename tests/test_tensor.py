@@ -589,3 +589,36 @@ def test_operating_on_shapes_that_do_not_broadcast_raises():
 def test_item_of_many_elements_raises():
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
         tensor([1.0, 2.0]).item()
+
+
+def test_backward_computes_no_gradient_for_a_constant_operand(monkeypatch) -> None:
+    """Mul and MatMul skip the product for an operand without history (a label sign, an
+    input batch): the engine would drop it. The other operand's gradient is unchanged."""
+    from minitorch import tensor_functions
+
+    fast = minitorch.FastBackend
+    x = tensor([[1.0, -2.0], [3.0, 0.5]], backend=fast, requires_grad=True)
+    w = tensor([[0.5, 1.0], [-1.0, 2.0]], backend=fast, requires_grad=True)
+    sign = tensor([[1.0, -1.0], [-1.0, 1.0]], backend=fast)
+    batch = tensor([[2.0, 1.0], [0.0, -1.0]], backend=fast)
+    calls: list[str] = []
+    for name in ("Mul", "MatMul"):
+        fn = getattr(tensor_functions, name)
+        forward = fn.forward
+
+        def counting(ctx, a, b, forward=forward, name=name):  # noqa: ANN001, ANN202
+            calls.append(name)
+            return forward(ctx, a, b)
+
+        monkeypatch.setattr(fn, "forward", staticmethod(counting))
+    loss = ((batch @ w) * sign * x).sum()
+    calls.clear()
+    loss.backward()
+    # d/dw: batch^T @ g, one MatMul (none for the constant batch); `p * sign` gives one Mul
+    # (none for `sign`), `(p * sign) * x` two: three, where computing every operand's is four
+    assert sorted(calls) == ["MatMul", "Mul", "Mul", "Mul"], calls
+    g = sign.to_numpy() * x.to_numpy()
+    np.testing.assert_allclose(w.grad.to_numpy(), batch.to_numpy().T @ g)
+    np.testing.assert_allclose(
+        x.grad.to_numpy(), (batch.to_numpy() @ w.to_numpy()) * sign.to_numpy()
+    )
