@@ -41,6 +41,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import tensor_data
+from .autodiff import no_grad
 from .kernel_cache import route_kernel_caches
 from .tensor_ops import MapKernel, ReduceKernel, TensorBackend, TensorOps, ZipKernel
 
@@ -57,6 +58,8 @@ __all__ = [
     "index_to_position",
     "to_index",
     "broadcast_index",
+    "on_fast",
+    "flat_values",
 ]
 
 # Before the first `cache=True`: numba caches these kernels per user, not in the package.
@@ -615,3 +618,19 @@ class FastOps(TensorOps):
 
 
 FastBackend = TensorBackend(FastOps)
+
+
+def on_fast(t: Any) -> bool:
+    """Whether `t` is a tensor on this backend, whose fused loops (optimizer steps, the
+    transformer's kernels) read and write its storage directly."""
+    backend = getattr(t, "backend", None)
+    return backend is not None and issubclass(backend.ops, FastOps)
+
+
+def flat_values(t: Any) -> np.ndarray:
+    """A fast-backend tensor's values in row-major order as a 1-D array: its own storage
+    when it is contiguous, else a contiguous copy's (made without recording history)."""
+    if not t._tensor.is_contiguous():
+        with no_grad():
+            t = t.contiguous()
+    return t._tensor._storage[: t.size]

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from .autodiff import no_grad
-from .fast_ops import FastOps
+from .fast_ops import flat_values, on_fast
 from .module import Parameter
 from .tensor import Tensor
 
@@ -73,8 +73,8 @@ class SGD(Optimizer):
         self.momentum = momentum
 
     def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
-        if _fusable(value):
-            p, g = _flat_values(value), _flat_values(grad)
+        if on_fast(value):
+            p, g = flat_values(value), flat_values(grad)
             first = "velocity" not in state
             velocity = np.empty_like(p) if first else _flat_state(state, "velocity", p)
             out = np.empty_like(p)
@@ -123,7 +123,7 @@ class Adam(Optimizer):
         self.eps = eps
 
     def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
-        if _fusable(value):
+        if on_fast(value):
             return self._fused(value, grad, state, 0.0)
         b1, b2 = self.betas
         t = state.get("step", 0) + 1
@@ -140,7 +140,7 @@ class Adam(Optimizer):
         graph-free tensors per parameter, which costs more than a small model's own work."""
         b1, b2 = self.betas
         t = state.get("step", 0) + 1
-        p, g = _flat_values(value), _flat_values(grad)
+        p, g = flat_values(value), flat_values(grad)
         m = np.zeros_like(p) if t == 1 else _flat_state(state, "m", p)
         v = np.zeros_like(p) if t == 1 else _flat_state(state, "v", p)
         state.update(step=t, m=m, v=v)
@@ -215,7 +215,7 @@ class AdamW(Adam):
 
     def _update(self, value: Any, grad: Any, state: dict[str, Any]) -> Any:
         decay = state["weight_decay"]
-        if _fusable(value):
+        if on_fast(value):
             return self._fused(value, grad, state, decay)
         if decay:
             value = value * (1.0 - self.lr * decay)
@@ -234,17 +234,6 @@ def _adamw_step(out, p, g, m, v, lr, b1, b2, eps, decay, correct1, correct2):  #
         vi = b2 * v[i] + (1.0 - b2) * gi * gi
         m[i], v[i] = mi, vi
         out[i] = p[i] * shrink - rate * mi / (math.sqrt(vi * unbias2) + eps)
-
-
-def _fusable(value: Any) -> bool:
-    """Whether a parameter's update runs as one compiled loop: a Tensor on the fast backend
-    (the other backends compose the update from tensor operations)."""
-    return isinstance(value, Tensor) and issubclass(value.backend.ops, FastOps)
-
-
-def _flat_values(t: Tensor) -> np.ndarray:
-    """A tensor's values as a flat row-major array (its storage, when it is row-major)."""
-    return t.contiguous()._tensor._storage[: t.size]
 
 
 def _flat_state(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:

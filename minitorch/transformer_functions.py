@@ -25,7 +25,7 @@ import numpy as np
 
 from . import fast_transformer
 from .autodiff import Context, no_grad
-from .fast_ops import FastOps
+from .fast_ops import flat_values, on_fast
 from .tensor import Tensor
 from .tensor_functions import Function
 
@@ -71,19 +71,6 @@ def integer_ids(ids: Any, size: int, what: str) -> np.ndarray:
 def _dtype(like: Tensor) -> np.dtype:
     """The float type of `like`'s storage (constants made for it match it)."""
     return np.dtype(like._tensor._storage.dtype)
-
-
-def _fused(x: Tensor) -> bool:
-    """Whether `x` lives on the fast CPU backend, where the fused kernels run."""
-    return issubclass(x.backend.ops, FastOps)
-
-
-def _flat(x: Tensor) -> np.ndarray:
-    """`x`'s values in row-major order, as a 1-D array (no copy when `x` is contiguous)."""
-    if not x._tensor.is_contiguous():
-        with no_grad():
-            x = x.contiguous()
-    return x._tensor._storage[: x.size]
 
 
 def _like(values: np.ndarray, x: Tensor) -> Tensor:
@@ -140,7 +127,7 @@ class Lookup(Function):
     def forward(ctx: Context, weight: Tensor, ids: np.ndarray) -> Tensor:
         vocab, dim = weight.shape
         ctx.save_for_backward(ids, vocab, dim)
-        if issubclass(weight.backend.ops, FastOps):
+        if on_fast(weight):
             storage, _, strides = weight.tuple()
             out = np.empty(ids.size * dim, dtype=storage.dtype)
             _gather(out, storage, strides, ids.ravel())
@@ -151,7 +138,7 @@ class Lookup(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         ids, vocab, dim = ctx.saved_values
-        if issubclass(grad_output.backend.ops, FastOps):
+        if on_fast(grad_output):
             storage, _, strides = grad_output.tuple()
             grad = np.zeros(vocab * dim, dtype=storage.dtype)
             _scatter_rows(grad, dim, storage, strides, ids.ravel())
@@ -190,9 +177,9 @@ class LayerNormFun(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor, weight: Tensor | None = None, eps: float = 1e-5) -> Tensor:
         n = x.shape[-1]
-        if _fused(x):
-            values = _flat(x)
-            w = np.ones(n, values.dtype) if weight is None else _flat(weight)
+        if on_fast(x):
+            values = flat_values(x)
+            w = np.ones(n, values.dtype) if weight is None else flat_values(weight)
             y, x_hat = np.empty_like(values), np.empty_like(values)
             rstd = np.empty(values.size // n, values.dtype)
             fast_transformer.layer_norm_forward(y, x_hat, rstd, values, w, n, eps)
@@ -212,7 +199,7 @@ class LayerNormFun(Function):
         x_hat, rstd, weight, scaled = ctx.saved_values
         n = grad_output.shape[-1]
         if isinstance(rstd, np.ndarray):  # the fused forward's arrays
-            g = _flat(grad_output)
+            g = flat_values(grad_output)
             grad = np.empty_like(g)
             fast_transformer.layer_norm_backward(grad, g, x_hat, rstd, weight, n)
             grad_x = _like(grad, grad_output)
@@ -290,8 +277,8 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> Tensor:
         ctx.save_for_backward(x)
-        if _fused(x):
-            values = _flat(x)
+        if on_fast(x):
+            values = flat_values(x)
             out = np.empty_like(values)
             fast_transformer.gelu_forward(out, values, values.dtype == np.float32)
             return _like(out, x)
@@ -300,11 +287,11 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         (x,) = ctx.saved_values
-        if _fused(x):
-            values = _flat(x)
+        if on_fast(x):
+            values = flat_values(x)
             grad = np.empty_like(values)
             float32 = values.dtype == np.float32
-            fast_transformer.gelu_backward(grad, values, _flat(grad_output), float32)
+            fast_transformer.gelu_backward(grad, values, flat_values(grad_output), float32)
             return _like(grad, x)
         return _gelu_kernels(x)[1](x, grad_output)
 
@@ -334,8 +321,8 @@ class CausalSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, scale: float) -> Tensor:
-        if _fused(a):
-            values = _flat(a)
+        if on_fast(a):
+            values = flat_values(a)
             y = np.empty_like(values)
             float32 = values.dtype == np.float32
             fast_transformer.causal_softmax_forward(y, values, a.shape[-1], scale, float32)
@@ -352,11 +339,13 @@ class CausalSoftmax(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         y, scale = ctx.saved_values
-        if _fused(y):
-            values = _flat(y)
+        if on_fast(y):
+            values = flat_values(y)
             grad = np.empty_like(values)
             n = y.shape[-1]
-            fast_transformer.causal_softmax_backward(grad, _flat(grad_output), values, n, scale)
+            fast_transformer.causal_softmax_backward(
+                grad, flat_values(grad_output), values, n, scale
+            )
             return _like(grad, y)
         return (grad_output - (grad_output * y).sum(-1)) * y * scale
 
