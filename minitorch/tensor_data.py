@@ -221,6 +221,20 @@ _LAYOUTS: dict[tuple[object, object], _Layout] = {}
 _MAX_LAYOUTS = 10_000
 
 
+def cached_layout(shape: UserShape, strides: UserStrides | None = None) -> _Layout:
+    """The checked layout of `shape` and `strides` (see `_layout`), from the cache when it
+    has been seen (every `TensorData` is built through it; kernels' glue reads index arrays
+    of layouts no tensor has, such as a matrix read as a batch of one, from it too)."""
+    try:
+        return _LAYOUTS[(shape, strides)]
+    except (KeyError, TypeError):  # a new layout, or one given as lists
+        layout = _layout(shape, strides)
+        hashable = type(shape) is tuple and type(strides) in (tuple, type(None))
+        if len(_LAYOUTS) < _MAX_LAYOUTS and hashable:
+            _LAYOUTS[(shape, strides)] = layout
+        return layout
+
+
 def _layout(shape: UserShape, strides: UserStrides | None) -> _Layout:
     """Check a shape and its strides; return them with size, dims, index arrays, the last
     storage position they read and whether they are row-major (size-1 dimensions aside)."""
@@ -287,10 +301,7 @@ class TensorData:
         try:
             layout = _LAYOUTS[(shape, strides)]
         except (KeyError, TypeError):  # a new layout, or one given as lists
-            layout = _layout(shape, strides)
-            hashable = type(shape) is tuple and type(strides) in (tuple, type(None))
-            if len(_LAYOUTS) < _MAX_LAYOUTS and hashable:
-                _LAYOUTS[(shape, strides)] = layout
+            layout = cached_layout(shape, strides)
         (
             self.shape,
             self.strides,

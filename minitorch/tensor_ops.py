@@ -29,6 +29,7 @@ from .tensor_data import (
     Storage,
     Strides,
     TensorData,
+    cached_layout,
     dim_index,
     float64,
     shape_broadcast,
@@ -300,23 +301,15 @@ def copy_to_backend(t: Tensor, backend: TensorBackend) -> Tensor:
     return type(t)(TensorData(storage, data.shape, data.strides), backend=backend)
 
 
-# 2-D layouts read as 3-D, by (shape, strides): built once, as TensorData's are.
-_BATCHED: dict[tuple[object, object], tuple[tuple[int, ...], Shape, Strides]] = {}
-
-
 def _batched(data: TensorData) -> tuple[tuple[int, ...], Shape, Strides]:
     """The 3-D shape `(batch, i, k)` of a 2-D or 3-D layout, and its shape and strides as
     the kernels take them: a 2-D layout is a batch of one, `(1, i, k)` with stride 0."""
     if data.dims == 3:
         return data.shape, data._shape, data._strides
-    key = (data.shape, data.strides)
-    found = _BATCHED.get(key)
-    if found is None:
-        shape, strides = (1, *data.shape), (0, *data.strides)
-        found = (shape, np.array(shape, np.int32), np.array(strides, np.int32))
-        if len(_BATCHED) < 10_000:
-            _BATCHED[key] = found
-    return found
+    shape, strides, _, _, index_shape, index_strides, _, _ = cached_layout(
+        (1, *data.shape), (0, *data.strides)
+    )
+    return shape, index_shape, index_strides
 
 
 class TensorBackend:
