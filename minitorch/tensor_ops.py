@@ -167,7 +167,7 @@ class TensorOps:
                     storage = output_storage(x.size, x._storage.dtype)
                     flat(storage, x._storage)
                     return a._new(row_major(storage, x.shape))
-                out = _output(cls, a, x.shape, x._storage.dtype, x.size)
+                out = _output(cls, a, x.shape, x._storage.dtype)
             elif shape_broadcast(x.shape, out.shape) != out.shape:
                 raise IndexingError(f"map: shape {x.shape} does not broadcast to {out.shape}")
             o = out._tensor
@@ -189,17 +189,17 @@ class TensorOps:
 
         def apply(a: Tensor, b: Tensor) -> Tensor:
             x, y = a._tensor, b._tensor
+            xs, ys = x._storage, y._storage
             if x.shape == y.shape:
-                xs, ys = x._storage, y._storage
                 if flat is not None and x._contiguous and y._contiguous:
                     # the common case, `_output` written out: a tenth of its cost is the call
-                    storage = output_storage(x.size, xs.dtype if xs.dtype == ys.dtype else float64)
+                    storage = output_storage(x.size, _promote(xs.dtype, ys.dtype))
                     flat(storage, xs, ys)
                     return a._new(row_major(storage, x.shape))
-                out = _output(cls, a, x.shape, _promote(xs.dtype, ys.dtype), x.size)
+                shape = x.shape
             else:
                 shape = shape_broadcast(x.shape, y.shape)
-                out = _output(cls, a, shape, _promote(x._storage.dtype, y._storage.dtype))
+            out = _output(cls, a, shape, _promote(xs.dtype, ys.dtype))
             o = out._tensor
             kernel(
                 o._storage,
@@ -270,18 +270,9 @@ class TensorOps:
         return a._new(out)
 
 
-def _output(
-    ops: type[TensorOps],
-    like: Tensor,
-    shape: tuple[int, ...],
-    dtype: DType,
-    size: int | None = None,
-) -> Tensor:
-    """A new row-major tensor on `like`'s backend, for a kernel that writes every element
-    (`size`: the shape's, when the caller knows it)."""
-    if size is None:
-        size = math.prod(shape)
-    return like._new(TensorData.row_major(ops.output_storage(size, dtype), shape))
+def _output(ops: type[TensorOps], like: Tensor, shape: tuple[int, ...], dtype: DType) -> Tensor:
+    """A new row-major tensor on `like`'s backend, for a kernel that writes every element."""
+    return like._new(TensorData.row_major(ops.output_storage(math.prod(shape), dtype), shape))
 
 
 def _promote(a: DType, b: DType) -> DType:
