@@ -240,7 +240,7 @@ def test_training_stops_when_asked():
     job = at.session_state["job"]
     assert job.join(timeout=TIMEOUT)
     view = job.progress()
-    assert view.state == "stopped" and len(view.evals) < 100_000
+    assert view.state == "stopped" and len(view.curves) < 100_000
     assert "Stopped after" in ok(at).warning[0].value
 
 

@@ -173,7 +173,7 @@ def test_the_generic_page_trains_a_registered_task_as_the_command_line_does(line
     args = ["train", "line", "--epochs", "4", "--lr", "0.5", "--widths", "3,4"]
     assert main([*args, "--backend", "simple", "--out", str(tmp_path), "--quiet"]) == 0
     cli = json.loads((tmp_path / "metrics.json").read_text())
-    assert [r.val_loss for r in job.progress().evals] == cli["val_loss"]
+    assert job.progress().curves.val_loss == cli["val_loss"]
     assert [image.captions for image in at.image][-1] == ["losses"]  # the record's picture
     # the record evaluates checkpoints: the page evaluates the command line's
     at.radio(key="mode").set_value("Evaluate a checkpoint").run()
@@ -276,7 +276,7 @@ def test_the_training_page_and_the_command_line_give_the_same_numbers(tmp_path):
     cli = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics(at)["loss"] == f"{cli['final_loss']:.4f}"
     assert metrics(at)["correct"] == f"{cli['correct']}/50"
-    assert [r.val_loss for r in job.progress().evals] == cli["losses"]
+    assert job.progress().curves.val_loss == cli["losses"]
 
 
 def test_a_form_field_the_config_lacks_is_named():

@@ -18,7 +18,16 @@ from minitorch.optim import SGD
 from minitorch.tasks import registry
 from minitorch.tasks.cli import COMPILING
 from minitorch.tasks.common import check_common, task_backend, task_dtype
-from minitorch.tasks.loop import Batch, Batches, Curves, LoopState, Schedule, batch_indices, fit
+from minitorch.tasks.loop import (
+    Batch,
+    Batches,
+    Curves,
+    EvalReport,
+    LoopState,
+    Schedule,
+    batch_indices,
+    fit,
+)
 from minitorch.tasks.options import option
 from minitorch.tasks.resume import resume_or_start
 from minitorch.tensor_create import tensor
@@ -305,3 +314,14 @@ def test_threads_are_checked_and_set(tmp_path, capsys):
 def test_mnist_keeps_its_name_and_is_titled_for_pages():
     task = registry.task_named("mnist")
     assert task.name == "mnist" and task.title == "MNIST digits"
+
+
+def test_thinned_curves_keep_the_ends_and_each_points_epoch():
+    curves = Curves()
+    for epoch in range(1, 1002):
+        curves.add(EvalReport(epoch, 1001, epoch, None, 0.0, 0.0, 1.0 / epoch, 0.5, 0.01))
+    thin = curves.thinned(100)
+    assert 50 <= len(thin) <= 101
+    assert thin.epoch[0] == 1 and thin.epoch[-1] == 1001
+    assert thin.val_loss == [1.0 / e for e in thin.epoch]
+    assert curves.thinned(2000).epoch == curves.epoch and len(curves) == 1001

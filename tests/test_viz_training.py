@@ -37,6 +37,13 @@ def test_non_finite_losses_are_gaps():
     assert np.isnan(line.get_ydata()[1])
 
 
+def test_a_thinned_curve_keeps_its_epochs():
+    (line,) = plot_loss([3.0, 2.0, 1.0], epochs=[1, 500, 1000]).axes[0].get_lines()
+    assert list(line.get_xdata()) == [1, 500, 1000]
+    with pytest.raises(ValueError, match="2 epochs for 3 values"):
+        plot_loss([3.0, 2.0, 1.0], epochs=[1, 2])
+
+
 def test_empty_loss_list_is_refused():
     with pytest.raises(ValueError, match="at least one loss"):
         plot_loss([])

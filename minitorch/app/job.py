@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..tasks.loop import CompileReport, EvalReport, StepReport
+from ..tasks.loop import CompileReport, Curves, EvalReport, StepReport
 from ..tasks.registry import Task
 
 __all__ = ["BackgroundJob", "Stopped", "Progress", "TrainJob"]
@@ -65,8 +65,21 @@ class BackgroundJob:
 
     def check_stop(self) -> None:
         """Raise `Stopped` if `stop()` was asked for (the work calls this between steps)."""
+        self.pause()
         if self._stop.is_set():
             raise Stopped
+
+    @staticmethod
+    def pause() -> None:
+        """Hand the interpreter to the page's threads for a moment (the work calls this
+        between steps).
+
+        Without it the work starves them: a training thread of small steps took the GIL back
+        so fast that the page's thread ran at 1/600 of its speed (a 200,000-step Python
+        loop took 6 s instead of 10 ms, importing pyplot a minute), so the page stopped
+        redrawing and a click on Stop waited behind the whole run.
+        """
+        time.sleep(0)
 
     def _work(self) -> None:
         raise NotImplementedError
@@ -88,7 +101,10 @@ class Progress:
     """What a `TrainJob` has reported so far, copied at one moment.
 
     Attributes:
-        evals: every evaluation so far (each with its parameter snapshot), oldest first.
+        curves: the figures of every evaluation so far, oldest first.
+        last: the latest evaluation, with its parameter snapshot: everything a page shows
+            comes from this one report (the job keeps no older snapshot; a 100,000-epoch run
+            would hold 100,000 of them).
         step: the latest step report, or None before the first step.
         compiling: the first step is compiling the backend's kernels right now.
         compile_seconds: how long that took, once done.
@@ -96,7 +112,8 @@ class Progress:
         seconds: wall time so far.
     """
 
-    evals: list[EvalReport] = field(repr=False)
+    curves: Curves = field(repr=False)
+    last: EvalReport | None
     step: StepReport | None
     compiling: bool
     compile_seconds: float | None
@@ -107,11 +124,6 @@ class Progress:
     @property
     def running(self) -> bool:
         return self.state == "running"
-
-    @property
-    def last(self) -> EvalReport | None:
-        """The latest evaluation: everything a page shows comes from this one report."""
-        return self.evals[-1] if self.evals else None
 
 
 class TrainJob(BackgroundJob):
@@ -130,7 +142,8 @@ class TrainJob(BackgroundJob):
         super().__init__()
         self.task, self.config, self.label = task, config, label
         self.result: Any = None
-        self._evals: list[EvalReport] = []
+        self._curves = Curves()
+        self._last: EvalReport | None = None
         self._step: StepReport | None = None
         self._step_losses: list[float] = []  # batch losses since the last evaluation
         self._compiling = False
@@ -139,7 +152,8 @@ class TrainJob(BackgroundJob):
     def progress(self) -> Progress:
         with self._lock:
             return Progress(
-                list(self._evals),
+                self._curves.copy(),
+                self._last,
                 self._step,
                 self._compiling,
                 self._compile_seconds,
@@ -154,9 +168,11 @@ class TrainJob(BackgroundJob):
             return list(self._step_losses)
 
     def _report(self, report: Any) -> None:
+        self.pause()
         with self._lock:
             if isinstance(report, EvalReport):
-                self._evals.append(report)
+                self._curves.add(report)
+                self._last = report
                 self._step_losses = []
             elif isinstance(report, StepReport):
                 self._step = report

@@ -51,7 +51,7 @@ class Loaded:
     source: str
     val: Any = None
     extra: Any = None
-    curves: Any = None  # the run's per-epoch figures, when trained here
+    curves: Curves | None = None  # the run's per-epoch figures, when trained here
 
 
 def show_progress(job: TrainJob) -> None:
@@ -92,7 +92,7 @@ def show_progress(job: TrainJob) -> None:
         summary = "the first epoch's curves appear when it ends"
     with st.expander(f"Training curves ({summary})", expanded=job.running):
         if last is not None:
-            show_figure(plot_curves(Curves.of(view.evals).as_dict(), title=job.label))
+            show_figure(plot_curves(view.curves.as_dict(), title=job.label))
         elif s is not None:
             st.caption(f"batch loss, epoch {s.epoch}: step {s.step} of {s.steps}")
             st.line_chart(job.step_losses(), x_label="step", y_label="batch loss", height=200)

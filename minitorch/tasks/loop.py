@@ -25,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -117,6 +117,7 @@ class Curves:
     val_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     iteration: list[int] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
 
     def add(self, r: EvalReport) -> None:
         self.train_loss.append(r.train_loss)
@@ -125,6 +126,7 @@ class Curves:
         self.val_accuracy.append(r.val_accuracy)
         self.seconds.append(r.seconds)
         self.iteration.append(r.iteration)
+        self.epoch.append(r.epoch)
 
     def __len__(self) -> int:
         return len(self.val_loss)
@@ -137,6 +139,22 @@ class Curves:
             "val_accuracy": list(self.val_accuracy),
             "seconds": list(self.seconds),
         }
+
+    def thinned(self, limit: int) -> Curves:
+        """At most about `limit` evaluations, evenly spaced, always with the first and last.
+
+        For drawing a long run (a picture has a few hundred pixels across); `epoch` and
+        `iteration` keep each kept point's place on the axis.
+        """
+        n = len(self)
+        keep = range(n) if n <= limit else sorted({*range(0, n, -(-n // limit)), n - 1})
+        return Curves(*([column[i] for i in keep] for column in self._columns()))
+
+    def copy(self) -> Curves:
+        return Curves(*(list(column) for column in self._columns()))
+
+    def _columns(self) -> tuple[list, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
 
     @classmethod
     def of(cls, reports: list[Any]) -> Curves:

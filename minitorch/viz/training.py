@@ -32,30 +32,39 @@ _SHADING = LinearSegmentedColormap.from_list(
 )
 
 
-def plot_loss(losses: Sequence[float], title: str | None = None) -> Figure:
+def plot_loss(
+    losses: Sequence[float], title: str | None = None, epochs: Sequence[int] | None = None
+) -> Figure:
     """The training loss per epoch.
 
     Args:
         losses: one loss value per epoch (non-finite values leave a gap).
         title: the figure title; by default "Training loss".
+        epochs: the epoch of each value, when `losses` holds only some epochs (a long run
+            thinned for drawing); by default 1, 2, 3, ...
 
     Returns:
         A matplotlib figure; save it with `fig.savefig("loss.png", dpi=...)`.
 
     Raises:
-        ValueError: `losses` is empty.
+        ValueError: `losses` is empty, or `epochs` differs from it in length.
     """
     values = [float(v) for v in losses]
     if not values:
         raise ValueError("plot_loss: expected at least one loss value, got an empty sequence")
+    if epochs is not None and len(epochs) != len(values):
+        raise ValueError(
+            f"plot_loss: expected one epoch per loss value, got {len(epochs)} epochs "
+            f"for {len(values)} values"
+        )
     y = np.array([v if math.isfinite(v) else np.nan for v in values])
-    epochs = np.arange(1, len(values) + 1)
+    x = np.arange(1, len(values) + 1) if epochs is None else np.asarray(epochs)
     fig = new_figure(6.4, 4.0, layout="constrained")
     ax = fig.add_subplot()
     finite = y[np.isfinite(y)]
     label = f"final loss {finite[-1]:.4g}" if finite.size else "loss"
     ax.plot(
-        epochs,
+        x,
         y,
         color=_CLASS_COLORS[0],
         linewidth=2,

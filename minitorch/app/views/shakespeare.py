@@ -59,7 +59,8 @@ def show_job(job: TrainJob) -> None:
             f"iteration {last.iteration}: validation loss {last.val_loss:.4f} nats per "
             f"character (the whole split), training loss {last.train_loss:.4f}"
         )
-        points = [(r.iteration, r.train_loss, r.val_loss) for r in view.evals]
+        curves = view.curves
+        points = list(zip(curves.iteration, curves.train_loss, curves.val_loss, strict=True))
         show_figure(plot_loss_curves([], points, title=job.label))
 
 

@@ -20,11 +20,12 @@ from minitorch.tasks.classic.train import (
     model_options,
 )
 from minitorch.tasks.common import task_backend
-from minitorch.tasks.loop import Curves, load_snapshot
+from minitorch.tasks.loop import load_snapshot
 from minitorch.tasks.registry import task_named
 from minitorch.viz import plot_decision_boundary, plot_loss
 
 REFRESH_SECONDS = 1.0
+CURVE_POINTS = 500  # a long run's loss curve is drawn from this many of its epochs
 TASK = task_named("classic")
 
 st.title(TASK.title)
@@ -68,7 +69,7 @@ def progress() -> None:
         st.info("Choose the settings in the sidebar and press **Train**.")
         return
     view, c = job.progress(), job.config
-    last = view.last  # every figure below comes from this one report
+    last = view.last  # every figure below comes from this one report (and the curve up to it)
     done = last.epoch if last else 0
     if view.compiling:
         where = "compiling the fast kernels once; later runs start at once"
@@ -87,7 +88,7 @@ def progress() -> None:
     m = st.columns(3)
     m[0].metric("loss", f"{last.val_loss:.4f}")
     m[1].metric("correct", f"{correct}/{total}")
-    curves = Curves.of(view.evals)
+    curves = view.curves
     m[2].metric(
         "ms per epoch",
         f"{1000 * sum(curves.seconds) / len(curves):.1f}",
@@ -95,7 +96,9 @@ def progress() -> None:
     )
     left, right = st.columns(2)
     with left:
-        show_figure(plot_loss(curves.val_loss, title=f"Loss after each epoch ({c.dataset})"))
+        drawn = curves.thinned(CURVE_POINTS)
+        title = f"Loss after each epoch ({c.dataset})"
+        show_figure(plot_loss(drawn.val_loss, title=title, epochs=drawn.epoch))
     with right:
         # The boundary costs 1,600 predictions: draw it once per report reached.
         cached = st.session_state.get("boundary")
