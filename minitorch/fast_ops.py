@@ -6,10 +6,13 @@ the shared glue, so output allocation, broadcasting checks and matmul promotion 
 once. What is different is only how the loops run:
 
 * map / zip: when output and inputs share one row-major layout, a flat loop over storage
-  with no index arithmetic; otherwise the index helpers of `tensor_data`, compiled once
-  here, placing the start of each row of the last dimension (index buffers allocated once
-  per chunk of rows, never per element), then one strided loop along the row.
-* reduce: parallel over output positions, a strided inner loop along the reduced dimension.
+  with no index arithmetic; otherwise row by row along the last dimension: `to_index`
+  places a chunk's first row, each operand's broadcast folded into its strides (0 where it
+  broadcasts), and an odometer steps the positions from row to row; one strided loop runs
+  along each row.
+* reduce: parallel over runs of outputs along the last kept dimension; a run folds term r
+  of all its outputs, then term r + 1 (each output in its own order, as a loop per output
+  would, and as one vector operation per term where the run is contiguous).
 * matmul: our own blocked kernel (no BLAS): parallel over batch and row blocks, operands
   whose columns are strided are packed first, and a register-blocked inner loop (two rows
   by four terms of the sum) that LLVM turns into vector FMAs.
@@ -73,6 +76,8 @@ broadcast_index = njit(inline="always", cache=True)(tensor_data.broadcast_index)
 # Elements handled by one task of a parallel loop: enough work to pay for a task, and the
 # unit for which the index buffers are allocated.
 CHUNK = 4096
+# Outputs of a reduction folded together by one task (see `tensor_reduce`).
+REDUCE_RUN = 512
 # Work (elements touched) from which a kernel runs in parallel; see `Kernel`. Elementwise
 # loops run at a fraction of a nanosecond per element, so a parallel region (tens of
 # microseconds to start) only pays from a few hundred thousand elements.
@@ -268,24 +273,28 @@ def _rows(shape: np.ndarray) -> tuple[int, int]:
 
 
 @njit(inline="always", cache=True)
-def _next(index: np.ndarray, shape: np.ndarray, dims: int) -> None:
-    """Step `index` to the next one in row-major order over its first `dims` dimensions
-    (the others stay as they are): an odometer, with no division. With `dims` one short of
-    all, it steps from one row of the last dimension to the next."""
-    for i in range(dims - 1, -1, -1):
-        index[i] += 1
-        if index[i] < shape[i]:
-            return
-        index[i] = 0
+def _aligned(shape: np.ndarray, strides: np.ndarray, out_shape: np.ndarray) -> np.ndarray:
+    """The storage step of a tensor that broadcasts to `out_shape`, per dimension of
+    `out_shape`: its own stride, or 0 where it broadcasts (size 1, or no such dimension).
+
+    With these, the position of an output index in the operand is a dot product, and
+    stepping the index steps the position: `broadcast_index` once, folded into strides.
+    """
+    dims = len(out_shape)
+    steps = np.zeros(dims, np.int64)
+    offset = dims - len(shape)
+    for i in range(len(shape)):
+        if shape[i] != 1 or out_shape[offset + i] == 1:
+            steps[offset + i] = strides[i]
+    return steps
 
 
 @njit(inline="always", cache=True)
-def _last_stride(shape: np.ndarray, strides: np.ndarray, n: int) -> int:
-    """The storage step along the output's last dimension (size `n`) of a tensor that
-    broadcasts to it: 0 where its own last dimension has size 1, or it has no dimensions."""
-    if len(shape) == 0 or (shape[len(shape) - 1] == 1 and n != 1):
-        return 0
-    return strides[len(strides) - 1]
+def _dot(index: np.ndarray, steps: np.ndarray) -> int:
+    position = 0
+    for i in range(len(index)):
+        position += index[i] * steps[i]
+    return position
 
 
 # ---- Kernel builders -----------------------------------------------------------------------------
@@ -313,21 +322,22 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
             for i in prange(size):
                 out[i] = f(in_storage[i])
             return
-        # Row by row along the last dimension: the index helpers place each row's start
-        # (the index steps from row to row like an odometer), then one strided loop runs
-        # along it (stride 0 where the input broadcasts).
+        # Row by row along the last dimension: each row's start is placed once per chunk
+        # (`to_index`, then dot products with the aligned strides) and then stepped like an
+        # odometer, each operand's position moving with the index; one strided loop runs
+        # along each row (stride 0 where the input broadcasts).
         n, rows = _rows(out_shape)
-        out_step = _last_stride(out_shape, out_strides, n)
-        in_step = _last_stride(in_shape, in_strides, n)
+        dims = len(out_shape)
+        out_steps = _aligned(out_shape, out_strides, out_shape)
+        in_steps = _aligned(in_shape, in_strides, out_shape)
+        out_step = out_steps[dims - 1] if dims else 0
+        in_step = in_steps[dims - 1] if dims else 0
         per_chunk = max(1, CHUNK // max(n, 1))
         for chunk in prange((rows + per_chunk - 1) // per_chunk):
-            out_index = np.zeros(len(out_shape), np.int32)
-            in_index = np.zeros(len(in_shape), np.int32)
-            to_index(chunk * per_chunk * n, out_shape, out_index)
+            index = np.zeros(dims, np.int64)
+            to_index(chunk * per_chunk * n, out_shape, index)
+            o, p = _dot(index, out_steps), _dot(index, in_steps)
             for _ in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
-                broadcast_index(out_index, out_shape, in_shape, in_index)
-                o = index_to_position(out_index, out_strides)
-                p = index_to_position(in_index, in_strides)
                 if out_step == 1 and in_step == 1:  # slices indexed from 0: vector loads
                     row, src = out[o : o + n], in_storage[p : p + n]
                     for k in range(n):
@@ -335,7 +345,15 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
                 else:
                     for k in range(n):
                         out[o + k * out_step] = f(in_storage[p + k * in_step])
-                _next(out_index, out_shape, len(out_shape) - 1)
+                for i in range(dims - 2, -1, -1):  # the odometer, to the next row
+                    index[i] += 1
+                    o += out_steps[i]
+                    p += in_steps[i]
+                    if index[i] < out_shape[i]:
+                        break
+                    index[i] = 0
+                    o -= out_steps[i] * out_shape[i]
+                    p -= in_steps[i] * out_shape[i]
 
     def _map_flat(out, in_storage):  # type: ignore[no-untyped-def]
         for i in prange(out.size):
@@ -380,23 +398,21 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                 out[i] = f(a_storage[i], b_storage[i])
             return
         n, rows = _rows(out_shape)  # row by row, as in tensor_map
-        out_step = _last_stride(out_shape, out_strides, n)
-        a_step = _last_stride(a_shape, a_strides, n)
-        b_step = _last_stride(b_shape, b_strides, n)
+        dims = len(out_shape)
+        out_steps = _aligned(out_shape, out_strides, out_shape)
+        a_steps = _aligned(a_shape, a_strides, out_shape)
+        b_steps = _aligned(b_shape, b_strides, out_shape)
+        out_step = out_steps[dims - 1] if dims else 0
+        a_step = a_steps[dims - 1] if dims else 0
+        b_step = b_steps[dims - 1] if dims else 0
         per_chunk = max(1, CHUNK // max(n, 1))
         for chunk in prange((rows + per_chunk - 1) // per_chunk):
-            out_index = np.zeros(len(out_shape), np.int32)
-            a_index = np.zeros(len(a_shape), np.int32)
-            b_index = np.zeros(len(b_shape), np.int32)
-            to_index(chunk * per_chunk * n, out_shape, out_index)
+            index = np.zeros(dims, np.int64)
+            to_index(chunk * per_chunk * n, out_shape, index)
+            o, p, q = _dot(index, out_steps), _dot(index, a_steps), _dot(index, b_steps)
             for _ in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
-                broadcast_index(out_index, out_shape, a_shape, a_index)
-                broadcast_index(out_index, out_shape, b_shape, b_index)
-                o = index_to_position(out_index, out_strides)
-                p = index_to_position(a_index, a_strides)
-                q = index_to_position(b_index, b_strides)
                 if out_step == 1 and a_step == 1 and b_step == 1:
-                    # Slices indexed from 0 let LLVM vectorise (see `_block`); a step of 0
+                    # Slices indexed from 0 let LLVM vectorise; a step of 0
                     # is an operand broadcast along the row: one value.
                     row, xs, ys = out[o : o + n], a_storage[p : p + n], b_storage[q : q + n]
                     for k in range(n):
@@ -413,7 +429,17 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                     for k in range(n):
                         x, y = a_storage[p + k * a_step], b_storage[q + k * b_step]
                         out[o + k * out_step] = f(x, y)
-                _next(out_index, out_shape, len(out_shape) - 1)
+                for i in range(dims - 2, -1, -1):  # the odometer, to the next row
+                    index[i] += 1
+                    o += out_steps[i]
+                    p += a_steps[i]
+                    q += b_steps[i]
+                    if index[i] < out_shape[i]:
+                        break
+                    index[i] = 0
+                    o -= out_steps[i] * out_shape[i]
+                    p -= a_steps[i] * out_shape[i]
+                    q -= b_steps[i] * out_shape[i]
 
     def _zip_flat(out, a_storage, b_storage):  # type: ignore[no-untyped-def]
         for i in prange(out.size):
@@ -437,21 +463,50 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
     f, cache = _compile(fn)
 
     def _reduce(out, out_shape, out_strides, a_storage, a_shape, a_strides, reduce_dim):  # type: ignore[no-untyped-def]
-        size = _size(out_shape)
+        # Outputs are taken in runs of up to REDUCE_RUN along `inner`, the last dimension
+        # other than the reduced one, and a run folds all its outputs together: term r of
+        # every output, then term r + 1. Each output still folds its own terms in order from
+        # its start value, as a loop per output would; a run's independent folds keep the
+        # CPU busy (one fold is a chain of dependent operations), and where `a` has unit
+        # stride along `inner` each step is one vector operation.
+        dims = len(out_shape)
         n = a_shape[reduce_dim]
         step = a_strides[reduce_dim]
-        for chunk in prange((size + CHUNK - 1) // CHUNK):
-            index = np.empty(len(out_shape), np.int32)
-            to_index(chunk * CHUNK, out_shape, index)  # index[reduce_dim] is always 0
-            for _ in range(chunk * CHUNK, min(size, (chunk + 1) * CHUNK)):
-                o = index_to_position(index, out_strides)
-                position = index_to_position(index, a_strides)
-                acc = out[o]
-                for _ in range(n):
-                    acc = f(acc, a_storage[position])
-                    position += step
-                out[o] = acc
-                _next(index, out_shape, len(out_shape))
+        inner = dims - 1 if reduce_dim != dims - 1 else dims - 2
+        m = out_shape[inner] if inner >= 0 else 1
+        out_step = out_strides[inner] if inner >= 0 else 0
+        a_step = a_strides[inner] if inner >= 0 else 0
+        rows = _size(out_shape) // m if m > 0 else 0
+        runs = (m + REDUCE_RUN - 1) // REDUCE_RUN
+        for job in prange(rows * runs):
+            row, first = job // runs, job % runs * REDUCE_RUN
+            count = min(m, first + REDUCE_RUN) - first
+            o, p = first * out_step, first * a_step
+            rest = row
+            for i in range(dims - 1, -1, -1):  # the row's start: its index, dot the strides
+                if i != inner:
+                    c = rest % out_shape[i]
+                    rest //= out_shape[i]
+                    o += c * out_strides[i]
+                    p += c * a_strides[i]
+            if out_step == 1 and a_step == 1:  # slices indexed from 0: vector operations
+                acc = out[o : o + count]
+                for r in range(n):
+                    terms = a_storage[p + r * step : p + r * step + count]
+                    for k in range(count):
+                        acc[k] = f(acc[k], terms[k])
+            elif out_step == 1:
+                acc = out[o : o + count]
+                for r in range(n):
+                    x = p + r * step
+                    for k in range(count):
+                        acc[k] = f(acc[k], a_storage[x + k * a_step])
+            else:
+                for r in range(n):
+                    x = p + r * step
+                    for k in range(count):
+                        y = o + k * out_step
+                        out[y] = f(out[y], a_storage[x + k * a_step])
 
     return Kernel(_reduce, _reduce_work, cache)
 
