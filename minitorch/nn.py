@@ -18,7 +18,9 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from .autodiff import Context, no_grad
+from . import fast_nn
+from .autodiff import Context, is_grad_enabled, no_grad
+from .fast_ops import flat_values, on_fast
 from .tensor import Tensor
 from .tensor_data import dim_index
 from .tensor_functions import Function
@@ -128,6 +130,16 @@ class Max(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: Tensor) -> Tensor:
         a, out, dim = ctx.saved_values
+        if on_fast(a) and grad_output.dtype == a.dtype and not is_grad_enabled():
+            # one fused pass (`fast_nn`); a recorded backward (create_graph) composes
+            values = flat_values(a)
+            grad = np.empty_like(values)
+            inner = int(np.prod(a.shape[dim + 1 :], dtype=np.int64))
+            one = np.ones(1, values.dtype)
+            fast_nn.max_backward(
+                grad, values, flat_values(out), flat_values(grad_output), one, inner, a.shape[dim]
+            )
+            return Tensor.make(grad, a.shape, backend=a.backend)
         winners = a == out  # 1.0 where a holds the maximum of its slice
         # share the (small, reduced-shape) gradient first: one full-size product, not two
         return winners * (grad_output / winners.sum(dim))

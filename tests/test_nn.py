@@ -225,3 +225,27 @@ def test_grad_check_catches_a_wrong_max_backward(monkeypatch):
     t = minitorch.tensor([[1.0, 5.0, 2.0]])
     with pytest.raises(AssertionError, match="grad_check failed"):
         minitorch.grad_check(lambda a: minitorch.max(a, 1), t, rng=random.Random(0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_the_fused_max_backward_is_the_composed_one_bit_for_bit(dtype, dim):
+    # On the fast backend a plain backward takes the one-pass kernel (fast_nn); a recorded
+    # one (create_graph) composes tensor operations. Ties, NaN and a strided input included.
+    rng = np.random.default_rng(dim)
+    values = rng.integers(-3, 4, size=(4, 6, 5)).astype(dtype)  # many ties
+    values[1, 2, 3] = np.nan
+    fast = minitorch.TensorBackend(minitorch.FastOps)
+    g = rng.standard_normal((4, 6, 5)).astype(dtype)
+    grads = []
+    for create_graph in (False, True):
+        t = minitorch.tensor(values.tolist(), backend=fast, dtype=getattr(minitorch, dtype))
+        x = t.permute(2, 0, 1).requires_grad_(True)  # strided
+        out = minitorch.max(x, dim)
+        tg = minitorch.tensor(np.moveaxis(g, 2, 0).tolist(), backend=fast, dtype=x.dtype)
+        weight = minitorch.max(tg, dim).detach()
+        (out * weight).sum().backward(create_graph=create_graph)
+        grads.append(x.grad.to_numpy())
+    assert grads[0].dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(grads[0], grads[1])  # NaN where NaN
+    assert np.isnan(grads[0]).any() and (grads[0] == 0).any()
