@@ -18,23 +18,30 @@ from .fast_ops import Kernel
 __all__ = ["max_backward"]
 
 
-def _max_backward(grad, a, top, g, one, inner, n):  # type: ignore[no-untyped-def]
+def _max_backward(grad, a, top, g, share, inner, n):  # type: ignore[no-untyped-def]
     """`grad[o, k, i] = [a[o, k, i] == top[o, i]] * g[o, i] / #winners` for row-major
-    `(outer, n, inner)` storage (the reduced dimension in the middle); `one` holds 1 in
-    the tensors' dtype, so the arithmetic stays in it."""
-    unit = one[0]
-    zero = unit - unit
+    `(outer, n, inner)` storage (the reduced dimension in the middle). `share` (one value
+    per slice, the tensors' dtype) keeps the share's arithmetic in that dtype."""
     for row in prange(top.size):
         base = row // inner * n * inner + row % inner
         best = top[row]
-        count = zero
-        for k in range(n):
-            if a[base + k * inner] == best:
-                count += unit
-        share = g[row] * (unit / count)
-        for k in range(n):
-            p = base + k * inner
-            grad[p] = (unit if a[p] == best else zero) * share
+        count = 0
+        if inner == 1:  # a contiguous slice: vector compares
+            values, out = a[base : base + n], grad[base : base + n]
+            for k in range(n):
+                count += values[k] == best
+            share[row] = count
+            share[row] = g[row] * (1 / share[row])
+            for k in range(n):
+                out[k] = (values[k] == best) * share[row]  # 0 * inf: NaN, as composed
+        else:
+            for k in range(n):
+                count += a[base + k * inner] == best
+            share[row] = count
+            share[row] = g[row] * (1 / share[row])
+            for k in range(n):
+                p = base + k * inner
+                grad[p] = (a[p] == best) * share[row]
 
 
 max_backward = Kernel(_max_backward, None, cache=True)

@@ -135,9 +135,10 @@ class Max(Function):
             values = flat_values(a)
             grad = np.empty_like(values)
             inner = int(np.prod(a.shape[dim + 1 :], dtype=np.int64))
-            one = np.ones(1, values.dtype)
+            tops = flat_values(out)
+            share = np.empty_like(tops)
             fast_nn.max_backward(
-                grad, values, flat_values(out), flat_values(grad_output), one, inner, a.shape[dim]
+                grad, values, tops, flat_values(grad_output), share, inner, a.shape[dim]
             )
             return Tensor.make(grad, a.shape, backend=a.backend)
         winners = a == out  # 1.0 where a holds the maximum of its slice
