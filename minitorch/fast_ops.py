@@ -290,6 +290,42 @@ def _aligned(shape: np.ndarray, strides: np.ndarray, out_shape: np.ndarray) -> n
 
 
 @njit(inline="always", cache=True)
+def _merged(
+    out_shape: np.ndarray, out_strides: np.ndarray, a_strides: np.ndarray, reduce_dim: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A reduction's layout with fewer dimensions: size-1 dimensions dropped, and neighbours
+    that both `out` and `a` store row-major merged into one (never the reduced one).
+
+    Returns `(shape, out_strides, a_strides, reduce_dim)` of the merged layout (the reduced
+    dimension keeps size 1 in `shape`). Pooling's `(B, C, H/4, 4, W/4, 4)` sum over the last
+    dimension becomes `(B C H W / 16, 1)`: one long run of outputs instead of rows of 7.
+    """
+    dims = len(out_shape)
+    shape = np.empty(dims, np.int64)
+    out_steps = np.empty(dims, np.int64)
+    a_steps = np.empty(dims, np.int64)
+    k, merged_reduce = 0, 0
+    for i in range(dims):
+        size = out_shape[i]
+        if i == reduce_dim:
+            merged_reduce = k
+        elif size == 1:
+            continue
+        elif (
+            k > 0
+            and k - 1 != merged_reduce
+            and out_steps[k - 1] == out_strides[i] * size
+            and a_steps[k - 1] == a_strides[i] * size
+        ):
+            shape[k - 1] *= size
+            out_steps[k - 1], a_steps[k - 1] = out_strides[i], a_strides[i]
+            continue
+        shape[k], out_steps[k], a_steps[k] = size, out_strides[i], a_strides[i]
+        k += 1
+    return shape[:k], out_steps[:k], a_steps[:k], merged_reduce
+
+
+@njit(inline="always", cache=True)
 def _dot(index: np.ndarray, steps: np.ndarray) -> int:
     position = 0
     for i in range(len(index)):
@@ -469,26 +505,31 @@ def tensor_reduce(fn: Callable[[float, float], float]) -> ReduceKernel:
         # its start value, as a loop per output would; a run's independent folds keep the
         # CPU busy (one fold is a chain of dependent operations), and where `a` has unit
         # stride along `inner` each step is one vector operation.
-        dims = len(out_shape)
         n = a_shape[reduce_dim]
         step = a_strides[reduce_dim]
+        shape, out_steps, a_steps, reduce_dim = _merged(
+            out_shape, out_strides, a_strides, reduce_dim
+        )
+        dims = len(shape)
         inner = dims - 1 if reduce_dim != dims - 1 else dims - 2
-        m = out_shape[inner] if inner >= 0 else 1
-        out_step = out_strides[inner] if inner >= 0 else 0
-        a_step = a_strides[inner] if inner >= 0 else 0
-        rows = _size(out_shape) // m if m > 0 else 0
-        runs = (m + REDUCE_RUN - 1) // REDUCE_RUN
+        m = shape[inner] if inner >= 0 else 1
+        out_step = out_steps[inner] if inner >= 0 else 0
+        a_step = a_steps[inner] if inner >= 0 else 0
+        rows = _size(shape) // m if m > 0 else 0
+        # a strided run reads count * n values per pass: keep them in the L1 cache
+        run = REDUCE_RUN if a_step == 1 else max(8, min(REDUCE_RUN, CHUNK // max(n, 1)))
+        runs = (m + run - 1) // run
         for job in prange(rows * runs):
-            row, first = job // runs, job % runs * REDUCE_RUN
-            count = min(m, first + REDUCE_RUN) - first
+            row, first = job // runs, job % runs * run
+            count = min(m, first + run) - first
             o, p = first * out_step, first * a_step
             rest = row
             for i in range(dims - 1, -1, -1):  # the row's start: its index, dot the strides
                 if i != inner:
-                    c = rest % out_shape[i]
-                    rest //= out_shape[i]
-                    o += c * out_strides[i]
-                    p += c * a_strides[i]
+                    c = rest % shape[i]
+                    rest //= shape[i]
+                    o += c * out_steps[i]
+                    p += c * a_steps[i]
             if out_step == 1 and a_step == 1:  # slices indexed from 0: vector operations
                 acc = out[o : o + count]
                 for r in range(n):

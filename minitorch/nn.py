@@ -92,20 +92,14 @@ def _positive_int(k: object) -> bool:
 def avgpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
     """Mean of each `kh x kw` tile: `(B, C, H, W) -> (B, C, H/kh, W/kw)` (errors as `tile`).
 
-    Each mean is a product with a vector of `1/k`, first along rows, then along columns:
-    forward and backward are then matrix products, the backends' fastest kernels (the
-    gradient spreads back over each tile as an outer product, where a sum's gradient would
-    be broadcast element by element), and no copy into tiles is made.
+    Each mean is a sum over the tile's columns, then over its rows, times `1/(kh kw)`, read
+    through a view of the input's blocks (no copy into tiles); the gradient spreads back
+    over each tile as a broadcast.
     """
-    batch, channel, new_h, kh, new_w, kw = _blocks(input, kernel).shape
-    backend = input.backend
-    # (B, C, H, W) -> (B*C*H*W/kw, kw) @ (kw, 1): the mean of each row segment
-    by_kw = Tensor.make(np.full(kw, 1.0 / kw, input.dtype), (kw, 1), backend=backend)
-    rows = input.contiguous().view(batch * channel * new_h * kh * new_w, kw) @ by_kw
-    # (1, 1, kh) @ (B*C*H/kh, kh, W/kw): the mean of those over each tile's kh rows
-    by_kh = Tensor.make(np.full(kh, 1.0 / kh, input.dtype), (1, 1, kh), backend=backend)
-    tiles = by_kh @ rows.view(batch * channel * new_h, kh, new_w)
-    return tiles.view(batch, channel, new_h, new_w)
+    blocks = _blocks(input, kernel)  # (B, C, H/kh, kh, W/kw, kw)
+    batch, channel, new_h, kh, new_w, kw = blocks.shape
+    sums = blocks.sum(5).sum(3)  # (B, C, H/kh, 1, W/kw, 1)
+    return (sums * (1.0 / (kh * kw))).view(batch, channel, new_h, new_w)
 
 
 def maxpool2d(input: Tensor, kernel: tuple[int, int]) -> Tensor:
