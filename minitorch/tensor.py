@@ -271,7 +271,7 @@ class Tensor(Named):
     def sum(self, dim: int | None = None) -> Tensor:
         """Sum along `dim`, or of everything (shape `(1,)`)."""
         if dim is None:
-            return Sum.apply(self._flat(), dim=0)
+            return Sum.apply(self.contiguous(), dim=None)
         return Sum.apply(self, dim=dim)
 
     def mean(self, dim: int | None = None) -> Tensor:

@@ -299,13 +299,18 @@ class Exp(Function):
 
 
 class Sum(Function):
-    r"""$f(a)_{..,0,..} = \sum_i a_{..,i,..}$ along `dim`, which stays with size 1.
+    r"""$f(a)_{..,0,..} = \sum_i a_{..,i,..}$ along `dim`, which stays with size 1; with
+    `dim=None`, of every value of a contiguous `a` (shape `(1,)`).
 
-    Backward returns the gradient as it is: `expand` spreads it back along `dim`.
+    Backward returns the gradient as it is: `expand` spreads it back along `dim` (or over
+    all of `a`).
     """
 
     @staticmethod
-    def forward(ctx: Context, a: Tensor, dim: int) -> Tensor:
+    def forward(ctx: Context, a: Tensor, dim: int | None) -> Tensor:
+        if dim is None:  # the storage read as one dimension (a view, no Function)
+            a = a._new(TensorData(a._tensor._storage, (a.size,)))
+            dim = 0
         return a.backend.add_reduce(a, dim)
 
     @staticmethod
@@ -446,6 +451,20 @@ def _transpose(a: Tensor) -> Tensor:
     return Permute.apply(a, order=order)
 
 
+def _swapped(a: Tensor) -> Tensor:
+    """`a` with its last two dimensions swapped, as a constant view (`_transpose` without
+    recording: for a backward pass that records nothing)."""
+    data = a._tensor
+    shape, strides = data.shape, data.strides
+    return a._new(
+        TensorData(
+            data._storage,
+            (*shape[:-2], shape[-1], shape[-2]),
+            (*strides[:-2], strides[-1], strides[-2]),
+        )
+    )
+
+
 class MatMul(Function):
     r"""$f(a, b) = a b$ (batched over a leading dimension when 3-D).
 
@@ -461,6 +480,12 @@ class MatMul(Function):
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_values
         # as in Mul: no product for a constant operand (a network's input batch)
+        if not _grad_enabled[-1]:  # a plain backward: the kernel on views, no Functions
+            product = grad_output.backend.matrix_multiply
+            return (
+                product(grad_output, _swapped(b)) if a.history is not None else None,
+                product(_swapped(a), grad_output) if b.history is not None else None,
+            )
         return (
             grad_output @ _transpose(b) if a.history is not None else None,
             _transpose(a) @ grad_output if b.history is not None else None,
