@@ -216,7 +216,7 @@ class Scalar(Named):
                 f"{fn.__name__}.backward returned {len(derivs)} derivative(s) "
                 f"{derivs!r}, but the function took {len(inputs)} input(s)"
             )
-        return list(zip(inputs, derivs))
+        return zip(inputs, derivs)
 
     def initial_derivative(self, d_output: ScalarLike | None, create_graph: bool) -> Any:
         """`d_output` (None: 1.0) as a float, or as a Scalar when the pass is recorded."""

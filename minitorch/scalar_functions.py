@@ -116,10 +116,21 @@ _new = object.__new__
 
 def _constants(cls: type, vals: tuple[Any, ...]) -> list[Scalar]:
     """The inputs of `cls.apply` as Scalars: plain numbers become constants."""
-    return [
-        v if isinstance(v, Scalar) else Scalar(_as_float(v, f"{cls.__name__}.apply"), None)
-        for v in vals
-    ]
+    return [v if isinstance(v, Scalar) else _constant(v, cls) for v in vals]
+
+
+def _constant(v: Any, cls: type) -> Scalar:
+    """A plain number as a constant Scalar, built as `apply` builds its result (a float, the
+    common case, skips `Scalar.__init__`; anything else gets its checks)."""
+    if type(v) is not float:
+        return Scalar(_as_float(v, f"{cls.__name__}.apply"), None)
+    s = _new(Scalar)
+    s.data = v
+    s.derivative = None
+    s.unique_id = next_unique_id()
+    s._name = None
+    s._fn = s._ctx = s._inputs = None
+    return s
 
 
 def _check_forward(cls: type, out: Any) -> float:
