@@ -8,6 +8,7 @@ at values: it orders the graph and passes derivatives along it, so the same loop
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,12 +109,21 @@ class Named:
         self._name = value
 
 
-_grad_enabled = [True]
+class _GradMode(threading.local):
+    """Whether function calls record history, per thread (as PyTorch's grad mode is): a
+    page drawing under `no_grad()` must not stop a training thread from recording. A new
+    thread starts with recording on."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """Whether new function calls record history (False inside `no_grad()`)."""
-    return _grad_enabled[-1]
+    """Whether new function calls record history in this thread (False inside
+    `no_grad()`)."""
+    return _grad_mode.enabled
 
 
 @contextmanager
@@ -121,13 +131,14 @@ def no_grad() -> Iterator[None]:
     """Inside this block, function calls record no history (like `torch.no_grad`).
 
     Use it for evaluation and parameter updates: results are constants, and nothing is
-    saved for a backward pass.
+    saved for a backward pass. It holds in the calling thread only.
     """
-    _grad_enabled.append(False)
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = False
     try:
         yield
     finally:
-        _grad_enabled.pop()
+        _grad_mode.enabled = previous
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import operators
-from .autodiff import Context, _grad_enabled, next_unique_id
+from .autodiff import Context, _grad_mode, next_unique_id
 from .scalar import Scalar, _as_float
 
 __all__ = [
@@ -49,7 +49,7 @@ class ScalarFunction:
             if x._inputs is not None:
                 need_grad = True
         ctx = _new(Context)  # Context(no_grad, ()) without the cost of a Python __init__
-        ctx.no_grad = not (need_grad and _grad_enabled[-1])
+        ctx.no_grad = not (need_grad and _grad_mode.enabled)
         ctx.saved_values = ()
         out = cls.forward(ctx, *floats)
         if type(out) is not float:

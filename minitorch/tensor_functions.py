@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .autodiff import Context, _grad_enabled
+from .autodiff import Context, _grad_mode
 from .tensor_data import DType, IndexingError, TensorData
 from .tensor_ops import TensorBackend, copy_to_backend
 
@@ -92,7 +92,7 @@ class Function:
         Returns:
             The output tensor.
         """
-        if _grad_enabled[-1]:  # is_grad_enabled(), without a call on the hottest path
+        if _grad_mode.enabled:  # is_grad_enabled(), without a call on the hottest path
             for t in inputs:
                 if t.history is not None:  # t.requires_grad(), on the hottest path
                     ctx = Context(False)
@@ -480,7 +480,7 @@ class MatMul(Function):
     def backward(ctx: Context, grad_output: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.saved_values
         # as in Mul: no product for a constant operand (a network's input batch)
-        if not _grad_enabled[-1]:  # a plain backward: the kernel on views, no Functions
+        if not _grad_mode.enabled:  # a plain backward: the kernel on views, no Functions
             product = grad_output.backend.matrix_multiply
             return (
                 product(grad_output, _swapped(b)) if a.history is not None else None,

@@ -156,3 +156,33 @@ def test_context_saves_nothing_when_no_grad() -> None:
     ctx.save_for_backward(1.0, 2.0)
     assert ctx.saved_values == ctx.saved_tensors == (1.0, 2.0)
     assert repr(ctx) == "Context(no_grad=False, saved_values=(1.0, 2.0))"
+
+
+def test_grad_mode_belongs_to_each_thread():
+    # The app trains in a background thread while the page evaluates under no_grad: one
+    # thread's no_grad must not turn the other's forward pass into constants.
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+
+    def page() -> None:
+        with minitorch.no_grad():
+            inside.set()
+            done.wait(timeout=30)
+            assert not minitorch.is_grad_enabled()
+
+    thread = threading.Thread(target=page)
+    thread.start()
+    assert inside.wait(timeout=30)
+    try:
+        assert minitorch.is_grad_enabled()
+        x = minitorch.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        assert x.grad.to_numpy().tolist() == [2.0, 4.0]
+        s = minitorch.Scalar(3.0)
+        (s * s).backward()
+        assert s.derivative == 6.0
+    finally:
+        done.set()
+        thread.join()
+    assert minitorch.is_grad_enabled()
