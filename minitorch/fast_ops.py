@@ -326,6 +326,22 @@ def _merged(
 
 
 @njit(inline="always", cache=True)
+def _next_row(index: np.ndarray, shape: np.ndarray, steps: np.ndarray, at: np.ndarray) -> None:
+    """Step `index` to the next row of `shape` (an odometer over all but the last
+    dimension, no division), moving each operand's position `at[k]` with it by its aligned
+    strides `steps[k]`."""
+    for i in range(len(shape) - 2, -1, -1):
+        index[i] += 1
+        for k in range(len(at)):
+            at[k] += steps[k, i]
+        if index[i] < shape[i]:
+            return
+        index[i] = 0
+        for k in range(len(at)):
+            at[k] -= steps[k, i] * shape[i]
+
+
+@njit(inline="always", cache=True)
 def _dot(index: np.ndarray, steps: np.ndarray) -> int:
     position = 0
     for i in range(len(index)):
@@ -364,16 +380,18 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
         # along each row (stride 0 where the input broadcasts).
         n, rows = _rows(out_shape)
         dims = len(out_shape)
-        out_steps = _aligned(out_shape, out_strides, out_shape)
-        in_steps = _aligned(in_shape, in_strides, out_shape)
-        out_step = out_steps[dims - 1] if dims else 0
-        in_step = in_steps[dims - 1] if dims else 0
+        steps = np.empty((2, dims), np.int64)
+        steps[0] = _aligned(out_shape, out_strides, out_shape)
+        steps[1] = _aligned(in_shape, in_strides, out_shape)
+        out_step = steps[0, dims - 1] if dims else 0
+        in_step = steps[1, dims - 1] if dims else 0
         per_chunk = max(1, CHUNK // max(n, 1))
         for chunk in prange((rows + per_chunk - 1) // per_chunk):
             index = np.zeros(dims, np.int64)
             to_index(chunk * per_chunk * n, out_shape, index)
-            o, p = _dot(index, out_steps), _dot(index, in_steps)
+            at = np.array([_dot(index, steps[0]), _dot(index, steps[1])])
             for _ in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
+                o, p = at[0], at[1]
                 if out_step == 1 and in_step == 1:  # slices indexed from 0: vector loads
                     row, src = out[o : o + n], in_storage[p : p + n]
                     for k in range(n):
@@ -381,15 +399,7 @@ def tensor_map(fn: Callable[[float], float]) -> MapKernel:
                 else:
                     for k in range(n):
                         out[o + k * out_step] = f(in_storage[p + k * in_step])
-                for i in range(dims - 2, -1, -1):  # the odometer, to the next row
-                    index[i] += 1
-                    o += out_steps[i]
-                    p += in_steps[i]
-                    if index[i] < out_shape[i]:
-                        break
-                    index[i] = 0
-                    o -= out_steps[i] * out_shape[i]
-                    p -= in_steps[i] * out_shape[i]
+                _next_row(index, out_shape, steps, at)
 
     def _map_flat(out, in_storage):  # type: ignore[no-untyped-def]
         for i in prange(out.size):
@@ -435,18 +445,20 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
             return
         n, rows = _rows(out_shape)  # row by row, as in tensor_map
         dims = len(out_shape)
-        out_steps = _aligned(out_shape, out_strides, out_shape)
-        a_steps = _aligned(a_shape, a_strides, out_shape)
-        b_steps = _aligned(b_shape, b_strides, out_shape)
-        out_step = out_steps[dims - 1] if dims else 0
-        a_step = a_steps[dims - 1] if dims else 0
-        b_step = b_steps[dims - 1] if dims else 0
+        steps = np.empty((3, dims), np.int64)
+        steps[0] = _aligned(out_shape, out_strides, out_shape)
+        steps[1] = _aligned(a_shape, a_strides, out_shape)
+        steps[2] = _aligned(b_shape, b_strides, out_shape)
+        out_step = steps[0, dims - 1] if dims else 0
+        a_step = steps[1, dims - 1] if dims else 0
+        b_step = steps[2, dims - 1] if dims else 0
         per_chunk = max(1, CHUNK // max(n, 1))
         for chunk in prange((rows + per_chunk - 1) // per_chunk):
             index = np.zeros(dims, np.int64)
             to_index(chunk * per_chunk * n, out_shape, index)
-            o, p, q = _dot(index, out_steps), _dot(index, a_steps), _dot(index, b_steps)
+            at = np.array([_dot(index, steps[0]), _dot(index, steps[1]), _dot(index, steps[2])])
             for _ in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
+                o, p, q = at[0], at[1], at[2]
                 if out_step == 1 and a_step == 1 and b_step == 1:
                     # Slices indexed from 0 let LLVM vectorise; a step of 0
                     # is an operand broadcast along the row: one value.
@@ -465,17 +477,7 @@ def tensor_zip(fn: Callable[[float, float], float]) -> ZipKernel:
                     for k in range(n):
                         x, y = a_storage[p + k * a_step], b_storage[q + k * b_step]
                         out[o + k * out_step] = f(x, y)
-                for i in range(dims - 2, -1, -1):  # the odometer, to the next row
-                    index[i] += 1
-                    o += out_steps[i]
-                    p += a_steps[i]
-                    q += b_steps[i]
-                    if index[i] < out_shape[i]:
-                        break
-                    index[i] = 0
-                    o -= out_steps[i] * out_shape[i]
-                    p -= a_steps[i] * out_shape[i]
-                    q -= b_steps[i] * out_shape[i]
+                _next_row(index, out_shape, steps, at)
 
     def _zip_flat(out, a_storage, b_storage):  # type: ignore[no-untyped-def]
         for i in prange(out.size):
