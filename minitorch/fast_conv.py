@@ -161,46 +161,127 @@ def _one_row(
     w: np.ndarray,
     w_strides: np.ndarray,
 ) -> None:
-    """Output row `(n, y)`, output channels innermost (`w` has unit stride along them)."""
+    """Output row `(n, y)`, output channels innermost (`w` has unit stride along them).
+
+    Output positions go in pairs, `x` and `x + 1`: each row of weights read serves both
+    (the weights outgrow the L1 cache; reading them was the loop's limit). Each position
+    still sums its taps in the order a single position would.
+    """
     out_ch, out_h, out_w, in_ch, height, width, kh, kw = sizes
     n = job // out_h
     y = job % out_h
-    acc = np.empty(out_ch, out.dtype)  # one output position, every channel
-    for x in range(out_w):
-        acc[:] = 0.0
+    acc0 = np.empty(out_ch, out.dtype)  # position x, every channel
+    acc1 = np.empty(out_ch, out.dtype)  # position x + 1
+    for x in range(0, out_w, 2):
+        pair = x + 1 < out_w
+        acc0[:] = 0.0
+        acc1[:] = 0.0
         for i in range(kh):
             yy = y + sign * i
             if yy < 0 or yy >= height:
                 continue
-            # kernel columns j whose x ± j lies inside the row
-            if sign < 0:
-                j_lo, j_hi = max(0, x - width + 1), min(kw, x + 1)
-            else:
-                j_lo, j_hi = 0, min(kw, width - x)
-            for j in range(j_lo, j_hi):
-                p = n * a_strides[0] + yy * a_strides[2] + (x + sign * j) * a_strides[3]
-                q = i * w_strides[2] + j * w_strides[3]
-                c = 0
-                while c + 4 <= in_ch:  # four input channels per pass over acc
-                    v0, v1 = a[p + c * a_strides[1]], a[p + (c + 1) * a_strides[1]]
-                    v2, v3 = a[p + (c + 2) * a_strides[1]], a[p + (c + 3) * a_strides[1]]
-                    s = q + c * w_strides[1]
-                    w0, w1 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
-                    s += 2 * w_strides[1]
-                    w2, w3 = w[s : s + out_ch], w[s + w_strides[1] : s + w_strides[1] + out_ch]
-                    for o in range(out_ch):
-                        acc[o] += v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o]
-                    c += 4
-                while c < in_ch:
-                    v = a[p + c * a_strides[1]]
-                    s = q + c * w_strides[1]
-                    w_slice = w[s : s + out_ch]
-                    for o in range(out_ch):
-                        acc[o] += v * w_slice[o]
-                    c += 1
+            base = n * a_strides[0] + yy * a_strides[2]
+            q = i * w_strides[2]
+            lo0, hi0 = _taps_inside(x, sign, kw, width)
+            lo1, hi1 = _taps_inside(x + 1, sign, kw, width) if pair else (kw, 0)
+            first, last = max(lo0, lo1), min(hi0, hi1)  # the taps both positions take
+            if last <= first:  # none in common: one position at a time
+                first = last = hi0
+            for j in range(lo0, min(first, hi0)):
+                p = base + (x + sign * j) * a_strides[3]
+                _taps(acc0, a, p, a_strides[1], w, q + j * w_strides[3], w_strides[1], in_ch)
+            for j in range(lo1, min(first, hi1)):
+                p = base + (x + 1 + sign * j) * a_strides[3]
+                _taps(acc1, a, p, a_strides[1], w, q + j * w_strides[3], w_strides[1], in_ch)
+            for j in range(first, last):
+                p = base + (x + sign * j) * a_strides[3]
+                _taps2(
+                    acc0,
+                    acc1,
+                    a,
+                    p,
+                    p + a_strides[3],
+                    a_strides[1],
+                    w,
+                    q + j * w_strides[3],
+                    w_strides[1],
+                    in_ch,
+                )
+            for j in range(max(last, lo0), hi0):
+                p = base + (x + sign * j) * a_strides[3]
+                _taps(acc0, a, p, a_strides[1], w, q + j * w_strides[3], w_strides[1], in_ch)
+            for j in range(max(last, lo1), hi1):
+                p = base + (x + 1 + sign * j) * a_strides[3]
+                _taps(acc1, a, p, a_strides[1], w, q + j * w_strides[3], w_strides[1], in_ch)
         position = n * out_strides[0] + y * out_strides[2] + x * out_strides[3]
         for o in range(out_ch):
-            out[position + o * out_strides[1]] = acc[o]
+            out[position + o * out_strides[1]] = acc0[o]
+        if pair:
+            position += out_strides[3]
+            for o in range(out_ch):
+                out[position + o * out_strides[1]] = acc1[o]
+
+
+@numba.njit(inline="always", cache=True)
+def _taps_inside(x: int, sign: int, kw: int, width: int) -> tuple[int, int]:
+    """The kernel columns j whose x ± j lies inside a row of `width`."""
+    if sign < 0:
+        return max(0, x - width + 1), min(kw, x + 1)
+    return 0, min(kw, width - x)
+
+
+@numba.njit(inline="always", cache=True)
+def _taps(acc, a, p, a_step, w, s, w_step, in_ch):  # type: ignore[no-untyped-def]
+    """`acc[:] += sum_c a[p + c a_step] * w[s + c w_step :][:len(acc)]`, four input
+    channels per pass over `acc`."""
+    out_ch = len(acc)
+    c = 0
+    while c + 4 <= in_ch:
+        v0, v1 = a[p + c * a_step], a[p + (c + 1) * a_step]
+        v2, v3 = a[p + (c + 2) * a_step], a[p + (c + 3) * a_step]
+        t = s + c * w_step
+        w0, w1 = w[t : t + out_ch], w[t + w_step : t + w_step + out_ch]
+        t += 2 * w_step
+        w2, w3 = w[t : t + out_ch], w[t + w_step : t + w_step + out_ch]
+        for o in range(out_ch):
+            acc[o] += v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o]
+        c += 4
+    while c < in_ch:
+        v = a[p + c * a_step]
+        t = s + c * w_step
+        w0 = w[t : t + out_ch]
+        for o in range(out_ch):
+            acc[o] += v * w0[o]
+        c += 1
+
+
+@numba.njit(inline="always", cache=True)
+def _taps2(acc0, acc1, a, p0, p1, a_step, w, s, w_step, in_ch):  # type: ignore[no-untyped-def]
+    """`_taps` for two positions (input at `p0` into `acc0`, at `p1` into `acc1`) sharing
+    each load of the weights; each sum is the one `_taps` computes."""
+    out_ch = len(acc0)
+    c = 0
+    while c + 4 <= in_ch:
+        v0, v1 = a[p0 + c * a_step], a[p0 + (c + 1) * a_step]
+        v2, v3 = a[p0 + (c + 2) * a_step], a[p0 + (c + 3) * a_step]
+        u0, u1 = a[p1 + c * a_step], a[p1 + (c + 1) * a_step]
+        u2, u3 = a[p1 + (c + 2) * a_step], a[p1 + (c + 3) * a_step]
+        t = s + c * w_step
+        w0, w1 = w[t : t + out_ch], w[t + w_step : t + w_step + out_ch]
+        t += 2 * w_step
+        w2, w3 = w[t : t + out_ch], w[t + w_step : t + w_step + out_ch]
+        for o in range(out_ch):
+            acc0[o] += v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o]
+            acc1[o] += u0 * w0[o] + u1 * w1[o] + u2 * w2[o] + u3 * w3[o]
+        c += 4
+    while c < in_ch:
+        v, u = a[p0 + c * a_step], a[p1 + c * a_step]
+        t = s + c * w_step
+        w0 = w[t : t + out_ch]
+        for o in range(out_ch):
+            acc0[o] += v * w0[o]
+            acc1[o] += u * w0[o]
+        c += 1
 
 
 # `reassoc` lets LLVM vectorise the dot products (summing in another order: results move
