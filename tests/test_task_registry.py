@@ -17,19 +17,16 @@ from minitorch.module import Module
 from minitorch.optim import SGD
 from minitorch.tasks import registry
 from minitorch.tasks.cli import COMPILING
-from minitorch.tasks.common import check_common, task_backend, task_dtype
+from minitorch.tasks.common import check_common, fit_task, task_backend, task_dtype
 from minitorch.tasks.loop import (
     Batch,
     Batches,
     Curves,
     EvalReport,
     LoopState,
-    Schedule,
     batch_indices,
-    fit,
 )
 from minitorch.tasks.options import option
-from minitorch.tasks.resume import resume_or_start
 from minitorch.tensor_create import tensor
 
 # ---- a throwaway task, declared through the registry alone ----------------------------------
@@ -111,16 +108,9 @@ def train_line(
     backend = task_backend(config.backend)
     model = build_line({}, backend, task_dtype(config.dtype))
     state = LoopState.start(SGD(model.parameters(), config.lr), config.seed)
-    checkpoint = resume_or_start(run, config, model, state, {"task": "line", "schema": 1})
-    fit(
-        _Line(config, model, backend),
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
+    options = {"task": "line", "schema": 1}
+    fit_task(
+        config, model, state, _Line(config, model, backend), options, None, callback, stop, run
     )
     return LineResult(config, model, state.curves, state)
 

@@ -263,6 +263,42 @@ def course_init(model: Any, backend: Any) -> None:
         p.update(0.1 * (value - 0.5))
 
 
+def fit_task(
+    config: Any,
+    model: Any,
+    state: LoopState,
+    loop: Any,
+    options: dict[str, Any],
+    schedule: Any = None,
+    callback: Any = None,
+    stop: Any = None,
+    run: Any = None,
+    warm_up: bool | None = None,
+) -> None:
+    """Every task's last step: resume `run` (or start it), then the shared loop.
+
+    Args:
+        schedule: `Schedule(epochs=config.epochs)` by default.
+        warm_up: compile the kernels before the first timed step; by default on every
+            backend but the pure-Python one.
+        The others: as in `train_task`; `options` are the checkpoint's.
+    """
+    from .loop import Schedule, fit
+    from .resume import resume_or_start  # resume imports this module
+
+    checkpoint = resume_or_start(run, config, model, state, options)
+    fit(
+        loop,
+        Schedule(epochs=config.epochs) if schedule is None else schedule,
+        state,
+        callback,
+        stop=stop,
+        warm_up=config.backend != "simple" if warm_up is None else warm_up,
+        seed=config.seed,
+        checkpoint=checkpoint,
+    )
+
+
 def train_task(
     config: Any,
     model: Any,
@@ -280,26 +316,14 @@ def train_task(
     Returns:
         The loop's state at the end (curves, epochs done, why it stopped).
     """
-    from .loop import Schedule, fit
     from .optimizers import make_optimizer
-    from .resume import resume_or_start  # resume imports this module
 
     if config.init == "course":
         course_init(model, backend)
     state = LoopState.start(
         make_optimizer(config.optimizer, model.parameters(), config.lr), config.seed
     )
-    checkpoint = resume_or_start(run, config, model, state, options)
-    fit(
-        loop,
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    fit_task(config, model, state, loop, options, callback=callback, stop=stop, run=run)
     return state
 
 

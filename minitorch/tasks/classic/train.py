@@ -17,11 +17,11 @@ from ...datasets import Graph, datasets
 from ...models import Classifier, ScalarMLP
 from ...optim import SGD
 from ...tensor_models import TensorMLP
-from ..common import cast_parameters, task_backend, task_dtype
+from ..common import cast_parameters, fit_task, task_backend, task_dtype
 from ..errors import TaskError
-from ..loop import Batch, Batches, Callback, Curves, LoopState, Schedule, batch_indices, fit
+from ..loop import Batch, Batches, Callback, Curves, LoopState, batch_indices
 from ..options import option
-from ..resume import Run, resume_or_start
+from ..resume import Run
 
 __all__ = ["ClassicConfig", "ClassicResult", "train_classic", "build_model", "model_options"]
 
@@ -200,19 +200,9 @@ def train_classic(
     backend = None if scalar else task_backend(config.backend)
     model = build_model(model_options(config), backend, task_dtype(config.dtype))
     state = LoopState.start(SGD(model.parameters(), config.lr), config.seed)
-    checkpoint = resume_or_start(run, config, model, state, model_options(config))
     loop = _ClassicLoop(model, graph, min(config.batch or graph.N, graph.N))
     warm = not scalar and config.backend != "simple"
-    fit(
-        loop,
-        Schedule(epochs=config.epochs),
-        state,
-        callback,
-        stop=stop,
-        warm_up=warm,
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    fit_task(config, model, state, loop, model_options(config), None, callback, stop, run, warm)
     curves = state.curves
     if len(curves):
         final_loss, accuracy = curves.val_loss[-1], curves.val_accuracy[-1]

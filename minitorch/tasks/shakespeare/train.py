@@ -29,6 +29,7 @@ from ..common import (
     backend_option,
     check_common,
     config_json,
+    fit_task,
     load_checkpoint,
     read_checkpoint_metadata,
     seed_everything,
@@ -47,10 +48,9 @@ from ..loop import (
     Report,
     Schedule,
     StepReport,
-    fit,
 )
 from ..options import option
-from ..resume import Run, resume_or_start
+from ..resume import Run
 from .data import TRAIN_SHARE, Text, Vocabulary, load_text, read_text
 from .generate import sample
 from .model import LIMITS, build_model, model_options, vocabulary_of
@@ -352,7 +352,6 @@ def train_shakespeare(
     optimizer = _Scheduled(adamw, model, config)
     state = optimizer.loop = LoopState.start(optimizer, config.seed)
     options = model_options(config, text.vocabulary)
-    checkpoint = resume_or_start(run, config, model, state, options)
     samples: list[Sample] = []
     step_losses: list[float] = []
 
@@ -368,16 +367,9 @@ def train_shakespeare(
         if callback is not None:
             callback(r)
 
-    fit(
-        _ShakespeareLoop(config, model, text),
-        Schedule(iterations=config.iters, eval_every=config.eval_every),
-        state,
-        report,
-        stop=stop,
-        warm_up=config.backend != "simple",
-        seed=config.seed,
-        checkpoint=checkpoint,
-    )
+    schedule = Schedule(iterations=config.iters, eval_every=config.eval_every)
+    loop = _ShakespeareLoop(config, model, text)
+    fit_task(config, model, state, loop, options, schedule, report, stop, run)
     return ShakespeareResult(
         config, state.curves, state, model, text.vocabulary, samples, step_losses
     )
