@@ -50,8 +50,13 @@ def package_file(module: str, relative: str, extra: str, what: str, otherwise: s
         MissingExtra: the package is not installed (the message says what to install).
         MissingData: the package is there but the file is not.
     """
-    # find_spec locates the package without running it; nothing is ever downloaded.
+    # find_spec locates the package without running it; nothing is ever downloaded. It
+    # reads the import system's cached directory listings: on a miss they are refreshed
+    # and asked once more (a test run saw a miss for an installed package, twice).
     spec = importlib.util.find_spec(module)
+    if spec is None:
+        importlib.invalidate_caches()
+        spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         raise MissingExtra(
             f"{what} come from the {module} package, which is not installed: run "
